@@ -1,0 +1,41 @@
+// safetensors reader and writer (https://github.com/huggingface/safetensors format):
+// 8-byte little-endian header length N, N bytes of JSON header, then the byte buffer.
+// Our own code because Debian ships no C++ safetensors library. The reader checks every
+// offset, size and dtype against the file before it touches a byte of tensor data.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+namespace ei {
+
+struct SafetensorsFile {
+    std::map<std::string, torch::Tensor> tensors;    // CPU, contiguous, dtype as stored
+    std::map<std::string, std::string> metadata;     // the optional "__metadata__" map
+};
+
+// Reads a whole file. Any malformed content (truncated file, header that lies about
+// offsets or sizes, overlapping or uncovered buffer ranges, unknown dtype, duplicate
+// names) throws ei::ModelError naming the file and the problem.
+SafetensorsFile readSafetensors(const std::string& path);
+
+// Same, from bytes already in memory; `source` names them in error messages.
+SafetensorsFile parseSafetensors(const std::string& bytes, const std::string& source);
+
+// Reads only the "__metadata__" map (cheap: the tensors are not read).
+std::map<std::string, std::string> readSafetensorsMetadata(const std::string& path);
+
+// Writes tensors (any device; copied to CPU, made contiguous; dtype kept) and metadata,
+// atomically (temporary file + rename). The header is padded to a multiple of 8 bytes,
+// tensors are sorted by name.
+void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+std::string serializeSafetensors(const std::map<std::string, torch::Tensor>& tensors,
+                                 const std::map<std::string, std::string>& metadata = {});
+
+// "F32" <-> torch::kFloat, ...; throws for dtypes LibTorch cannot hold.
+std::string safetensorsDtypeName(torch::ScalarType type);
+
+}  // namespace ei

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing (also the test-only tools: Debian's
+# python3-torch for parity references, DCMTK tools for compressed DICOM variants, npm
+# for real DICOM test files), build, and run every test under CTest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+eiview_install_packages "${EIVIEW_PACKAGES[@]}" \
+  python3 python3-numpy python3-torch python3-sklearn npm xvfb xauth \
+  desktop-file-utils appstream dpkg-dev fakeroot
+eiview_build
+cd "$EIVIEW_BUILD_DIR"
+export QT_QPA_PLATFORM=offscreen
+ctest --output-on-failure -j "${EIVIEW_TEST_JOBS:-1}" "$@"
