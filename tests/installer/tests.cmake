@@ -1,0 +1,7 @@
+# Packaging test (issue 6): packs the already built tree into a .deb and a .tar.gz,
+# unpacks the .deb into a fresh root and runs what a user would run from it. It builds
+# nothing: cpack packs the binaries the build made.
+add_test(NAME installer_package
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/installer/package-test.sh ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
+set_tests_properties(installer_package PROPERTIES LABELS installer TIMEOUT 900
+                     ENVIRONMENT "${EIVIEW_TEST_ENV}")
