@@ -1,0 +1,135 @@
+// The prediction panel shows exactly the numbers it is given (read back from the
+// QCustomPlot charts), the top class in words, the 0.5 line for multi-label models and
+// the intended use; the export report carries the same numbers and no identifiers
+// unless asked.
+#include "core/ExportReport.h"
+#include "models/Error.h"
+#include "tests/TestRegistry.h"
+#include "ui/PredictionPanel.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ei;
+
+namespace {
+
+std::shared_ptr<InferenceResult> sampleResult(bool multilabel)
+{
+    auto r = std::make_shared<InferenceResult>();
+    r->classes = {"normal", "dryAMD", "PCV", "wetAMD"};
+    r->multilabel = multilabel;
+    r->device = "cpu";
+    r->fusion = "ei";
+    r->modelFingerprint = "abc123";
+    r->fusedProbs = {0.1f, 0.2f, 0.05f, 0.65f};
+    r->fusedLogits = {-1.0f, -0.3f, -2.0f, 1.2f};
+    r->gate = {0.3f, 0.7f};
+    ModalityResult cfp{"CFP", {0.1f, 0.2f, 0.3f, 0.4f}, {0.15f, 0.25f, 0.2f, 0.4f}, {0.0f, 0.1f, 0.2f, 0.3f},
+                       {0.2f, 0.3f, 0.3f, 0.2f}, {}, {}};
+    ModalityResult oct{"OCT", {0.5f, 0.2f, 0.1f, 0.9f}, {0.05f, 0.1f, 0.05f, 0.8f}, {}, {}, {}, {}};
+    r->modalities = {cfp, oct};
+    r->timingsMs = {{"total", 123.0}};
+    return r;
+}
+
+void compareVec(const QVector<double>& got, const std::vector<float>& want)
+{
+    QCOMPARE(got.size(), int(want.size()));
+    for (int i = 0; i < got.size(); ++i)
+        QVERIFY(std::abs(got[i] - want[i]) < 1e-7);
+}
+
+}  // namespace
+
+class PredictionPanelTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void showsTheResultsNumbers()
+    {
+        PredictionPanel panel;
+        ModelSummary model;
+        model.path = "/x/demo.eimodel";
+        model.intendedUse = "synthetic demo, not for clinical use";
+        panel.setModel(model);
+        QVERIFY(panel.intendedUseText().contains("synthetic demo, not for clinical use"));
+        auto r = sampleResult(false);
+        panel.setResult(r);
+        compareVec(panel.seriesValues("fused"), r->fusedProbs);
+        compareVec(panel.seriesValues("CFP"), r->modalities[0].probs);
+        compareVec(panel.seriesValues("OCT"), r->modalities[1].probs);
+        compareVec(panel.gateValues(), r->gate);
+        QVERIFY(!panel.seriesNames().contains("CFP (aux)"));
+        panel.setShowAuxiliary(true);
+        compareVec(panel.seriesValues("CFP (aux)"), r->modalities[0].auxProbs);
+        QVERIFY(!panel.seriesNames().contains("OCT (aux)"));  // none given
+        QVERIFY(panel.topClassText().contains("wetAMD"));
+        QVERIFY(panel.topClassText().contains("65.0"));
+        QVERIFY(!panel.hasThresholdLine());
+        QVERIFY(panel.intendedUseText().contains("synthetic demo"));  // still there after a result
+    }
+
+    void multiLabelShowsTheDecisionLine()
+    {
+        PredictionPanel panel;
+        auto r = sampleResult(true);
+        panel.setResult(r);
+        QVERIFY(panel.hasThresholdLine());
+        QVERIFY(panel.topClassText().contains("wetAMD"));
+        QVERIFY(!panel.topClassText().contains("normal"));
+    }
+
+    void missingIntendedUseIsSaid()
+    {
+        PredictionPanel panel;
+        ModelSummary model;
+        model.path = "/x/m.eimodel";
+        panel.setModel(model);
+        QVERIFY(panel.intendedUseText().contains("not stated"));
+    }
+
+    void exportReportCarriesTheNumbers()
+    {
+        auto r = sampleResult(false);
+        ModelSummary model;
+        model.path = "/secret/place/model.eimodel";
+        model.intendedUse = "demo";
+        Image im;
+        im.width = 2;
+        im.height = 2;
+        im.slices = 1;
+        im.channels = 1;
+        im.tags.modality = "OP";
+        im.patient.name = "DOE^JANE";
+        im.patient.id = "PID-777";
+        ExportReport report(*r, model);
+        report.addInput({"CFP", "/home/DOE_JANE/cfp.png", &im});
+        const QJsonObject plain = QJsonDocument::fromJson(QByteArray::fromStdString(report.toJson(false))).object();
+        QCOMPARE(plain["fused"].toObject()["top_class"].toString(), QString("wetAMD"));
+        const QJsonArray probs = plain["fused"].toObject()["probs"].toArray();
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(std::abs(probs[i].toDouble() - r->fusedProbs[i]) < 1e-6);
+        QVERIFY(std::abs(plain["gate"].toArray()[1].toDouble() - 0.7) < 1e-6);
+        QCOMPARE(plain["model"].toObject()["fingerprint_sha256"].toString(), QString("abc123"));
+        QCOMPARE(plain["modalities"].toArray()[1].toObject()["name"].toString(), QString("OCT"));
+        const QString text = QString::fromStdString(report.toJson(false));
+        QVERIFY(!text.contains("DOE"));  // neither the name nor the path that holds it
+        QVERIFY(!text.contains("PID-777"));
+        const QString withIds = QString::fromStdString(report.toJson(true));
+        QVERIFY(withIds.contains("DOE^JANE"));
+        QVERIFY(withIds.contains("PID-777"));
+
+        QTemporaryDir dir;
+        const std::string json = dir.filePath("r.json").toStdString();
+        report.writeJson(json, false);
+        QVERIFY(QFile::exists(QString::fromStdString(json)));
+        QVERIFY_THROWS_EXCEPTION(ei::Error, ExportReport::writePng(dir.filePath("x.png").toStdString(), "not a png"));
+        QVERIFY(!QFile::exists(dir.filePath("x.png")));
+    }
+};
+
+EI_REGISTER_TEST(PredictionPanelTest);
+#include "PredictionPanelTest.moc"
