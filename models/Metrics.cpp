@@ -249,6 +249,17 @@ nlohmann::json EvalMetrics::toJson() const
     j["mS2"] = ei::toJson(mS2);
     j["undefined"] = undefined;
     j["confusion"] = confusion;
+    auto curves = [](const std::vector<std::vector<CurvePoint>>& perClass) {
+        auto out = nlohmann::json::array();
+        for (const auto& points : perClass) {
+            auto c = nlohmann::json::array();
+            for (const auto& p : points)
+                c.push_back({p.x, p.y});
+            out.push_back(c);
+        }
+        return out;
+    };
+    j["curves"] = {{"pr", curves(pr)}, {"roc", curves(roc)}};
     return j;
 }
 

@@ -42,7 +42,8 @@ struct EvalMetrics {
     std::vector<std::vector<CurvePoint>> pr, roc;              // per class (empty when undefined)
 
     // MODEL.md section 8 `eval` JSON (undefined values are null), plus "sensitivity",
-    // "specificity" and "confusion".
+    // "specificity", "confusion" and "curves": {"pr": per class [[recall, precision]...],
+    // "roc": per class [[fpr, tpr]...]}.
     nlohmann::json toJson() const;
 };
 
