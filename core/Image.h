@@ -50,6 +50,9 @@ struct Image {
     std::array<double, 9> direction{1, 0, 0, 0, 1, 0, 0, 0, 1};
     std::array<double, 3> origin{0, 0, 0};
     bool hasGeometry = false;  // false for photos (PNG / JPEG / ...)
+    // Position of each slice along the slice normal (mm), when known (DICOM series,
+    // NIfTI / NRRD / MetaImage / MGH volumes); empty otherwise.
+    std::vector<double> slicePositions;
 
     // Facts about the stored data.
     std::string sourcePath;      // the file, series folder or DICOMDIR it came from
@@ -58,6 +61,10 @@ struct Image {
     int bitsStored = 8;
     bool isSigned = false;
     std::string transferSyntax;  // DICOM only: UID of the original transfer syntax
+    // For a volume read through ITK or the MGH reader: the plane its slices were
+    // reoriented to ("axial", "coronal", "sagittal"; see reorientToCanonical in
+    // core/VolumeLoader.h). "" for photos and DICOM, which keep their stored order.
+    std::string canonicalPlane;
 
     // Default display window (centre / width), from DICOM or from the data range.
     double windowCenter = 127.5;

