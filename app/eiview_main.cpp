@@ -1,7 +1,35 @@
 // eiview: the desktop viewer. Parses arguments and wires the main window; nothing else.
+//   eiview                          opens the bundled demo (study + model) if found
+//   eiview --study DIR --model FILE opens a given pair and runs the model
+//   eiview ... --screenshot PNG     renders the window after load + inference, then quits
+#include "core/BuildInfo.h"
+#include "ui/DarkTheme.h"
 #include "ui/MainWindow.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+// The demo lives next to the executable in the build tree (build/demo, generated at build
+// time), or in share/eiview/demo when installed.
+QString findDemo()
+{
+    const QDir exe(QCoreApplication::applicationDirPath());
+    for (const QString& rel : {QStringLiteral("../demo"), QStringLiteral("demo"), QStringLiteral("../share/eiview/demo")}) {
+        const QDir d(exe.filePath(rel));
+        if (QFileInfo(d.filePath(QStringLiteral("model.eimodel"))).isFile() && d.exists(QStringLiteral("study")))
+            return d.absolutePath();
+    }
+    return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv)
 {
@@ -9,7 +37,78 @@ int main(int argc, char** argv)
     QApplication::setApplicationName(QStringLiteral("EIView"));
     QApplication::setOrganizationName(QStringLiteral("EIView"));
     QApplication::setApplicationVersion(QStringLiteral(EIVIEW_VERSION_STRING));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("EIView: multimodal image viewer running the EI model."));
+    parser.addHelpOption();
+    // --version also names the libraries and the device found (core/BuildInfo), so that a
+    // result can be traced to the software that produced it.
+    const QCommandLineOption versionOpt({QStringLiteral("v"), QStringLiteral("version")},
+                                        QStringLiteral("Print the versions of EIView and its libraries and the device found."));
+    parser.addOption(versionOpt);
+    const QCommandLineOption studyOpt(QStringLiteral("study"), QStringLiteral("Study folder to open."), QStringLiteral("DIR"));
+    const QCommandLineOption modelOpt(QStringLiteral("model"), QStringLiteral("Model file (.eimodel) to open."), QStringLiteral("FILE"));
+    const QCommandLineOption deviceOpt(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda:k (default auto)."),
+                                       QStringLiteral("DEVICE"), QStringLiteral("auto"));
+    const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
+                                     QStringLiteral("Render the window to PNG after loading and inference, then quit."),
+                                     QStringLiteral("PNG"));
+    parser.addOptions({studyOpt, modelOpt, deviceOpt, shotOpt});
+    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Images to open."), QStringLiteral("[FILE...]"));
+    parser.process(app);
+    if (parser.isSet(versionOpt)) {
+        std::fputs(ei::BuildInfo::versionReport("eiview").c_str(), stdout);
+        return 0;
+    }
+
+    QString study = parser.value(studyOpt), model = parser.value(modelOpt);
+    QStringList files = parser.positionalArguments();
+    // A model among the files (e.g. opened from the file manager) is opened as the model.
+    for (int i = files.size() - 1; i >= 0 && model.isEmpty(); --i)
+        if (files[i].endsWith(QLatin1String(".eimodel"), Qt::CaseInsensitive))
+            model = files.takeAt(i);
+    if (study.isEmpty() && model.isEmpty() && files.isEmpty()) {
+        const QString demo = findDemo();
+        if (!demo.isEmpty()) {
+            study = QDir(demo).filePath(QStringLiteral("study"));
+            model = QDir(demo).filePath(QStringLiteral("model.eimodel"));
+        }
+    }
+
+    ei::DarkTheme::apply(app);
     ei::MainWindow window;
+    const QString shot = parser.value(shotOpt);
+    int exitCode = 0;
+    if (!shot.isEmpty()) {
+        window.resize(1600, 1000);
+        auto save = [&window, &shot, &exitCode](int code) {
+            // Let the layout settle and the charts replot before grabbing.
+            QTimer::singleShot(400, &window, [&window, &shot, &exitCode, code] {
+                exitCode = window.grab().save(shot) ? code : 1;
+                if (code != 0)
+                    std::fprintf(stderr, "eiview: %s\n", qPrintable(window.messageText()));
+                QApplication::quit();
+            });
+        };
+        QObject::connect(&window, &ei::MainWindow::inferenceFinished, &window, [save] { save(0); });
+        QObject::connect(&window, &ei::MainWindow::inferenceFailed, &window, [save] { save(1); });
+        QObject::connect(&window, &ei::MainWindow::modelFailed, &window, [save] { save(1); });
+        QObject::connect(&window, &ei::MainWindow::runRefused, &window, [save] { save(1); });
+        if (model.isEmpty())
+            save(0);  // nothing to run: render what is there
+        QTimer::singleShot(300000, &window, [save] { save(1); });
+    }
+    window.setDevice(parser.value(deviceOpt));
+    if (!files.isEmpty())
+        window.openFiles(files);
+    if (!study.isEmpty())
+        window.openStudyFolder(study);
+    if (!model.isEmpty()) {
+        window.setRunWhenReady(true);
+        window.openModel(model);
+    }
     window.show();
-    return app.exec();
+    const int rc = app.exec();
+    window.shutdown();  // free the model before QApplication goes (LibTorch at exit)
+    return shot.isEmpty() ? rc : exitCode;
 }

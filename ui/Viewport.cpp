@@ -70,6 +70,7 @@ void Viewport::setImage(std::shared_ptr<const Image> image)
     }
     modality_ = result_ && image_ ? result_->modality(slotName_.toStdString()) : nullptr;
     resetWindow();
+    rebuildOverlay();
     fit_ = true;
     fitToWindow();
 }
@@ -324,6 +325,12 @@ void Viewport::setActive(bool active)
     }
 }
 
+void Viewport::setAnnotationsVisible(bool visible)
+{
+    annotations_ = visible;
+    update();
+}
+
 void Viewport::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
@@ -371,10 +378,12 @@ void Viewport::paintEvent(QPaintEvent*)
     }
     p.restore();
 
-    drawOrientation(p);
-    drawCornerText(p);
-    if (overlay_.visible && map && currentMapSlice() >= 0)
-        drawColorBar(p, *map);
+    if (annotations_) {
+        drawOrientation(p);
+        drawCornerText(p);
+        if (overlay_.visible && map && currentMapSlice() >= 0)
+            drawColorBar(p, *map);
+    }
     if (active_) {
         p.setPen(QPen(kAccent, 2));
         p.drawRect(rect().adjusted(1, 1, -1, -1));

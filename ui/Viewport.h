@@ -70,6 +70,9 @@ public:
     QString readOut(QPointF widgetPoint) const;  // "x 12 y 40: 128 | map 0.53"
 
     void setActive(bool active);
+    // Text, orientation letters and colour bar on / off (the picture alone, for reading).
+    void setAnnotationsVisible(bool visible);
+    bool annotationsVisible() const { return annotations_; }
 
 Q_SIGNALS:
     void viewChangedByUser(double zoom, QPointF center);  // for linked zoom / pan
@@ -115,6 +118,7 @@ private:
     QPointF viewCenter_;
     bool fit_ = true;
     bool active_ = false;
+    bool annotations_ = true;
     enum class Drag { None, Pan, Window } drag_ = Drag::None;
     QPoint dragStart_;
     QPointF dragCenter_;
