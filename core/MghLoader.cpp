@@ -99,6 +99,11 @@ Image loadMghVolume(const std::string& path)
     const std::size_t count = static_cast<std::size_t>(dims[0] * dims[1] * dims[2]);
     std::vector<unsigned char> raw(count * bytesPerVoxel);
     readExactly(file.get(), raw.data(), raw.size(), path, "MGH voxel data");
+    // The frames after the first are not kept, but must be there: a cut file is bad input.
+    std::vector<unsigned char> scratch(std::min<std::size_t>(raw.size(), 1u << 20));
+    for (long long f = 1; f < frames; ++f)
+        for (std::size_t done = 0; done < raw.size(); done += scratch.size())
+            readExactly(file.get(), scratch.data(), std::min(scratch.size(), raw.size() - done), path, "MGH voxel data");
     image.pixels.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
         const unsigned char* p = raw.data() + i * bytesPerVoxel;

@@ -53,6 +53,41 @@ void fillSlicePositions(Image& image)
         image.slicePositions[static_cast<std::size_t>(s)] = o + s * image.spacing[2];
 }
 
+// ITK 5.2 reads a truncated NIfTI-1 file without complaint (the missing voxels are
+// garbage), so the size is checked here: vox_offset + all voxels must be present.
+void checkNiftiComplete(const std::string& path)
+{
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file == nullptr)
+        return;
+    unsigned char h[348];
+    if (gzread(file, h, sizeof h) != static_cast<int>(sizeof h) || std::memcmp(h + 344, "n+1", 3) != 0) {
+        gzclose(file);
+        return;  // not a single-file NIfTI-1 (ITK will judge it)
+    }
+    const bool swap = !(h[0] == 0x5c && h[1] == 0x01);  // sizeof_hdr 348 little-endian reads 5c 01 00 00
+    auto i16 = [&](int at) { return static_cast<std::int16_t>(swap ? (h[at] << 8) | h[at + 1] : (h[at + 1] << 8) | h[at]); };
+    std::uint32_t raw = 0;
+    for (int b = 0; b < 4; ++b)
+        raw |= static_cast<std::uint32_t>(h[108 + (swap ? 3 - b : b)]) << (8 * b);
+    float voxOffset;
+    std::memcpy(&voxOffset, &raw, 4);
+    const int ndim = i16(40);
+    double voxels = 1;
+    for (int d = 1; d <= ndim && d <= 7; ++d)
+        voxels *= std::max<int>(1, i16(40 + 2 * d));
+    const double need = std::max<double>(352.0, voxOffset) + voxels * std::max<int>(1, i16(72)) / 8.0;
+    double have = sizeof h;
+    std::vector<char> chunk(1 << 20);
+    int got = 0;
+    while (have < need && (got = gzread(file, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
+        have += got;
+    gzclose(file);
+    if (have < need)
+        throw BadInputError(path, "NIfTI data is truncated: " + std::to_string(static_cast<long long>(have)) + " of " +
+                                      std::to_string(static_cast<long long>(need)) + " bytes");
+}
+
 }  // namespace
 
 Image loadItkVolume(const std::string& path, const std::string& format)
@@ -99,6 +134,8 @@ Image loadItkVolume(const std::string& path, const std::string& format)
             throw BadInputError(path, "absurd dimensions: " + std::to_string(dims[3]) + " volumes");
         if (nd == 4 && dims[3] > 1)
             image.tags.other["volumes"] = std::to_string(dims[3]);
+        if (format == "nifti")
+            checkNiftiComplete(path);
 
         const std::size_t componentSize = io->GetComponentSize();
         const std::size_t totalComponents = static_cast<std::size_t>(dims[0] * dims[1] * dims[2] * dims[3]) * comps;
