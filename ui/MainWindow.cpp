@@ -4,6 +4,7 @@
 #include "core/ExportReport.h"
 #include "core/ImageLoader.h"
 #include "core/InferenceJob.h"
+#include "core/SlotAssignment.h"
 #include "models/Error.h"
 #include "ui/OverlayPanel.h"
 #include "ui/PredictionPanel.h"
@@ -61,8 +62,6 @@ namespace ei {
 namespace {
 constexpr int kProgressDelayMs = 300;  // quick runs never flash a progress bar
 constexpr int kMaxRecent = 8;
-
-QString upper(const std::string& s) { return QString::fromStdString(s).toUpper(); }
 
 bool isImageFileName(const QString& name)
 {
@@ -493,26 +492,10 @@ int MainWindow::slotScore(const Slot& slot, const Image& image, const QString& p
     const QString base = QFileInfo(path).completeBaseName().toUpper();
     if (base.contains(name))
         score += 20;
-    const QString modality = upper(image.tags.modality);
-    auto slotIs = [&name](std::initializer_list<const char*> words) {
-        for (const char* w : words)
-            if (name.contains(QLatin1String(w)))
-                return true;
-        return false;
-    };
-    if (modality == QLatin1String("OP") && slotIs({"CFP", "FUNDUS", "COLOR", "COLOUR"}))
+    // The loaders' rules (resources/presets/slot_rules.json): DICOM modality, MR plane.
+    const std::string byTags = SlotAssignment::defaults().slotFor(image, {slot.name.toStdString()});
+    if (!byTags.empty() && QString::fromStdString(byTags).compare(slot.name, Qt::CaseInsensitive) == 0)
         score += 10;
-    if (modality == QLatin1String("OPT") && slotIs({"OCT"}))
-        score += 10;
-    if ((modality == QLatin1String("XC") || modality == QLatin1String("ES")) && slotIs({"CLINIC", "DERM", "PHOTO", "MACRO"}))
-        score += 10;
-    const QString plane = QString::fromStdString(image.canonicalPlane).toUpper() + ' ' + upper(image.tags.seriesDescription);
-    for (const auto& [key, words] : std::initializer_list<std::pair<const char*, std::initializer_list<const char*>>>{
-             {"SAG", {"SAG"}}, {"COR", {"COR"}}, {"AX", {"AX", "TRA"}}})
-        if (name.contains(QLatin1String(key)))
-            for (const char* w : words)
-                if (plane.contains(QLatin1String(w)))
-                    score += 10;
     return score;
 }
 
