@@ -53,6 +53,17 @@ for f in usr/bin/eiview usr/bin/eiview-cli \
          usr/share/mime/packages/eiview.xml; do
   [ -e "$root/$f" ] || fail "the package lacks /$f"
 done
+for size in 48 64 128 256; do
+  png=$root/usr/share/icons/hicolor/${size}x${size}/apps/org.eiview.EIView.png
+  [ -e "$png" ] || fail "the package lacks the ${size}x${size} icon"
+  /usr/bin/python3 - "$png" "$size" <<'PY' || fail "$png is not a ${size}x${size} PNG"
+import struct, sys
+data = open(sys.argv[1], "rb").read(24)
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+assert struct.unpack(">II", data[16:24]) == (int(sys.argv[2]),) * 2, struct.unpack(">II", data[16:24])
+PY
+done
+ls "$root"/usr/share/eiview/demo/study/* >/dev/null 2>&1 || fail "the package lacks the demo study (/usr/share/eiview/demo/study)"
 for exe in eiview eiview-cli; do
   if readelf -d "$root/usr/bin/$exe" | grep -E 'R(UN)?PATH' ; then
     fail "$exe carries an RPATH/RUNPATH (it would reach into the build tree)"
@@ -98,6 +109,17 @@ echo "$out" | head -1 | grep -qiE "^eiview $version\$" || fail "eiview --version
 for lib in LibTorch Qt DCMTK ITK OpenCV Device; do
   echo "$out" | grep -q "^$lib: " || fail "eiview --version does not report $lib"
 done
+
+step "installed eiview opens the installed demo and runs it (offscreen screenshot)"
+# With no arguments eiview looks for the demo beside itself (../share/eiview/demo), so this
+# also checks that the package's layout is the one the program expects.
+run timeout 300 "$root/usr/bin/eiview" --screenshot "$work/shot.png" || fail "installed eiview failed on the installed demo"
+/usr/bin/python3 - "$work/shot.png" <<'PY' || fail "the screenshot is not a 1600x1000 PNG"
+import struct, sys
+data = open(sys.argv[1], "rb").read(24)
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+assert struct.unpack(">II", data[16:24]) == (1600, 1000), struct.unpack(">II", data[16:24])
+PY
 
 step "desktop entry and AppStream metadata"
 desktop-file-validate "$root/usr/share/applications/org.eiview.EIView.desktop" || fail "desktop-file-validate"
