@@ -80,7 +80,7 @@ LoadedFile loadOne(const std::string& path)
     DcmFileFormat file;
     const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
     if (status.bad())
-        throw BadInputError(path, std::string("not a readable DICOM file (") + status.text() + ")");
+        throw BadInputError(path, std::string("not a readable DICOM file: truncated or corrupt (") + status.text() + ")");
     DcmDataset* ds = file.getDataset();
     if (isDicomDirObject(file))
         throw BadInputError(path, "is a DICOMDIR (an index of series), not an image; open it as a DICOMDIR");

@@ -15,7 +15,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 namespace ei {
 
@@ -88,6 +91,53 @@ void checkNiftiComplete(const std::string& path)
                                       std::to_string(static_cast<long long>(need)) + " bytes");
 }
 
+// Likewise ITK's MetaImage reader only prints a warning for missing voxel data. For a
+// body in one piece (LOCAL after the header, or one detached file) the bytes are counted:
+// the voxels, or CompressedDataSize for a zlib body.
+void checkMetaImageComplete(const std::string& path, double need)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    bool compressed = false;
+    double compressedSize = 0;
+    while (std::getline(in, line)) {
+        const auto eq = line.find('=');
+        if (eq == std::string::npos)
+            continue;
+        auto trim = [](std::string t) {
+            const auto a = t.find_first_not_of(" \t\r");
+            const auto b = t.find_last_not_of(" \t\r");
+            return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
+        };
+        const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+        if (key == "CompressedData")
+            compressed = value == "True" || value == "true";
+        if (key == "CompressedDataSize")
+            compressedSize = std::atof(value.c_str());
+        if (key != "ElementDataFile")
+            continue;
+        if (compressed)
+            need = compressedSize;  // the zlib stream's stored size, when the header gives it
+        if ((compressed && !(compressedSize > 0)) || value == "LIST" || value.find('%') != std::string::npos || value.find(' ') != std::string::npos)
+            return;  // compressed or multi-file bodies: left to ITK
+        double have = 0;
+        std::error_code ec;
+        if (value == "LOCAL") {
+            const auto start = static_cast<double>(in.tellg());
+            have = static_cast<double>(std::filesystem::file_size(path, ec)) - start;
+        } else {
+            const auto file = std::filesystem::path(path).parent_path() / value;
+            have = std::filesystem::exists(file, ec) ? static_cast<double>(std::filesystem::file_size(file, ec)) : 0.0;
+            if (!std::filesystem::exists(file, ec))
+                throw BadInputError(path, "MetaImage data file '" + value + "' does not exist");
+        }
+        if (have < need)
+            throw BadInputError(path, "MetaImage data is truncated: " + std::to_string(static_cast<long long>(have)) +
+                                          " of " + std::to_string(static_cast<long long>(need)) + " bytes");
+        return;
+    }
+}
+
 }  // namespace
 
 Image loadItkVolume(const std::string& path, const std::string& format)
@@ -139,6 +189,8 @@ Image loadItkVolume(const std::string& path, const std::string& format)
 
         const std::size_t componentSize = io->GetComponentSize();
         const std::size_t totalComponents = static_cast<std::size_t>(dims[0] * dims[1] * dims[2] * dims[3]) * comps;
+        if (format == "metaimage")
+            checkMetaImageComplete(path, static_cast<double>(totalComponents * componentSize));
         std::vector<char> buffer(totalComponents * componentSize);
         itk::ImageIORegion region(nd);
         for (unsigned i = 0; i < nd; ++i) {
