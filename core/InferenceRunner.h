@@ -7,6 +7,7 @@
 #include "core/Image.h"
 #include "core/InferenceResult.h"
 #include "models/JobControl.h"
+#include "models/NpyFile.h"
 
 #include <memory>
 #include <string>
@@ -53,6 +54,13 @@ public:
     // Cancellation throws ei::Cancelled.
     InferenceResult run(const std::map<std::string, Image>& inputs, bool computeMaps = true,
                         const JobControl& control = {});
+
+    // Already preprocessed inputs (`eiview-cli infer --input-tensor`): float32
+    // [1, 3, H, W] per image, [S, 3, H, W] per volume with exactly the model's S slices;
+    // any H x W (padded inside the model). A wrong shape is ei::BadInputError naming
+    // the modality.
+    InferenceResult runTensors(const std::map<std::string, NpyArray>& tensors, bool computeMaps = true,
+                               const JobControl& control = {});
 
 private:
     struct Private;
