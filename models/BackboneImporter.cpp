@@ -6,9 +6,12 @@
 // config implies, so a half-mapped or odd checkpoint can never be written.
 #include "models/BackboneImporter.h"
 
+#include "models/EiModelFile.h"
 #include "models/Error.h"
+#include "models/ModelConfig.h"
 #include "models/PthReader.h"
 #include "models/Safetensors.h"
+#include "models/VisionTransformer.h"
 
 #include <cmath>
 #include <fstream>
@@ -554,7 +557,9 @@ ImportedBackbone BackboneImporter::importFile(const std::string& path, const Opt
 
 void BackboneImporter::write(const std::string& path, const ImportedBackbone& backbone)
 {
-    writeSafetensors(path, backbone.tensors, {{"config", backbone.config.dump()}, {"imported_from", backbone.scheme}});
+    // Through the engine's own backbone, which checks config and tensors once more.
+    const VisionTransformer vit(BackboneConfig::fromJson(backbone.config, path, "backbone."), backbone.tensors, path);
+    EiModelFile::writeBackbone(path, vit);
 }
 
 }  // namespace ei

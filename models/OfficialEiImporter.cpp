@@ -5,11 +5,10 @@
 #include "models/OfficialEiImporter.h"
 
 #include "models/EiModel.h"
+#include "models/EiModelFile.h"
 #include "models/Error.h"
 #include "models/ModelConfig.h"
-#include "models/PthReader.h"
-#include "models/Safetensors.h"
-#include "models/Sha256.h"
+#include "models/VisionTransformer.h"
 
 #include <algorithm>
 #include <cstring>
@@ -569,24 +568,16 @@ OfficialEiModel OfficialEiImporter::importToFile(const Options& options, const s
                                                  const JobControl* control)
 {
     OfficialEiModel model = convert(options, control);
-    std::map<std::string, torch::Tensor> tensors = model.parameters;
-    std::map<std::string, std::string> metadata{
-        {"format", "eiview-model"},
-        {"format_version", "1"},
-        {"config", model.config.dump()},
-        {"training", model.training.dump()},
-        {"intended_use", "Imported from a checkpoint of the official EI code; research use only, not for clinical use."},
-    };
-    if (options.backbonePath.empty()) {
-        for (const auto& [k, v] : model.backbone.tensors)
-            tensors["backbone." + k] = v;
-    } else {
-        namespace fs = std::filesystem;
-        const fs::path outDir = fs::absolute(fs::path(outPath)).parent_path();
-        metadata["backbone_file"] = fs::absolute(options.backbonePath).lexically_relative(outDir).generic_string();
-        metadata["backbone_sha256"] = Sha256::ofFile(options.backbonePath);
-    }
-    writeSafetensors(outPath, tensors, metadata);
+    // The engine's own classes check the result once more and write it, so an imported
+    // model is byte-for-byte what the engine itself would save.
+    ModelConfig config = ModelConfig::fromJson(model.config, options.configPath);
+    auto backbone = std::make_shared<VisionTransformer>(config.backbone, model.backbone.tensors, options.checkpointPath);
+    const EiModel eiModel(config, backbone, model.parameters, options.checkpointPath);
+    EiModelWriteOptions write;
+    write.backbonePath = options.backbonePath;
+    write.trainingJson = model.training.dump();
+    write.intendedUse = "Imported from a checkpoint of the official EI code; research use only, not for clinical use.";
+    EiModelFile::write(outPath, eiModel, write);
     if (control)
         control->report(1.0, "written");
     return model;

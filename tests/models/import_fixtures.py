@@ -23,6 +23,7 @@ import sys
 import torch
 
 D, DEPTH, P, G, HID, R = 32, 2, 4, 4, 128, 4
+P_ = P
 
 
 def write_safetensors(path, tensors, metadata=None):
@@ -400,6 +401,20 @@ def make_ei(outdir, name, family, modality_idx, classes, loss, volume, differ=Fa
               "mapping": {c: i for i, c in enumerate(classes)}, "lr": 0.001, "batch_size": 8}
     if volume:
         config["sampling_num"] = 4
+    names = ["mod%d" % o for o in modality_idx]
+    config["modality_names"] = names
+    import numpy as np
+    inputs = []
+    for m, o in enumerate(modality_idx):
+        x = torch.randn(4 if volume else 1, 3, 16, 16, generator=gen)
+        np.save(os.path.join(outdir, "%s.input.%s.npy" % (name, names[m])), x.numpy().astype(np.float32))
+        inputs.append(x)
+    if not differ:
+        with torch.no_grad():
+            ref = official_logits(ckpt, family, modality_idx, inputs)
+        ref["names"] = names
+        with open(os.path.join(outdir, name + ".logits.json"), "w") as f:
+            json.dump(ref, f)
     with open(os.path.join(outdir, name + ".json"), "w") as f:
         json.dump(config, f)
     write_safetensors(os.path.join(outdir, name + ".expected.safetensors"), expected)
@@ -413,6 +428,86 @@ def make_ei(outdir, name, family, modality_idx, classes, loss, volume, differ=Fa
     # the frozen backbone alone, canonical, to test --backbone
     write_safetensors(os.path.join(outdir, name + ".backbone.safetensors"), canon,
                       {"config": json.dumps({"num_heads": 2})})
+
+
+# ------------------------------------------------------------------ the official forward
+
+def official_logits(ckpt, family, modality_idx, inputs):
+    """EI forward as the official code computes it (OFFICIAL_EI.md section 1.3), on the
+    official key names: aux pass, INT from projs_cls in modality_idx order, primary pass
+    with INT appended, mean / max slice pooling, gate over sorted(str(idx)).
+    inputs[m]: [S, 3, H, W] (S = 1 for images), already normalised."""
+    import torch.nn.functional as F
+    eps = 1e-6 if family == "dinov2" else 1e-5
+    act = (lambda x: F.gelu(x)) if family == "dinov2" else (lambda x: x * torch.sigmoid(1.702 * x))
+
+    def mor(pfx, h, route="route", a="lora_as", b="lora_bs"):
+        w = torch.softmax(F.linear(h, ckpt[pfx + route + ".weight"], ckpt[pfx + route + ".bias"]), -1)
+        y = 0
+        for k, (r, al) in enumerate(zip(RANKS, ALPHAS)):
+            y = y + w[..., k + 1:k + 2] * (al / r) * F.linear(F.linear(h, ckpt[pfx + "%s.%d.weight" % (a, k)]),
+                                                              ckpt[pfx + "%s.%d.weight" % (b, k)])
+        return y
+
+    def backbone(P, x, extra=None):
+        g = lambda n: ckpt[P + n]
+        t = F.conv2d(x, g("patch_embed.proj.weight"), g("patch_embed.proj.bias") if family == "dinov2" else None, stride=P_)
+        t = t.flatten(2).transpose(1, 2)
+        t = torch.cat([g("cls_token").expand(t.shape[0], -1, -1), t], 1) + g("pos_embed")
+        if family == "dinov2":
+            t = torch.cat([t[:, :1], g("register_tokens").expand(t.shape[0], -1, -1), t[:, 1:]], 1)
+        else:
+            t = F.layer_norm(t, (D,), g("norm_pre.weight"), g("norm_pre.bias"), eps)
+        if extra is not None:
+            t = torch.cat([t, extra.expand(t.shape[0], -1, -1)], 1)
+        for i in range(DEPTH):
+            B = "blocks.%d." % i
+            h = F.layer_norm(t, (D,), g(B + "norm1.weight"), g(B + "norm1.bias"), eps)
+            qkv = F.linear(h, g(B + "attn.qkv.linear.weight"), g(B + "attn.qkv.linear.bias"))
+            qkv = qkv + torch.cat([mor(P + B + "attn.qkv.", h, "route_q", "lora_as_q", "lora_bs_q"),
+                                   torch.zeros(*h.shape[:-1], 2 * D)], -1)
+            q, k, v = qkv.reshape(t.shape[0], t.shape[1], 3, 2, D // 2).permute(2, 0, 3, 1, 4)
+            att = torch.softmax(q @ k.transpose(-1, -2) * (D // 2) ** -0.5, -1) @ v
+            o = F.linear(att.transpose(1, 2).reshape(t.shape), g(B + "attn.proj.weight"), g(B + "attn.proj.bias"))
+            t = t + (o * g(B + "ls1.gamma") if family == "dinov2" else o)
+            h = F.layer_norm(t, (D,), g(B + "norm2.weight"), g(B + "norm2.bias"), eps)
+            u = F.linear(h, g(B + "mlp.fc1.linear.weight"), g(B + "mlp.fc1.linear.bias")) + mor(P + B + "mlp.fc1.", h)
+            u = act(u)
+            o = F.linear(u, g(B + "mlp.fc2.linear.weight"), g(B + "mlp.fc2.linear.bias")) + mor(P + B + "mlp.fc2.", u)
+            t = t + (o * g(B + "ls2.gamma") if family == "dinov2" else o)
+        return F.layer_norm(t, (D,), g("norm.weight"), g("norm.bias"), eps)
+
+    M = len(modality_idx)
+    aux_cls, aux_logits = [], []
+    for m, o in enumerate(modality_idx):
+        tok = backbone("first_backbones.%s.backbone." % o, inputs[m])
+        cls = tok[:, 0]
+        aux_cls.append(cls.max(0).values)
+        fc = "first_backbones.%s.fc." % o
+        aux_logits.append(F.linear(cls, ckpt[fc + "weight"], ckpt[fc + "bias"]).max(0).values)
+    prim_cls, prim_logits = [], []
+    for t, ot in enumerate(modality_idx):
+        ints = []
+        for r, orr in enumerate(modality_idx):
+            if r == t:
+                continue
+            pc = "projs_cls.%s_%s." % (ot, orr)
+            z = F.layer_norm(aux_cls[r], (D,), ckpt[pc + "ln.weight"], ckpt[pc + "ln.bias"], 1e-6)
+            z = F.linear(F.gelu(F.linear(z, ckpt[pc + "mlp.0.weight"], ckpt[pc + "mlp.0.bias"])),
+                         ckpt[pc + "mlp.2.weight"], ckpt[pc + "mlp.2.bias"])
+            ints.append(z)
+        tok = backbone("second_backbones.%s.backbone." % ot, inputs[t], torch.stack(ints)[None]).mean(0)
+        prim_cls.append(tok[0])
+        fc = "second_backbones.%s.fc." % ot
+        prim_logits.append(F.linear(tok[0], ckpt[fc + "weight"], ckpt[fc + "bias"]))
+    order = sorted(range(M), key=lambda m: str(modality_idx[m]))
+    alpha = torch.softmax(F.linear(torch.cat([prim_cls[m] for m in order]), ckpt["route.weight"], ckpt["route.bias"]), -1)
+    fused = sum(alpha[j] * prim_logits[m] for j, m in enumerate(order))
+    gate = [0.0] * M
+    for j, m in enumerate(order):
+        gate[m] = float(alpha[j])
+    return {"fused": fused.tolist(), "logits": [l.tolist() for l in prim_logits],
+            "aux_logits": [l.tolist() for l in aux_logits], "gate": gate}
 
 
 def make_eis(outdir):
