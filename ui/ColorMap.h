@@ -1,7 +1,7 @@
 // Colour maps for the similarity overlays: viridis, inferno, jet and a diverging
 // blue-white-red map for delta (cls - cls_noint). Tables of 256 entries computed once.
-// viridis / inferno use published polynomial fits of matplotlib's tables (max error
-// below 1/255 per channel), so no data file has to travel with the binary.
+// viridis / inferno use published degree-6 polynomial fits of matplotlib's tables (within
+// about 4/255 per channel of the originals), so no data file has to travel with the binary.
 #pragma once
 
 #include <QColor>

@@ -187,7 +187,7 @@ void Viewport::rebuildDisplay()
         const Image& im = *image_;
         const bool rgb = im.channels >= 3;
         display_ = QImage(im.width, im.height, rgb ? QImage::Format_RGB888 : QImage::Format_Grayscale8);
-        const double lo = center_ - width_ / 2.0, scale = 255.0 / width_;
+        const double lo = center_ - width_ / 2.0;
         const bool invert = im.photometric == "MONOCHROME1";
         const float* src = im.pixels.data() + static_cast<std::size_t>(slice_) * im.sliceStride();
         for (int y = 0; y < im.height; ++y) {
@@ -195,7 +195,8 @@ void Viewport::rebuildDisplay()
             for (int x = 0; x < im.width; ++x) {
                 const float* px = src + (static_cast<std::size_t>(y) * im.width + x) * im.channels;
                 for (int c = 0; c < (rgb ? 3 : 1); ++c) {
-                    int v = static_cast<int>(std::lround((px[c] - lo) * scale));
+                    // divide (not multiply by 255 / w): exact halves round as computed by hand
+                    int v = static_cast<int>(std::lround((px[c] - lo) * 255.0 / width_));
                     v = std::clamp(v, 0, 255);
                     line[x * (rgb ? 3 : 1) + c] = static_cast<uchar>(invert ? 255 - v : v);
                 }

@@ -113,14 +113,15 @@ private Q_SLOTS:
     void colourMapsMatchReferenceEnds()
     {
         // matplotlib's tables: viridis 0 = #440154, 1 = #fde725; inferno 0 = #000004, 1 = #fcffa4.
-        QVERIFY(near(QColor(ColorMap::byName("viridis").at(0)), qRgb(0x44, 0x01, 0x54)));
-        QVERIFY(near(QColor(ColorMap::byName("viridis").at(1)), qRgb(0xfd, 0xe7, 0x25)));
-        QVERIFY(near(QColor(ColorMap::byName("inferno").at(0)), qRgb(0x00, 0x00, 0x04)));
-        QVERIFY(near(QColor(ColorMap::byName("inferno").at(1)), qRgb(0xfc, 0xff, 0xa4)));
+        // (the polynomial fits stay within 5/255 of the tables)
+        QVERIFY(near(QColor(ColorMap::byName("viridis").at(0)), qRgb(0x44, 0x01, 0x54), 5));
+        QVERIFY(near(QColor(ColorMap::byName("viridis").at(1)), qRgb(0xfd, 0xe7, 0x25), 5));
+        QVERIFY(near(QColor(ColorMap::byName("inferno").at(0)), qRgb(0x00, 0x00, 0x04), 5));
+        QVERIFY(near(QColor(ColorMap::byName("inferno").at(1)), qRgb(0xfc, 0xff, 0xa4), 5));
         QCOMPARE(ColorMap::byName("jet").at(0), qRgb(0, 0, 128));
         QCOMPARE(ColorMap::byName("jet").at(1), qRgb(128, 0, 0));
         const QColor mid(ColorMap::byName("diverging").at(0.5));
-        QVERIFY(mid.red() == mid.green() && mid.green() == mid.blue());  // 0 change reads neutral
+        QVERIFY2(near(mid, qRgb(221, 221, 221), 3), qPrintable(str(mid)));  // no change reads neutral grey
     }
 
     void mapSamplingFollowsTheModelGeometry()
