@@ -1,6 +1,8 @@
 // See DarkTheme.h.
 #include "ui/DarkTheme.h"
 
+#include "ui/ViewerResources.h"
+
 #include <QApplication>
 #include <QFile>
 #include <QPalette>
@@ -10,6 +12,7 @@ namespace ei {
 
 void DarkTheme::apply(QApplication& app)
 {
+    ViewerResources::init();
     app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
     QPalette p;
     const QColor window(0x25, 0x27, 0x2b), base(0x1b, 0x1d, 0x20), text(0xd8, 0xdb, 0xe0), dim(0x7a, 0x80, 0x88);

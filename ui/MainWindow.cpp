@@ -10,6 +10,7 @@
 #include "ui/PredictionPanel.h"
 #include "ui/StudyPanel.h"
 #include "ui/Viewport.h"
+#include "ui/ViewerResources.h"
 #include "ui/ViewportGrid.h"
 #include "ui/WindowPresets.h"
 
@@ -74,6 +75,7 @@ bool isImageFileName(const QString& name)
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
+    ViewerResources::init();
     setWindowTitle(QStringLiteral("EIView"));
     setWindowIcon(QIcon(QStringLiteral(":/eiview/icons/eiview.svg")));
     setAcceptDrops(true);

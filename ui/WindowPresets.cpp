@@ -1,6 +1,8 @@
 // See WindowPresets.h.
 #include "ui/WindowPresets.h"
 
+#include "ui/ViewerResources.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -46,6 +48,7 @@ WindowPresets WindowPresets::fromJson(const QByteArray& json, QString* error)
 const WindowPresets& WindowPresets::bundled()
 {
     static const WindowPresets presets = [] {
+        ViewerResources::init();
         QFile f(QStringLiteral(":/eiview/viewer/window-presets.json"));
         WindowPresets p;
         if (f.open(QIODevice::ReadOnly))
