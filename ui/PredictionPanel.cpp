@@ -124,6 +124,12 @@ void PredictionPanel::rebuild()
                                                : tr("No result yet: press Run (F5)."));
         evidence_->clear();
         probPlot_->legend->setVisible(false);
+        for (QCustomPlot* plot : {probPlot_, gatePlot_}) {  // calm empty axes, not 0..5 defaults
+            plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+            plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+            plot->xAxis->setRange(0, 1);
+            plot->yAxis->setRange(0, 1);
+        }
         probPlot_->replot();
         gatePlot_->replot();
         return;
