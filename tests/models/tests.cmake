@@ -21,8 +21,9 @@ foreach(case ${EIVIEW_PARITY_CASES})
 endforeach()
 
 # The list above and the script's cases must not drift apart.
+string(REPLACE ";" "," EIVIEW_PARITY_CASE_ARG "${EIVIEW_PARITY_CASES}")
 add_test(NAME models_parity_case_list
-         COMMAND ${CMAKE_COMMAND} -DCASES=${EIVIEW_PARITY_CASES}
+         COMMAND ${CMAKE_COMMAND} -DCASES=${EIVIEW_PARITY_CASE_ARG}
                  -DSCRIPT=${CMAKE_CURRENT_LIST_DIR}/parity_test.py
                  -P ${CMAKE_CURRENT_LIST_DIR}/check_parity_cases.cmake)
 set_tests_properties(models_parity_case_list PROPERTIES LABELS models)
