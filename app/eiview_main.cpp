@@ -84,7 +84,7 @@ int main(int argc, char** argv)
         auto save = [&window, &shot, &exitCode](int code) {
             // Let the layout settle and the charts replot before grabbing.
             QTimer::singleShot(400, &window, [&window, &shot, &exitCode, code] {
-                exitCode = window.grab().save(shot) ? code : 1;
+                exitCode = window.grab().save(shot, "PNG", 0) ? code : 1;  // 0: smallest file
                 if (code != 0)
                     std::fprintf(stderr, "eiview: %s\n", qPrintable(window.messageText()));
                 QApplication::quit();

@@ -253,8 +253,9 @@ double Viewport::fitZoom() const
 {
     if (!image_ || image_->width <= 0 || image_->height <= 0)
         return 1.0;
-    const double margin = 8.0;
-    const double zw = (width() - 2 * margin) / image_->width;
+    // the right margin leaves room for the colour bar, so it never covers the image
+    const double margin = 8.0, barRoom = annotations_ ? 64.0 : margin;
+    const double zw = (width() - margin - barRoom) / image_->width;
     const double zh = (height() - 2 * margin) / (image_->height * pixelAspect());
     return std::max(0.01, std::min(zw, zh));
 }
@@ -264,7 +265,8 @@ void Viewport::fitToWindow()
     fit_ = true;
     if (image_ && image_->width > 0) {
         zoom_ = fitZoom();
-        viewCenter_ = QPointF(image_->width / 2.0, image_->height / 2.0);
+        const double barRoom = annotations_ ? 64.0 : 8.0;
+        viewCenter_ = QPointF(image_->width / 2.0 + (barRoom - 8.0) / 2.0 / zoom_, image_->height / 2.0);
     }
     update();
 }
