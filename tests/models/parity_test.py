@@ -199,10 +199,8 @@ def run_infer_case(case, tmp, report):
         path = os.path.join(maps_dir, stem + ".npy")
         if not os.path.exists(path):
             raise Failure(f"map {stem}.npy not written (have {sorted(os.listdir(maps_dir))})")
-        got_map = np.load(path)
-        if arr.ndim == 2 and got_map.shape == (1,) + arr.shape:
-            got_map = got_map[0]  # an image's map written as one slice: same grid
-        compare(f"map {stem}", got_map, arr, report)
+        # an image's map is [gh, gw], a volume's [S, gh, gw] (MODEL.md 9.6): shapes compared exactly
+        compare(f"map {stem}", np.load(path), arr, report)
     extra = {f[:-4] for f in os.listdir(maps_dir) if f.endswith(".npy")} - set(ref["maps"])
     if extra:
         raise Failure(f"maps the spec does not ask for: {sorted(extra)}")
