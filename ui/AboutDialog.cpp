@@ -14,6 +14,13 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+// eiview_ui is a static library: the linker keeps its compiled resources (the icon) only
+// when something references them, and Q_INIT_RESOURCE must be called outside a namespace.
+static void initUiResources()
+{
+    Q_INIT_RESOURCE(eiview);
+}
+
 namespace ei {
 
 namespace {
@@ -38,6 +45,7 @@ AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent)
 {
     setWindowTitle(tr("About EIView"));
     setObjectName(QStringLiteral("aboutDialog"));
+    initUiResources();
 
     auto* icon = new QLabel;
     icon->setPixmap(QIcon(QStringLiteral(":/eiview/icons/eiview.svg")).pixmap(64, 64));
