@@ -279,7 +279,8 @@ public:
             }
             case 'c': {  // GLOBAL "module\nname\n"
                 auto o = PyObject::make(PyObject::Type::Global);
-                o->text = line(at) + "." + line(at);
+                const std::string module = line(at);  // two statements: operand order of + is unspecified
+                o->text = module + "." + line(at);
                 push(o);
                 break;
             }
