@@ -204,10 +204,16 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     const auto backbone = loadBackbone(request.backbonePath, fallbackBackbone, config.seed);
     modelJson["backbone"] = backbone.config;
     // full: every listed modality (the example columns); modelConfig: what is trained.
-    ModelConfig full = ModelConfig::fromJson(modelJson, configSource);
+    // A unimodal config holds one modality; the listed columns are parsed as "late".
+    nlohmann::json fullJson = modelJson;
+    if (fusion == "unimodal" && modalityNames.size() > 1)
+        fullJson["fusion"] = "late";
+    ModelConfig full = ModelConfig::fromJson(fullJson, configSource);
     ModelConfig modelConfig = full;
-    if (fusion == "unimodal")
+    if (fusion == "unimodal") {
+        modelConfig.fusion = "unimodal";
         modelConfig.modalities = {full.modalities[unimodalColumn]};
+    }
 
     const fs::path checkpoint = fs::path(request.outDir) / "checkpoint.safetensors";
     if (!request.resume && fs::exists(checkpoint))
