@@ -1,0 +1,92 @@
+// MoR (MODEL.md section 2): identity at init, fast path = per-rank formula, router layout.
+#include "models/Error.h"
+#include "models/MoRSet.h"
+#include "tests/TestRegistry.h"
+
+#include <QtTest>
+
+namespace {
+
+ei::BackboneConfig tinyBackbone()
+{
+    ei::BackboneConfig b;
+    b.embedDim = 16;
+    b.depth = 2;
+    b.numHeads = 2;
+    return b;
+}
+
+}  // namespace
+
+class MoRSetTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void identityAtInit()
+    {
+        ei::MorConfig mor;
+        mor.targets = {"q", "k", "v", "proj", "fc1", "fc2"};
+        std::map<std::string, torch::Tensor> params;
+        torch::manual_seed(1);
+        ei::MoRSet::initialize(mor, tinyBackbone(), "mor.aux.0.", params);
+        const ei::MoRSet set = ei::MoRSet::bind(mor, tinyBackbone(), "mor.aux.0.", params);
+        const torch::Tensor h = torch::randn({2, 5, 16});
+        const torch::Tensor h4 = torch::randn({2, 5, 64});
+        for (int block = 0; block < 2; ++block) {
+            for (int t = 0; t < ei::kMoRTargetCount; ++t) {
+                const auto* l = set.layer(block, static_cast<ei::MoRTarget>(t));
+                QVERIFY(l);
+                const torch::Tensor d = set.delta(*l, t == static_cast<int>(ei::MoRTarget::Fc2) ? h4 : h);
+                QCOMPARE(d.abs().max().item<float>(), 0.0f);
+                // router and A are random (non-zero), B is zero
+                QVERIFY(l->routerWeight.abs().sum().item<float>() > 0);
+                QVERIFY(l->A[2].abs().sum().item<float>() > 0);
+            }
+        }
+        QCOMPARE(params.at("mor.aux.0.blocks.1.fc1.A2").sizes().vec(), (std::vector<std::int64_t>{8, 16}));
+        QCOMPARE(params.at("mor.aux.0.blocks.1.fc1.B2").sizes().vec(), (std::vector<std::int64_t>{64, 8}));
+        QCOMPARE(params.at("mor.aux.0.blocks.0.fc2.router.weight").sizes().vec(), (std::vector<std::int64_t>{4, 64}));
+        // A: Kaiming-uniform a = sqrt 5 -> |A| <= 1 / sqrt(fan_in)
+        QVERIFY(params.at("mor.aux.0.blocks.0.fc2.A1").abs().max().item<float>() <= 1.0f / 8.0f + 1e-6f);
+    }
+
+    void fastPathEqualsPerRank_data()
+    {
+        QTest::addColumn<bool>("bypass");
+        QTest::newRow("bypass") << true;
+        QTest::newRow("no bypass") << false;
+    }
+    void fastPathEqualsPerRank()
+    {
+        QFETCH(bool, bypass);
+        ei::MorConfig mor;
+        mor.bypass = bypass;
+        mor.ranks = {2, 4, 8};
+        mor.alphas = {4, 8, 16};
+        std::map<std::string, torch::Tensor> params;
+        torch::manual_seed(2);
+        ei::MoRSet::initialize(mor, tinyBackbone(), "p.", params);
+        for (auto& [name, t] : params)
+            if (name.back() >= '0' && name.back() <= '9' && name[name.rfind('.') + 1] == 'B')
+                t = torch::randn(t.sizes());
+        const ei::MoRSet set = ei::MoRSet::bind(mor, tinyBackbone(), "p.", params);
+        const auto* l = set.layer(0, ei::MoRTarget::Fc1);
+        QCOMPARE(l->routerWeight.size(0), std::int64_t(bypass ? 4 : 3));
+        const torch::Tensor h = torch::randn({3, 7, 16});
+        const torch::Tensor fast = set.delta(*l, h);
+        const torch::Tensor slow = set.deltaPerRank(*l, h);
+        QVERIFY(fast.abs().max().item<float>() > 1e-3f);
+        QVERIFY2(torch::allclose(fast, slow, 1e-5, 1e-5), "fast path differs from the per-rank sum");
+        // hand formula for one token
+        const torch::Tensor x = h[0][0];
+        const torch::Tensor w = torch::softmax(torch::mv(l->routerWeight, x) + l->routerBias, 0);
+        torch::Tensor expected = torch::zeros({64});
+        for (int k = 0; k < 3; ++k)
+            expected += w[k + (bypass ? 1 : 0)] * (mor.alphas[k] / mor.ranks[k]) * torch::mv(l->B[k], torch::mv(l->A[k], x));
+        QVERIFY(torch::allclose(fast[0][0], expected, 1e-5, 1e-5));
+        QVERIFY(torch::allclose(set.routerWeights(*l, h).sum(-1), torch::ones({3, 7})));
+        QVERIFY(set.layer(0, ei::MoRTarget::Q) == nullptr);  // not a target
+    }
+};
+
+EI_REGISTER_TEST(MoRSetTest)
+#include "MoRSetTest.moc"
