@@ -88,5 +88,5 @@ private Q_SLOTS:
     }
 };
 
-EI_REGISTER_TEST(MoRSetTest)
+EI_REGISTER_TEST(MoRSetTest);
 #include "MoRSetTest.moc"

@@ -142,5 +142,5 @@ private Q_SLOTS:
     }
 };
 
-EI_REGISTER_TEST(ModelConfigTest)
+EI_REGISTER_TEST(ModelConfigTest);
 #include "ModelConfigTest.moc"
