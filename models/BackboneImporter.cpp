@@ -239,10 +239,13 @@ std::map<std::string, torch::Tensor> BackboneImporter::readWeights(const std::st
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw ModelError(path, "cannot open the file");
-    char head[4] = {0, 0, 0, 0};
-    in.read(head, 4);
+    char head[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    in.read(head, 9);
     in.close();
-    if (std::string(head, 4) == std::string("PK\x03\x04", 4) || static_cast<unsigned char>(head[0]) == 0x80)
+    // safetensors: 8-byte length, then '{'. Its first byte may be 0x80 (a 128-byte
+    // header), so it must be recognised before the legacy-pickle test below.
+    const bool safetensors = head[8] == '{';
+    if (!safetensors && (std::string(head, 4) == std::string("PK\x03\x04", 4) || static_cast<unsigned char>(head[0]) == 0x80))
         return readPthStateDict(path);
     auto file = readSafetensors(path);
     if (metadata)

@@ -79,7 +79,11 @@ private Q_SLOTS:
         QTest::newRow("adapter key") << R"({"adapter": {"width": 3}})" << "adapter.width";
         QTest::newRow("mean") << R"({"mean": [0.5, 0.5]})" << "mean";
         QTest::newRow("unimodal two") << R"({"fusion": "unimodal"})" << "fusion";
-        QTest::newRow("no pad") << R"({"backbone": {"pad_to_patch": false}})" << "modalities[0].size";
+        // 450 is not a multiple of 14 (448 would be, and is rightly accepted).
+        QTest::newRow("no pad") << R"({"backbone": {"pad_to_patch": false}, "modalities": [)"
+                                   R"({"name": "CFP", "kind": "image", "size": [450, 450]},)"
+                                   R"({"name": "OCT", "kind": "image", "size": [448, 448]}]})"
+                                << "modalities[0].size";
     }
     void badKeysNamed()
     {
