@@ -1,0 +1,187 @@
+// eiview-cli info / init / embed / infer end to end on tiny models: outputs, JSON keys of
+// MODEL.md section 8, map files, and the exit codes 2 (usage), 3 (bad input), 4 (model).
+#include "models/EiModelFile.h"
+#include "models/NpyFile.h"
+#include "models/VisionTransformer.h"
+#include "tests/TestRegistry.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct CliRun {
+    int code;
+    QByteArray out;
+    QByteArray err;
+};
+
+CliRun runCli(const QStringList& args)
+{
+    QProcess p;
+    p.start(ei::test::cliPath(), args);
+    p.waitForFinished(300000);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+void writeText(const QString& path, const QByteArray& text)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+}
+
+const QByteArray kConfig = R"({
+  "backbone": {"family": "dinov2", "patch_size": 14, "embed_dim": 32, "depth": 2, "num_heads": 2,
+               "num_register_tokens": 4, "pos_grid": [4, 4]},
+  "modalities": [{"name": "CFP", "kind": "image", "size": [56, 42]},
+                 {"name": "MRI", "kind": "volume", "size": [42, 42], "slices": 3}],
+  "classes": ["a", "b", "c"],
+  "adapter": {"hidden": 16}
+})";
+
+void writeTensor(const QString& path, std::vector<std::int64_t> shape)
+{
+    std::int64_t n = 1;
+    for (auto s : shape)
+        n *= s;
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < v.size(); ++i)
+        v[i] = static_cast<float>((i * 7919) % 101) / 50.0f - 1.0f;
+    ei::writeNpy(path.toStdString(), shape, v.data());
+}
+
+}  // namespace
+
+class InferCliTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initInfoInfer()
+    {
+        QTemporaryDir dir;
+        writeText(dir.filePath("config.json"), kConfig);
+        const QString model = dir.filePath("m.eimodel");
+        auto r = runCli({"init", "--config", dir.filePath("config.json"), "--seed", "3", "--random-adapters", "--out", model});
+        QVERIFY2(r.code == 0, r.err.constData());
+
+        r = runCli({"info", model});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject info = QJsonDocument::fromJson(r.out).object();
+        QVERIFY(info["parameters"].toObject()["trainable"].toDouble() > 0);
+        QVERIFY(info["parameters"].toObject()["total"].toDouble() > info["parameters"].toObject()["trainable"].toDouble());
+        QCOMPARE(info["backbone"].toObject()["embedded"].toBool(), true);
+        QCOMPARE(info["config"].toObject()["int"].toObject()["acquire_layer"].toInt(), 2);
+
+        writeTensor(dir.filePath("cfp.npy"), {1, 3, 56, 42});
+        writeTensor(dir.filePath("mri.npy"), {3, 3, 42, 42});
+        const QString maps = dir.filePath("maps");
+        const QString json = dir.filePath("out.json");
+        r = runCli({"infer", "--model", model, "--device", "cpu", "--input-tensor", "CFP=" + dir.filePath("cfp.npy"),
+                    "--input-tensor", "MRI=" + dir.filePath("mri.npy"), "--maps", maps, "--json", json});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(o["device"].toString(), QString("cpu"));
+        QCOMPARE(o["fusion"].toString(), QString("ei"));
+        QCOMPARE(o["classes"].toArray().size(), 3);
+        const QJsonArray mods = o["modalities"].toArray();
+        QCOMPARE(mods.size(), 2);
+        QCOMPARE(mods[1].toObject()["name"].toString(), QString("MRI"));
+        for (const char* key : {"logits", "probs", "aux_logits"})
+            QCOMPARE(mods[0].toObject()[key].toArray().size(), 3);
+        const QJsonArray gate = o["gate"].toArray();
+        QCOMPARE(gate.size(), 2);
+        QVERIFY(std::abs(gate[0].toDouble() + gate[1].toDouble() - 1.0) < 1e-5);
+        QCOMPARE(o["fused"].toObject()["probs"].toArray().size(), 3);
+        QVERIFY(o["timings_ms"].toObject().contains("forward"));
+
+        for (const char* stem : {"CFP_cls", "CFP_cls_noint", "CFP_int_MRI", "CFP_delta", "MRI_cls", "MRI_cls_noint",
+                                 "MRI_int_CFP", "MRI_delta"})
+            QVERIFY2(QFile::exists(maps + "/" + stem + ".npy"), stem);
+        QVERIFY(QFile::exists(maps + "/CFP_cls.png"));
+        QVERIFY(QFile::exists(maps + "/MRI_delta_s2.png"));
+        const auto cfp = ei::readNpy((maps + "/CFP_cls.npy").toStdString());
+        QCOMPARE(cfp.shape, (std::vector<std::int64_t>{4, 3}));
+        const auto mri = ei::readNpy((maps + "/MRI_int_CFP.npy").toStdString());
+        QCOMPARE(mri.shape, (std::vector<std::int64_t>{3, 3, 3}));
+        for (float v : mri.values)
+            QVERIFY(v >= -1.0f - 1e-6f && v <= 1.0f + 1e-6f);
+
+        // exit 3: a volume with the wrong slice count, named; no JSON written
+        writeTensor(dir.filePath("mri2.npy"), {2, 3, 42, 42});
+        QFile::remove(json);
+        r = runCli({"infer", "--model", model, "--input-tensor", "CFP=" + dir.filePath("cfp.npy"), "--input-tensor",
+                    "MRI=" + dir.filePath("mri2.npy"), "--json", json});
+        QCOMPARE(r.code, 3);
+        QVERIFY2(r.err.contains("MRI"), r.err.constData());
+        QVERIFY(!QFile::exists(json));
+        // exit 2: unknown modality, missing input, unknown option
+        QCOMPARE(runCli({"infer", "--model", model, "--input-tensor", "XYZ=" + dir.filePath("cfp.npy")}).code, 2);
+        QCOMPARE(runCli({"infer", "--model", model, "--input-tensor", "CFP=" + dir.filePath("cfp.npy")}).code, 2);
+        QCOMPARE(runCli({"infer", "--model", model, "--frobnicate"}).code, 2);
+        QCOMPARE(runCli({"info"}).code, 2);
+        // exit 4: not a model
+        writeText(dir.filePath("junk.eimodel"), "not a safetensors file at all");
+        QCOMPARE(runCli({"info", dir.filePath("junk.eimodel")}).code, 4);
+        QCOMPARE(runCli({"infer", "--model", dir.filePath("junk.eimodel"), "--input-tensor", "CFP=x.npy"}).code, 4);
+        QCOMPARE(runCli({"infer", "--model", dir.filePath("missing.eimodel"), "--input-tensor", "CFP=x.npy"}).code, 4);
+    }
+
+    void initWithBackboneAndEmbed()
+    {
+        QTemporaryDir dir;
+        writeText(dir.filePath("config.json"), kConfig);
+        // a backbone file: the embedded one of a first model, written by init + re-read
+        const QString first = dir.filePath("first.eimodel");
+        QCOMPARE(runCli({"init", "--config", dir.filePath("config.json"), "--out", first}).code, 0);
+        // exit 3: a bad config names its key
+        writeText(dir.filePath("bad.json"), R"({"modalities": [{"name": "A"}], "classes": ["x"], "fusion": "unimodal",
+                                                 "mor": {"ranks": [2], "alphas": [1, 2]}})");
+        auto r = runCli({"init", "--config", dir.filePath("bad.json"), "--out", dir.filePath("bad.eimodel")});
+        QCOMPARE(r.code, 3);
+        QVERIFY2(r.err.contains("mor.alphas"), r.err.constData());
+        QVERIFY(!QFile::exists(dir.filePath("bad.eimodel")));
+        // exit 4: --backbone that is not a backbone file
+        r = runCli({"init", "--config", dir.filePath("config.json"), "--backbone", first, "--out", dir.filePath("x.eimodel")});
+        QCOMPARE(r.code, 4);
+
+        // a real backbone file: init references it; embed writes [1 + R + N, d]
+        const auto bc = ei::BackboneConfig::fromJson(nlohmann::json::parse(R"({"embed_dim": 32, "depth": 2,
+            "num_heads": 2, "num_register_tokens": 4, "pos_grid": [4, 4]})"), "test");
+        torch::manual_seed(9);
+        const ei::VisionTransformer vit(bc, ei::VisionTransformer::randomWeights(bc), "test");
+        const QString bpath = dir.filePath("bb.safetensors");
+        ei::EiModelFile::writeBackbone(bpath.toStdString(), vit);
+        const QString model = dir.filePath("ref.eimodel");
+        r = runCli({"init", "--config", dir.filePath("config.json"), "--backbone", bpath, "--out", model});
+        QVERIFY2(r.code == 0, r.err.constData());
+        r = runCli({"info", model});
+        QCOMPARE(QJsonDocument::fromJson(r.out).object()["backbone"].toObject()["file"].toString(), QString("bb.safetensors"));
+
+        writeTensor(dir.filePath("x.npy"), {1, 3, 30, 44});
+        r = runCli({"embed", "--backbone", bpath, "--input-tensor", dir.filePath("x.npy"), "--out", dir.filePath("t.npy")});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const auto tokens = ei::readNpy(dir.filePath("t.npy").toStdString());
+        QCOMPARE(tokens.shape, (std::vector<std::int64_t>{1 + 4 + 3 * 4, 32}));  // 30x44 pads to 42x56
+        const auto x = ei::readNpy(dir.filePath("x.npy").toStdString());
+        torch::InferenceMode guard;
+        const torch::Tensor expected =
+            vit.forward(torch::from_blob(const_cast<float*>(x.values.data()), {1, 3, 30, 44})).tokens[0].contiguous();
+        const torch::Tensor got = torch::from_blob(const_cast<float*>(tokens.values.data()), {17, 32});
+        QVERIFY(torch::allclose(got, expected, 1e-5, 1e-5));
+        QCOMPARE(runCli({"embed", "--backbone", bpath, "--out", dir.filePath("t.npy")}).code, 2);
+        QCOMPARE(runCli({"embed", "--backbone", model, "--input-tensor", dir.filePath("x.npy"), "--out",
+                         dir.filePath("t2.npy")}).code, 4);
+    }
+};
+
+EI_REGISTER_TEST(InferCliTest);
+#include "InferCliTest.moc"
