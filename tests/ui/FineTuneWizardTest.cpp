@@ -1,0 +1,121 @@
+// The fine-tuning wizard driven offscreen through every page on a tiny run: a broken
+// manifest blocks the first page with its problems listed, a good one shows counts;
+// the backbone's family is detected; the run page trains (loss curve filled, stage
+// and device shown) and the results page lists per-class metrics and where the
+// model was saved.
+#include "core/SyntheticData.h"
+#include "models/ModelConfig.h"
+#include "models/Safetensors.h"
+#include "models/VisionTransformer.h"
+#include "tests/TestRegistry.h"
+#include "ui/FineTuneWizard.h"
+#include "ui/QCustomPlotInclude.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace ei {
+
+class FineTuneWizardTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void walksThroughAllPagesOnATinyRun()
+    {
+        QTemporaryDir dir;
+        SyntheticOptions o;
+        o.studies = 16;
+        o.size = 32;
+        writeSyntheticDataset(dir.filePath("data").toStdString(), o);
+        // A tiny canonical backbone file, as import-backbone writes them.
+        BackboneConfig bc;
+        bc.patchSize = 16;
+        bc.embedDim = 16;
+        bc.depth = 1;
+        bc.numHeads = 2;
+        bc.posGrid = {2, 2};
+        torch::manual_seed(0);
+        writeSafetensors(dir.filePath("backbone.safetensors").toStdString(), VisionTransformer::randomWeights(bc),
+                         {{"config", bc.toJson().dump()}});
+        std::ofstream(dir.filePath("bad.csv").toStdString()) << "id,split,label,CFP\n1,train,x,data/img/none.png\n";
+
+        FineTuneWizard wizard;
+        QSignalSpy openSpy(&wizard, &FineTuneWizard::openModelRequested);
+        wizard.show();
+        QCOMPARE(wizard.currentId(), int(FineTuneWizard::DataSetPageId));
+        auto* manifestEdit = wizard.findChild<QLineEdit*>("manifestEdit");
+        manifestEdit->setText(dir.filePath("bad.csv"));
+        auto* problems = wizard.findChild<QListWidget*>("problemsList");
+        QVERIFY(problems->count() >= 2);
+        QVERIFY(problems->item(0)->text().startsWith("row 2"));
+        QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());
+
+        manifestEdit->setText(dir.filePath("data/manifest.csv"));
+        QCOMPARE(problems->count(), 0);
+        QVERIFY(wizard.findChild<QLabel*>("classCountsLabel")->text().contains("train"));
+        QVERIFY(wizard.findChild<QTableWidget*>("previewTable")->rowCount() > 0);
+        QVERIFY(wizard.button(QWizard::NextButton)->isEnabled());
+        wizard.next();
+
+        QCOMPARE(wizard.currentId(), int(FineTuneWizard::ModelPageId));
+        QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());  // no backbone yet
+        wizard.findChild<QLineEdit*>("backboneEdit")->setText(dir.filePath("backbone.safetensors"));
+        QVERIFY2(wizard.findChild<QLabel*>("familyLabel")->text().contains("dinov2"),
+                 qPrintable(wizard.findChild<QLabel*>("familyLabel")->text()));
+        wizard.findChild<QSpinBox*>("sizeSpin_CFP")->setValue(32);
+        wizard.findChild<QSpinBox*>("sizeSpin_OCT")->setValue(32);
+        wizard.findChild<QComboBox*>("fusionCombo")->setCurrentText("late");
+        wizard.next();
+
+        QCOMPARE(wizard.currentId(), int(FineTuneWizard::SettingsPageId));
+        auto* epochs = wizard.findChild<QSpinBox*>("epochsSpin");
+        QCOMPARE(epochs->value(), 200);  // the paper's default
+        QVERIFY(!epochs->toolTip().isEmpty());
+        epochs->setValue(1);
+        wizard.findChild<QComboBox*>("deviceCombo")->setCurrentText("cpu");
+        const auto config = nlohmann::json::parse(wizard.trainConfigJson().toStdString());
+        QCOMPARE(config["model"]["fusion"].get<std::string>(), std::string("late"));
+        QCOMPARE(config["max_epochs"].get<int>(), 1);
+        QCOMPARE(config["optimizer"]["momentum"].get<double>(), 0.95);
+        wizard.next();
+
+        QCOMPARE(wizard.currentId(), int(FineTuneWizard::RunPageId));
+        QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());
+        wizard.findChild<QLineEdit*>("outEdit")->setText(dir.filePath("run"));
+        QTest::mouseClick(wizard.findChild<QPushButton*>("startButton"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(wizard.button(QWizard::NextButton)->isEnabled(), 600000);
+        QVERIFY(wizard.findChild<QLabel*>("deviceLabel")->text().contains("cpu"));
+        auto* plot = wizard.findChild<QCustomPlot*>("lossPlot");
+        QVERIFY(plot->graph(0)->dataCount() > 0);  // loss per step
+        QVERIFY(plot->graph(1)->dataCount() >= 2);  // val mAP before and after an epoch
+        QVERIFY(QFile::exists(wizard.modelPath()));
+        wizard.next();
+
+        QCOMPARE(wizard.currentId(), int(FineTuneWizard::ResultsPageId));
+        auto* table = wizard.findChild<QTableWidget*>("resultsTable");
+        QCOMPARE(table->rowCount(), 3);  // two classes + the mean
+        QCOMPARE(table->item(0, 0)->text(), QString("lesion"));
+        QVERIFY(wizard.findChild<QLabel*>("savedLabel")->text().contains("model.eimodel"));
+        QTest::mouseClick(wizard.findChild<QPushButton*>("openButton"), Qt::LeftButton);
+        QCOMPARE(openSpy.count(), 1);
+        QCOMPARE(openSpy.at(0).at(0).toString(), wizard.modelPath());
+    }
+};
+
+}  // namespace ei
+
+using FineTuneWizardTest = ei::FineTuneWizardTest;
+EI_REGISTER_TEST(FineTuneWizardTest);
+#include "FineTuneWizardTest.moc"
