@@ -25,6 +25,7 @@
 #include <iomanip>
 #include <iostream>
 #include <numeric>
+#include <thread>
 
 namespace ei::bench {
 namespace {
@@ -37,6 +38,8 @@ struct Options {
     int size = 448;
     int gemmSize = 2048;
     bool python = true;
+    bool compareSettings = false;
+    bool keepFreedMemory = true;  // EIVIEW_MALLOC=default: false
     std::string json;
 };
 
@@ -70,6 +73,8 @@ Options parse(const std::vector<std::string>& args)
             o.gemmSize = number(64);
         else if (args[i] == "--no-python")
             o.python = false;
+        else if (args[i] == "--compare-settings")
+            o.compareSettings = true;
         else if (args[i] == "--json")
             o.json = value();
         else
@@ -105,7 +110,11 @@ nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std:
     const fs::path script = fs::path(EIVIEW_SOURCE_DIR) / "bench" / "reference_infer.py";
     if (!fs::exists(python) || !fs::exists(script))
         return nullptr;
-    std::string cmd = quote(python.string()) + " " + quote(script.string()) + " --model " + quote(model.string()) +
+    // The same conditions as the engine: its thread split and its allocator setting.
+    const CpuThreads t = currentCpuThreads();
+    std::string cmd = (t.blas > 0 ? "OPENBLAS_NUM_THREADS=" + std::to_string(t.blas) + " " : std::string()) +
+                      (o.keepFreedMemory ? "MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 " : "") +
+                      quote(python.string()) + " " + quote(script.string()) + " --model " + quote(model.string()) +
                       " --reps " + std::to_string(o.reps) + " --warmup " + std::to_string(o.warmup) +
                       " --threads " + std::to_string(threads);
     for (const auto& [name, path] : inputs)
@@ -127,9 +136,12 @@ nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std:
 
 int runInfer(const std::vector<std::string>& args)
 {
-    const Options o = parse(args);
+    Options o = parse(args);
+    if (const char* m = std::getenv("EIVIEW_MALLOC"))
+        o.keepFreedMemory = std::string(m) != "default";
     configureCpuThreads();
-    const int threads = torch::get_num_threads();
+    const CpuThreads policy = currentCpuThreads();
+    const int threads = policy.intraOp;
 
     nlohmann::json cfgJson = {
         {"backbone", {{"family", "dinov2"}, {"num_register_tokens", 4}}},
@@ -147,21 +159,24 @@ int runInfer(const std::vector<std::string>& args)
         inputs.push_back(torch::randn({1, 3, o.size, o.size}));
 
     std::cout << "eiview-bench infer: EI, DINOv2 ViT-B/14 + 4 registers (random weights), M = 2, " << o.size << "x"
-              << o.size << ", maps on, CPU, " << threads << " intra-op threads\n";
+              << o.size << ", maps on, CPU, " << policy.intraOp << " LibTorch intra-op + "
+              << policy.blas << " OpenBLAS threads\n";
 
-    std::vector<double> cppSeconds;
     torch::Tensor fused;
-    {
+    auto timeStudies = [&](int warmup, int reps) {
+        std::vector<double> out;
         torch::InferenceMode guard;
-        for (int r = 0; r < o.warmup + o.reps; ++r) {
+        for (int r = 0; r < warmup + reps; ++r) {
             const auto t0 = std::chrono::steady_clock::now();
-            EiOutputs out = model.forward(inputs, true);
+            EiOutputs result = model.forward(inputs, true);
             const double s = seconds(t0);
-            if (r >= o.warmup)
-                cppSeconds.push_back(s);
-            fused = out.fused.reshape({-1}).clone();
+            if (r >= warmup)
+                out.push_back(s);
+            fused = result.fused.reshape({-1}).clone();
         }
-    }
+        return out;
+    };
+    const std::vector<double> cppSeconds = timeStudies(o.warmup, o.reps);
     const StudyFlops flops = StudyFlops::forStudy(config, true);
     const GemmRate gemm = GemmRate::measure(o.gemmSize, 5);
     const double cppMedian = median(cppSeconds);
@@ -179,6 +194,7 @@ int runInfer(const std::vector<std::string>& args)
     std::cout << std::setprecision(3) << "  achieved / peak : " << achieved / gemm.gflops << "\n";
 
     nlohmann::json report = {{"threads", threads},
+                             {"blas_threads", policy.blas},
                              {"size", o.size},
                              {"cpp_seconds", cppSeconds},
                              {"cpp_seconds_median", cppMedian},
@@ -187,6 +203,27 @@ int runInfer(const std::vector<std::string>& args)
                              {"achieved_gflops", achieved},
                              {"gemm_gflops", gemm.gflops},
                              {"ratio_to_gemm_peak", achieved / gemm.gflops}};
+
+    if (o.compareSettings) {
+        // LibTorch's own default (one intra-op thread per core) with OpenBLAS's pool on
+        // top: the setting the policy in models/Device.h replaces.
+        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        torch::set_num_threads(cores);
+        const double naive = median(timeStudies(o.warmup, o.reps));
+        setCpuThreads(0);
+        std::cout << std::setprecision(3) << "  LibTorch default threads: " << naive << " s/study (" << cores
+                  << " intra-op threads + OpenBLAS pool); policy speed-up " << naive / cppMedian << "x\n";
+        report["libtorch_default_threads_seconds_median"] = naive;
+        report["thread_policy_speedup"] = naive / cppMedian;
+        // glibc's own malloc settings (large blocks mmapped and unmapped each time).
+        keepFreedMemory(false);
+        const double plainMalloc = median(timeStudies(o.warmup, o.reps));
+        keepFreedMemory(o.keepFreedMemory);
+        std::cout << "  glibc default malloc    : " << plainMalloc << " s/study; keeping freed memory speed-up "
+                  << plainMalloc / cppMedian << "x\n";
+        report["glibc_malloc_seconds_median"] = plainMalloc;
+        report["malloc_setting_speedup"] = plainMalloc / cppMedian;
+    }
 
     if (o.python) {
         // The same model and inputs, through files, for the reference.
@@ -208,7 +245,8 @@ int runInfer(const std::vector<std::string>& args)
             writeNpy(p.string(), {1, 3, o.size, o.size}, x.data_ptr<float>());
             inputFiles.emplace_back(config.modalities[m].name, p);
         }
-        std::cout << "  running the PyTorch reference (python3, float32, " << threads << " threads)...\n" << std::flush;
+        std::cout << "  running the PyTorch reference (python3, float32, same threads and malloc settings)...\n"
+                  << std::flush;
         const nlohmann::json py = runPython(modelPath, inputFiles, o, threads);
         std::error_code ec;
         fs::remove_all(dir, ec);
@@ -240,7 +278,7 @@ int runInfer(const std::vector<std::string>& args)
 
 }  // namespace
 
-EI_BENCH_COMMAND({"infer", "[--reps N] [--warmup N] [--size PX] [--gemm-size N] [--no-python] [--json OUT]",
+EI_BENCH_COMMAND({"infer", "[--reps N] [--warmup N] [--size PX] [--gemm-size N] [--no-python] [--compare-settings] [--json OUT]",
                   "seconds per EI study on the CPU vs GEMM peak and plain PyTorch", runInfer});
 
 }  // namespace ei::bench

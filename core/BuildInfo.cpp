@@ -2,6 +2,8 @@
 // at run time. See BuildInfo.h.
 #include "core/BuildInfo.h"
 
+#include "models/Device.h"
+
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -59,8 +61,11 @@ std::string BuildInfo::deviceSummary()
         out << "CUDA (" << cudaDevices << (cudaDevices == 1 ? " device" : " devices") << ")";
     else
         out << "CPU (no CUDA device found)";
-    const int threads = at::get_num_threads();
-    out << ", " << threads << (threads == 1 ? " CPU thread" : " CPU threads");
+    const CpuThreads t = currentCpuThreads();
+    out << ", CPU: " << t.intraOp << " LibTorch intra-op";
+    if (t.blas > 0)
+        out << " + " << t.blas << " OpenBLAS";
+    out << (t.intraOp + t.blas == 1 ? " thread" : " threads");
     return out.str();
 }
 

@@ -4,6 +4,8 @@
 #include "models/Error.h"
 
 #include <cstdlib>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <mutex>
 #include <thread>
 
@@ -39,19 +41,81 @@ std::string deviceName(const torch::Device& device)
     return "cpu";
 }
 
+namespace {
+
+// OpenBLAS's pool, looked up at run time: LibTorch links libblas.so.3, which Debian's
+// alternatives resolve to OpenBLAS, BLIS or the reference BLAS.
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+
+SetThreads blasSetThreads()
+{
+    return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+}
+
+GetThreads blasGetThreads()
+{
+    return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+}
+
+int envInt(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v ? std::atoi(v) : 0;
+}
+
+}  // namespace
+
+CpuThreads setCpuThreads(int budget)
+{
+    if (budget <= 0)
+        budget = envInt("EIVIEW_THREADS");
+    if (budget <= 0)
+        budget = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    CpuThreads t;
+    const SetThreads setBlas = blasSetThreads();
+    if (setBlas) {
+        t.intraOp = 1;
+        t.blas = budget;
+    } else {
+        t.intraOp = budget;
+    }
+    if (const int v = envInt("EIVIEW_INTRAOP_THREADS"); v > 0)
+        t.intraOp = v;
+    if (const int v = envInt("EIVIEW_BLAS_THREADS"); v > 0 && setBlas)
+        t.blas = v;
+    torch::set_num_threads(t.intraOp);
+    if (setBlas)
+        setBlas(t.blas);
+    return t;
+}
+
 void configureCpuThreads()
 {
     static std::once_flag once;
     std::call_once(once, [] {
-        int threads = 0;
-        if (const char* env = std::getenv("EIVIEW_THREADS"))
-            threads = std::atoi(env);
-        if (threads <= 0) {
-            // One intra-op thread per core (measured in docs/model.md).
-            threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-        }
-        torch::set_num_threads(threads);
+        setCpuThreads(0);
+        const char* m = std::getenv("EIVIEW_MALLOC");
+        if (!m || std::string(m) != "default")
+            keepFreedMemory(true);
     });
+}
+
+void keepFreedMemory(bool keep)
+{
+    // glibc's defaults: mmap for blocks from 128 KiB (dynamic up to 32 MiB), at most
+    // 65536 mappings, trim the heap top above 128 KiB.
+    mallopt(M_MMAP_MAX, keep ? 0 : 65536);
+    mallopt(M_TRIM_THRESHOLD, keep ? (1 << 30) : 128 * 1024);
+}
+
+CpuThreads currentCpuThreads()
+{
+    CpuThreads t;
+    t.intraOp = torch::get_num_threads();
+    if (const GetThreads get = blasGetThreads())
+        t.blas = get();
+    return t;
 }
 
 }  // namespace ei

@@ -42,7 +42,7 @@ struct TrainConfig {
     int stage1MaxEpochs = -1;   // -1: maxEpochs
     int patience = 10;          // validations without a strictly better val mAP
     std::string device = "cpu";
-    int threads = 0;            // 0: LibTorch's default
+    int threads = 0;            // CPU thread budget (models/Device.h policy); 0: EIVIEW_THREADS, else one per core
     // Unimodal only: the backbone's own weights train too and RUN_DIR/backbone.safetensors
     // is written. Not part of the EI recipe (its backbone is frozen): it is how the demo's
     // tiny backbone is pretrained on the synthetic findings (scripts/make-demo-model.sh).

@@ -2,6 +2,7 @@
 #include "models/Trainer.h"
 
 #include "models/Augment.h"
+#include "models/Device.h"
 #include "models/Error.h"
 #include "models/Loss.h"
 #include "models/Metrics.h"
@@ -217,8 +218,9 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     P.control = control;
     if (data.train.empty() || data.val.empty())
         throw BadInputError("", "training needs at least one train and one val study");
+    configureCpuThreads();  // models/Device.h: thread split and allocator setting
     if (P.config.threads > 0)
-        torch::set_num_threads(P.config.threads);
+        setCpuThreads(P.config.threads);
     std::error_code ec;
     fs::create_directories(P.runDir, ec);
     if (ec)

@@ -53,7 +53,7 @@ private Q_SLOTS:
             QVERIFY2(device.startsWith(QStringLiteral("CUDA (%1 device").arg(torch::cuda::device_count())), qPrintable(device));
         else
             QVERIFY2(device.startsWith(QStringLiteral("CPU (no CUDA device found)")), qPrintable(device));
-        QVERIFY2(device.contains(QRegularExpression(QStringLiteral(", \\d+ CPU threads?$"))), qPrintable(device));
+        QVERIFY2(device.contains(QRegularExpression(QStringLiteral(", CPU: \\d+ LibTorch intra-op( \\+ \\d+ OpenBLAS)? threads?$"))), qPrintable(device));
     }
 
     void blasIsTheOneTorchLoaded()

@@ -156,6 +156,34 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(ei::UsageError, ei::resolveDevice("gpu"));
         QVERIFY_THROWS_EXCEPTION(ei::UsageError, ei::resolveDevice("cuda:x"));
     }
+
+    void cpuThreadPolicy()
+    {
+        // With OpenBLAS's own pool loaded (Debian's default libblas.so.3), the budget goes
+        // to OpenBLAS and LibTorch keeps one intra-op thread; otherwise to LibTorch.
+        QFile maps(QStringLiteral("/proc/self/maps"));
+        QVERIFY(maps.open(QIODevice::ReadOnly));
+        const bool openblas = maps.readAll().contains("libopenblas");
+        const ei::CpuThreads t = ei::setCpuThreads(3);
+        QCOMPARE(t.intraOp, openblas ? 1 : 3);
+        QCOMPARE(t.blas, openblas ? 3 : 0);
+        QCOMPARE(torch::get_num_threads(), t.intraOp);
+        const ei::CpuThreads now = ei::currentCpuThreads();
+        QCOMPARE(now.intraOp, t.intraOp);
+        QCOMPARE(now.blas, t.blas);
+
+        qputenv("EIVIEW_INTRAOP_THREADS", "2");
+        const ei::CpuThreads overridden = ei::setCpuThreads(3);
+        qunsetenv("EIVIEW_INTRAOP_THREADS");
+        QCOMPARE(overridden.intraOp, 2);
+        QCOMPARE(torch::get_num_threads(), 2);
+
+        qputenv("EIVIEW_THREADS", "1");
+        const ei::CpuThreads fromEnv = ei::setCpuThreads(0);
+        qunsetenv("EIVIEW_THREADS");
+        QCOMPARE(fromEnv.intraOp + fromEnv.blas, openblas ? 2 : 1);
+        ei::setCpuThreads(0);
+    }
 };
 
 EI_REGISTER_TEST(EiModelTest);
