@@ -8,6 +8,7 @@
 
 #include "models/EiModelFile.h"
 #include "models/Error.h"
+#include "models/TensorSet.h"
 #include "models/ModelConfig.h"
 #include "models/PthReader.h"
 #include "models/Safetensors.h"
@@ -169,16 +170,6 @@ Scheme canonical()
 }
 
 bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-std::string shapeText(const std::vector<std::int64_t>& shape)
-{
-    std::ostringstream s;
-    s << "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s << (i ? "," : "") << shape[i];
-    s << "]";
-    return s.str();
-}
 
 const char* kRecognised =
     "recognised schemes: OpenAI/open_clip CLIP (visual.class_embedding), Hugging Face CLIP "

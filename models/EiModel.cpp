@@ -2,6 +2,7 @@
 #include "models/EiModel.h"
 
 #include "models/Error.h"
+#include "models/TensorSet.h"
 
 #include <cmath>
 #include <set>
@@ -10,15 +11,7 @@ namespace ei {
 
 namespace {
 
-using Shapes = std::vector<std::pair<std::string, std::vector<std::int64_t>>>;
-
-std::string shapeText(const std::vector<std::int64_t>& s)
-{
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i)
-        out += (i ? "," : "") + std::to_string(s[i]);
-    return out + "]";
-}
+using Shapes = TensorShapes;
 
 bool endsWith(const std::string& s, const std::string& tail)
 {
@@ -142,20 +135,7 @@ EiModel::EiModel(ModelConfig config, std::shared_ptr<VisionTransformer> backbone
                  std::map<std::string, torch::Tensor> params, const std::string& source)
     : config_(std::move(config)), backbone_(std::move(backbone))
 {
-    std::set<std::string> expected;
-    for (const auto& [name, shape] : tensorShapes(config_)) {
-        expected.insert(name);
-        const auto it = params.find(name);
-        if (it == params.end())
-            throw ModelError(source, "missing tensor " + name);
-        if (it->second.sizes().vec() != shape)
-            throw ModelError(source, "tensor " + name + " has shape " + shapeText(it->second.sizes().vec()) +
-                                         ", expected " + shapeText(shape));
-        params_[name] = it->second.to(torch::kFloat).contiguous();
-    }
-    for (const auto& [name, t] : params)
-        if (!expected.count(name))
-            throw ModelError(source, "unexpected tensor " + name);
+    params_ = checkedTensorSet(tensorShapes(config_), params, source);
     const BackboneConfig& b = backbone_->config();
     const BackboneConfig& c = config_.backbone;
     if (b.embedDim != c.embedDim || b.depth != c.depth || b.patchSize != c.patchSize || b.family != c.family)

@@ -7,6 +7,7 @@
 #include "models/EiModel.h"
 #include "models/EiModelFile.h"
 #include "models/Error.h"
+#include "models/TensorSet.h"
 #include "models/ModelConfig.h"
 #include "models/VisionTransformer.h"
 
@@ -294,16 +295,6 @@ void requireSameBackbone(const ImportedBackbone& a, const ImportedBackbone& b, c
     }
     if (a.tensors.size() != b.tensors.size())
         throw ModelError(source, what + " has a different set of tensors");
-}
-
-std::string shapeText(const std::vector<std::int64_t>& shape)
-{
-    std::ostringstream s;
-    s << "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s << (i ? "," : "") << shape[i];
-    s << "]";
-    return s.str();
 }
 
 }  // namespace

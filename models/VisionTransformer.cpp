@@ -2,6 +2,7 @@
 #include "models/VisionTransformer.h"
 
 #include "models/Error.h"
+#include "models/TensorSet.h"
 
 #include <cmath>
 #include <set>
@@ -12,15 +13,7 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-using Shapes = std::vector<std::pair<std::string, std::vector<std::int64_t>>>;
-
-std::string shapeText(const std::vector<std::int64_t>& s)
-{
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i)
-        out += (i ? "," : "") + std::to_string(s[i]);
-    return out + "]";
-}
+using Shapes = TensorShapes;
 
 }  // namespace
 
@@ -90,20 +83,7 @@ VisionTransformer::VisionTransformer(BackboneConfig config, std::map<std::string
                                      const std::string& source)
     : config_(std::move(config))
 {
-    std::set<std::string> expected;
-    for (const auto& [name, shape] : tensorShapes(config_)) {
-        expected.insert(name);
-        const auto it = weights.find(name);
-        if (it == weights.end())
-            throw ModelError(source, "missing backbone tensor " + name);
-        if (it->second.sizes().vec() != shape)
-            throw ModelError(source, "backbone tensor " + name + " has shape " + shapeText(it->second.sizes().vec()) +
-                                         ", expected " + shapeText(shape));
-        weights_[name] = it->second.to(torch::kFloat).contiguous();
-    }
-    for (const auto& [name, t] : weights)
-        if (!expected.count(name))
-            throw ModelError(source, "unexpected backbone tensor " + name);
+    weights_ = checkedTensorSet(tensorShapes(config_), weights, source, "backbone ");
     bindBlocks();
 }
 
