@@ -5,12 +5,15 @@
 
 #include "models/AtomicFile.h"
 #include "models/Error.h"
+#include "models/NpyFile.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdint>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -158,6 +161,87 @@ cv::Mat drawOct(Random& rng, int size, int kind)
     return img;
 }
 
+// Knee MRI-like volumes (MRNet's layout: uint8 [S, H, W] per view). view 0 = sagittal
+// (femoral condyle above the tibial plateau, menisci as dark wedges in the joint
+// space), 1 = coronal (two condyles, menisci at the medial and lateral margins), 2 =
+// axial (femur cross-section with the patella in front). kind 0 = a linear bright tear
+// through a meniscus (axial: through the patellar cartilage), 1 = a rounded bright
+// bone-marrow oedema; shown on 3 to 4 consecutive slices only, so slice pooling matters.
+std::vector<std::uint8_t> drawKneeVolume(Random& rng, int size, int slices, int view, int kind)
+{
+    const double s = size;
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(slices) * size * size);
+    const int span = rng.integer(3, 4);
+    const int first = rng.integer(std::max(0, slices / 2 - 3), std::max(0, std::min(slices - span, slices / 2)));
+    const double side = rng.uniform(0, 1) < 0.5 ? -1 : 1;  // which meniscus / condyle
+    const double findX = rng.uniform(0.0, 0.06) * s, findY = rng.uniform(-0.03, 0.03) * s;
+    const double tilt = rng.uniform(-0.6, 0.6), brightness = rng.uniform(0.85, 1.15);
+    const double cx = s / 2 + rng.uniform(-0.03, 0.03) * s;
+    for (int k = 0; k < slices; ++k) {
+        const double z = slices > 1 ? (k - (slices - 1) / 2.0) / (slices / 2.0) : 0;
+        const double f = std::sqrt(std::max(0.15, 1 - 0.7 * z * z));  // anatomy shrinks off-centre
+        cv::Mat img(size, size, CV_8UC1, cv::Scalar(8));
+        cv::ellipse(img, cv::Point2d(cx, s / 2), cv::Size2d(0.46 * s * f + 2, 0.47 * s), 0, 0, 360, cv::Scalar(62),
+                    cv::FILLED, cv::LINE_AA);  // soft tissue
+        cv::Point2d lesionAt;
+        if (view == 2) {
+            cv::ellipse(img, cv::Point2d(cx, 0.55 * s), cv::Size2d(0.27 * s * f, 0.22 * s * f), 0, 0, 360, cv::Scalar(150),
+                        cv::FILLED, cv::LINE_AA);
+            cv::ellipse(img, cv::Point2d(cx, 0.55 * s), cv::Size2d(0.27 * s * f, 0.22 * s * f), 0, 0, 360, cv::Scalar(25),
+                        2, cv::LINE_AA);  // cortex
+            cv::ellipse(img, cv::Point2d(cx, 0.2 * s), cv::Size2d(0.13 * s * f, 0.06 * s * f), 0, 0, 360, cv::Scalar(140),
+                        cv::FILLED, cv::LINE_AA);  // patella
+            cv::ellipse(img, cv::Point2d(cx, 0.265 * s), cv::Size2d(0.12 * s * f, 0.012 * s + 1), 0, 0, 360, cv::Scalar(190),
+                        cv::FILLED, cv::LINE_AA);  // patellar cartilage
+            lesionAt = kind == 0 ? cv::Point2d(cx + side * findX, 0.265 * s) : cv::Point2d(cx + side * 0.1 * s, 0.55 * s + findY);
+        } else {
+            const double jointY = 0.5 * s;
+            if (view == 0) {
+                cv::ellipse(img, cv::Point2d(cx, jointY - 0.21 * s), cv::Size2d(0.25 * s * f, 0.2 * s), 0, 0, 360,
+                            cv::Scalar(150), cv::FILLED, cv::LINE_AA);  // femoral condyle
+            } else {
+                for (double d : {-1.0, 1.0})
+                    cv::ellipse(img, cv::Point2d(cx + d * 0.13 * s, jointY - 0.18 * s), cv::Size2d(0.13 * s * f, 0.17 * s), 0,
+                                0, 360, cv::Scalar(150), cv::FILLED, cv::LINE_AA);  // condyles
+            }
+            cv::ellipse(img, cv::Point2d(cx, jointY + 0.27 * s), cv::Size2d(0.3 * s * f, 0.24 * s), 0, 0, 360,
+                        cv::Scalar(145), cv::FILLED, cv::LINE_AA);  // tibial plateau
+            cv::line(img, cv::Point2d(cx - 0.28 * s * f, jointY + 0.03 * s), cv::Point2d(cx + 0.28 * s * f, jointY + 0.03 * s),
+                     cv::Scalar(195), 2, cv::LINE_AA);  // tibial cartilage
+            for (double d : {-1.0, 1.0}) {
+                const double mx = cx + d * 0.22 * s * f;
+                const std::vector<cv::Point> wedge{cv::Point(cvRound(mx + d * 0.09 * s), cvRound(jointY - 0.05 * s)),
+                                                   cv::Point(cvRound(mx + d * 0.09 * s), cvRound(jointY + 0.025 * s)),
+                                                   cv::Point(cvRound(mx - d * 0.07 * s), cvRound(jointY + 0.025 * s))};
+                cv::fillConvexPoly(img, wedge, cv::Scalar(18), cv::LINE_AA);  // meniscus
+            }
+            lesionAt = kind == 0 ? cv::Point2d(cx + side * (0.23 * s * f + findX * 0.3), jointY - 0.01 * s)
+                                 : cv::Point2d(cx + side * 0.12 * s, jointY - 0.16 * s + findY);
+        }
+        if (k >= first && k < first + span) {
+            if (kind == 0) {
+                // An oblique linear signal, 30-60 degrees, as a meniscal tear reaching the surface.
+                const double len = 0.05 * s, a = (tilt > 0 ? 1 : -1) * (0.52 + 0.5 * std::abs(tilt));
+                cv::line(img, lesionAt - cv::Point2d(len * std::cos(a), len * std::sin(a)),
+                         lesionAt + cv::Point2d(len * std::cos(a), len * std::sin(a)), cv::Scalar(245 * brightness),
+                         std::max(2, cvRound(0.022 * s)), cv::LINE_AA);
+            } else {
+                cv::circle(img, lesionAt, std::max(2, cvRound(0.07 * s)), cv::Scalar(215 * brightness), cv::FILLED,
+                           cv::LINE_AA);
+            }
+        }
+        cv::GaussianBlur(img, img, cv::Size(3, 3), 0.8);
+        std::uint8_t* dst = out.data() + static_cast<std::size_t>(k) * size * size;
+        for (int y = 0; y < size; ++y)
+            for (int x = 0; x < size; ++x) {
+                // Rician-looking noise: magnitude of a noisy complex signal.
+                const double v = img.at<uchar>(y, x), nr = v + 9 * rng.normal(), ni = 9 * rng.normal();
+                dst[y * size + x] = cv::saturate_cast<uchar>(std::sqrt(nr * nr + ni * ni));
+            }
+    }
+    return out;
+}
+
 std::string encodePng(const cv::Mat& img, const std::string& path)
 {
     std::vector<uchar> buffer;
@@ -170,10 +254,15 @@ std::string encodePng(const cv::Mat& img, const std::string& path)
 
 SyntheticSummary writeSyntheticDataset(const std::string& dir, const SyntheticOptions& options)
 {
+    const bool knee = options.kind == "knee";
+    if (!knee && options.kind != "cfp-oct")
+        throw UsageError("make-synthetic: --kind must be cfp-oct or knee, got '" + options.kind + "'");
     if (options.studies < 8)
         throw UsageError("make-synthetic: --n must be at least 8 (every split needs both labels)");
     if (options.size < 32 || options.size > 2048)
         throw UsageError("make-synthetic: the image size must be within 32..2048");
+    if (knee && (options.slices < 4 || options.slices > 256))
+        throw UsageError("make-synthetic: --slices must be within 4..256");
     const fs::path root(dir);
     const fs::path manifest = root / "manifest.csv";
     std::error_code ec;
@@ -187,14 +276,14 @@ SyntheticSummary writeSyntheticDataset(const std::string& dir, const SyntheticOp
     // studies are then dealt to splits per combination (stratified).
     Random rng(options.seed);
     struct Study {
-        int cfpKind, octKind;
+        int kindA, kindB;
         std::string split;
     };
     std::vector<Study> studies(options.studies);
     std::array<std::vector<int>, 4> groups;
     for (int i = 0; i < options.studies; ++i) {
-        studies[i].cfpKind = i % 2;
-        studies[i].octKind = (i / 2) % 2;
+        studies[i].kindA = i % 2;
+        studies[i].kindB = (i / 2) % 2;
         groups[i % 4].push_back(i);
     }
     for (auto& group : groups) {
@@ -210,21 +299,57 @@ SyntheticSummary writeSyntheticDataset(const std::string& dir, const SyntheticOp
     SyntheticSummary summary;
     summary.manifestPath = manifest.string();
     summary.studies = options.studies;
+    summary.modalities = knee ? std::vector<std::string>{"SAG", "COR", "AX"} : std::vector<std::string>{"CFP", "OCT"};
     std::ostringstream csv, findings;
-    csv << "id,split,label,CFP,OCT\n";
-    findings << "id,split,CFP_finding,OCT_finding,CFP,OCT\n";
+    csv << "id,split,label";
+    findings << "id,split";
+    for (const auto& m : summary.modalities) {
+        csv << ',' << m;
+        findings << ',' << m << "_finding";
+    }
+    for (const auto& m : summary.modalities)
+        findings << ',' << m;
+    csv << '\n';
+    findings << '\n';
+    const char* kneeKinds[2] = {"tear", "oedema"};
     for (int i = 0; i < options.studies; ++i) {
         char id[32];
         std::snprintf(id, sizeof id, "s%04d", i + 1);
         const auto& st = studies[i];
-        const bool lesion = st.cfpKind == st.octKind;
-        const std::string cfpName = std::string("img/") + id + "_cfp.png", octName = std::string("img/") + id + "_oct.png";
-        const std::string cfpPath = (root / cfpName).string(), octPath = (root / octName).string();
-        writeFileAtomically(cfpPath, encodePng(drawFundus(rng, options.size, st.cfpKind), cfpPath));
-        writeFileAtomically(octPath, encodePng(drawOct(rng, options.size, st.octKind), octPath));
-        csv << id << ',' << st.split << ',' << (lesion ? "lesion" : "normal") << ',' << cfpName << ',' << octName << '\n';
-        findings << id << ',' << st.split << ',' << (st.cfpKind == 0 ? "drusen" : "haemorrhage") << ','
-                 << (st.octKind == 0 ? "bumps" : "fluid") << ',' << cfpName << ',' << octName << '\n';
+        const bool lesion = st.kindA == st.kindB;
+        std::vector<std::string> files, kinds;
+        if (knee) {
+            // SAG and COR carry the two findings the label combines; AX an independent
+            // one of its own, a distractor the gate has to learn to weigh down.
+            const int axKind = rng.integer(0, 1);
+            const int viewKinds[3] = {st.kindA, st.kindB, axKind};
+            for (int v = 0; v < 3; ++v) {
+                std::string lower = summary.modalities[v];
+                std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+                const std::string name = std::string("img/") + id + "_" + lower + ".npy";
+                const auto voxels = drawKneeVolume(rng, options.size, options.slices, v, viewKinds[v]);
+                writeNpyU8((root / name).string(), {options.slices, options.size, options.size}, voxels.data());
+                files.push_back(name);
+                kinds.push_back(kneeKinds[viewKinds[v]]);
+            }
+        } else {
+            const std::string cfpName = std::string("img/") + id + "_cfp.png", octName = std::string("img/") + id + "_oct.png";
+            const std::string cfpPath = (root / cfpName).string(), octPath = (root / octName).string();
+            writeFileAtomically(cfpPath, encodePng(drawFundus(rng, options.size, st.kindA), cfpPath));
+            writeFileAtomically(octPath, encodePng(drawOct(rng, options.size, st.kindB), octPath));
+            files = {cfpName, octName};
+            kinds = {st.kindA == 0 ? "drusen" : "haemorrhage", st.kindB == 0 ? "bumps" : "fluid"};
+        }
+        csv << id << ',' << st.split << ',' << (lesion ? "lesion" : "normal");
+        findings << id << ',' << st.split;
+        for (const auto& f : files)
+            csv << ',' << f;
+        for (const auto& k : kinds)
+            findings << ',' << k;
+        for (const auto& f : files)
+            findings << ',' << f;
+        csv << '\n';
+        findings << '\n';
         summary.positives += lesion ? 1 : 0;
         (st.split == "train" ? summary.train : st.split == "val" ? summary.val : summary.test) += 1;
     }

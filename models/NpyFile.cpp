@@ -116,7 +116,10 @@ NpyArray readNpy(const std::string& path)
     return array;
 }
 
-void writeNpy(const std::string& path, const std::vector<std::int64_t>& shape, const float* data)
+namespace {
+
+void writeNpyBytes(const std::string& path, const std::vector<std::int64_t>& shape, const char* descr, const void* data,
+                   std::size_t itemSize)
 {
     // numpy's tuple repr: "()", "(5,)", "(2, 3)".
     std::string dims;
@@ -127,7 +130,7 @@ void writeNpy(const std::string& path, const std::vector<std::int64_t>& shape, c
     }
     if (shape.size() == 1)
         dims += ",";
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+    std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
     while ((10 + header.size() + 1) % 64 != 0)
         header.push_back(' ');
     header.push_back('\n');
@@ -137,8 +140,20 @@ void writeNpy(const std::string& path, const std::vector<std::int64_t>& shape, c
     out.push_back(static_cast<char>(header.size() & 0xff));
     out.push_back(static_cast<char>((header.size() >> 8) & 0xff));
     out += header;
-    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n) * sizeof(float));
+    out.append(static_cast<const char*>(data), static_cast<std::size_t>(n) * itemSize);
     writeFileAtomically(path, out);
+}
+
+}  // namespace
+
+void writeNpy(const std::string& path, const std::vector<std::int64_t>& shape, const float* data)
+{
+    writeNpyBytes(path, shape, "<f4", data, sizeof(float));
+}
+
+void writeNpyU8(const std::string& path, const std::vector<std::int64_t>& shape, const std::uint8_t* data)
+{
+    writeNpyBytes(path, shape, "|u1", data, 1);
 }
 
 }  // namespace ei

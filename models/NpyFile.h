@@ -23,5 +23,7 @@ NpyArray readNpy(const std::string& path);
 
 // Writes float32 in C order, atomically.
 void writeNpy(const std::string& path, const std::vector<std::int64_t>& shape, const float* data);
+// Writes uint8 in C order, atomically (MRNet's volume format).
+void writeNpyU8(const std::string& path, const std::vector<std::int64_t>& shape, const std::uint8_t* data);
 
 }  // namespace ei

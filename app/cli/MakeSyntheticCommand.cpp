@@ -1,6 +1,6 @@
-// `eiview-cli make-synthetic --out DIR [--n N] [--seed S] [--size PX]`: writes the
-// synthetic CFP + OCT data set of core/SyntheticData (manifest.csv and PNGs) and prints
-// its split and label counts as JSON.
+// `eiview-cli make-synthetic --out DIR [--kind cfp-oct|knee] [--n N] [--seed S] [--size PX]
+// [--slices S]`: writes a synthetic data set of core/SyntheticData (manifest.csv, PNGs or
+// .npy volumes, findings.csv) and prints its split and label counts as JSON.
 #include "app/cli/CliCommand.h"
 
 #include "core/SyntheticData.h"
@@ -31,9 +31,9 @@ int parseInt(const CliArgs& args, const std::string& name, int fallback)
 
 int runMakeSynthetic(CliArgs& args)
 {
-    args.parse({"out", "n", "seed", "size"}, {});
+    args.parse({"out", "n", "seed", "size", "kind", "slices"}, {});
     if (args.helpRequested()) {
-        std::cout << "eiview-cli make-synthetic --out DIR [--n N] [--seed S] [--size PX]\n";
+        std::cout << "eiview-cli make-synthetic --out DIR [--kind cfp-oct|knee] [--n N] [--seed S] [--size PX] [--slices S]\n";
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
@@ -41,18 +41,24 @@ int runMakeSynthetic(CliArgs& args)
     options.studies = parseInt(args, "n", options.studies);
     options.seed = static_cast<unsigned>(parseInt(args, "seed", static_cast<int>(options.seed)));
     options.size = parseInt(args, "size", options.size);
+    options.kind = args.valueOr("kind", options.kind);
+    options.slices = parseInt(args, "slices", options.slices);
     const auto summary = writeSyntheticDataset(args.required("out"), options);
     nlohmann::json j{{"manifest", summary.manifestPath}, {"studies", summary.studies},
                      {"splits", {{"train", summary.train}, {"val", summary.val}, {"test", summary.test}}},
                      {"labels", {{"lesion", summary.positives}, {"normal", summary.studies - summary.positives}}},
-                     {"modalities", {"CFP", "OCT"}}, {"seed", options.seed}, {"size", options.size}};
+                     {"modalities", summary.modalities}, {"kind", options.kind}, {"seed", options.seed}, {"size", options.size}};
+    if (options.kind == "knee")
+        j["slices"] = options.slices;
     std::cout << j.dump(2) << "\n";
     return 0;
 }
 
 }  // namespace
 
-EI_CLI_COMMAND({"make-synthetic", "eiview-cli make-synthetic --out DIR [--n N] [--seed S] [--size PX]",
-                "write a seeded synthetic CFP + OCT data set whose label needs both modalities", runMakeSynthetic});
+EI_CLI_COMMAND({"make-synthetic",
+                "eiview-cli make-synthetic --out DIR [--kind cfp-oct|knee] [--n N] [--seed S] [--size PX] [--slices S]",
+                "write a seeded synthetic CFP + OCT (or three-view knee MRI) data set whose label needs two modalities",
+                runMakeSynthetic});
 
 }  // namespace ei::cli

@@ -181,6 +181,37 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(dir.filePath("split/stage1_CFP.eimodel")));
     }
 
+    void threeViewKneeVolumesTrainWithEarlyIntervention()
+    {
+        // M = 3 volume modalities (MRNet-style .npy) through both stages of `ei`.
+        QTemporaryDir dir;
+        ei::SyntheticOptions o;
+        o.kind = "knee";
+        o.studies = 16;
+        o.size = 48;
+        o.slices = 8;
+        const auto summary = ei::writeSyntheticDataset(dir.filePath("knee").toStdString(), o);
+        QCOMPARE(summary.modalities, (std::vector<std::string>{"SAG", "COR", "AX"}));
+        auto config = tinyConfig("ei", 1);
+        config["model"]["modalities"] = nlohmann::json::array();
+        for (const char* view : {"SAG", "COR", "AX"})
+            config["model"]["modalities"].push_back({{"name", view}, {"kind", "volume"}, {"size", {48, 48}}, {"slices", 4}});
+        config["model"]["backbone"]["pos_grid"] = {3, 3};
+        ei::TrainingRequest request;
+        request.manifestPath = summary.manifestPath;
+        request.configJson = config.dump();
+        request.outDir = dir.filePath("run").toStdString();
+        const auto report = ei::runTraining(request, {});
+        QVERIFY(report.val.mAP.has_value());
+        for (const char* view : {"SAG", "COR", "AX"})
+            QVERIFY(QFile::exists(dir.filePath(QStringLiteral("run/stage1_%1.eimodel").arg(view))));
+        const auto meta = ei::readSafetensorsMetadata(dir.filePath("run/model.eimodel").toStdString());
+        const auto model = nlohmann::json::parse(meta.at("config"));
+        QCOMPARE(model["modalities"].size(), std::size_t(3));
+        QCOMPARE(model["modalities"][2]["kind"].get<std::string>(), std::string("volume"));
+        QCOMPARE(model["fusion"].get<std::string>(), std::string("ei"));
+    }
+
     void manifestProblemsStopTrainingBeforeItStarts()
     {
         QTemporaryDir dir;
