@@ -6,6 +6,8 @@
 #include "core/InferenceJob.h"
 #include "core/SlotAssignment.h"
 #include "models/Error.h"
+#include "ui/AboutDialog.h"
+#include "ui/FineTuneWizard.h"
 #include "ui/OverlayPanel.h"
 #include "ui/PredictionPanel.h"
 #include "ui/StudyPanel.h"
@@ -14,14 +16,6 @@
 #include "ui/ViewportGrid.h"
 #include "ui/WindowPresets.h"
 
-#if __has_include("ui/AboutDialog.h")
-#include "ui/AboutDialog.h"
-#define EIVIEW_HAVE_ABOUT 1
-#endif
-#if __has_include("ui/FineTuneWizard.h")
-#include "ui/FineTuneWizard.h"
-#define EIVIEW_HAVE_WIZARD 1
-#endif
 
 #include <QAction>
 #include <QApplication>
@@ -354,7 +348,6 @@ void MainWindow::buildActions()
         prediction_->setShowAuxiliary(!prediction_->showAuxiliary());
     });
     Q_UNUSED(auxAction);
-#ifdef EIVIEW_HAVE_WIZARD
     model->addSeparator();
     add(model, tr("&Fine-tune on a data set\u2026"), QKeySequence(Qt::CTRL | Qt::Key_T), [this] {
         auto* wizard = new FineTuneWizard(this);
@@ -362,22 +355,15 @@ void MainWindow::buildActions()
         connect(wizard, &FineTuneWizard::openModelRequested, this, &MainWindow::openModel);
         wizard->show();
     });
-#endif
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&Keyboard and mouse"), QKeySequence(Qt::Key_F1), [this] { showShortcuts(); });
-#ifdef EIVIEW_HAVE_ABOUT
     add(help, tr("&About EIView"), QKeySequence(), [this] {
         AboutDialog dialog(this);
         if (!model_.path.empty())
             dialog.setModel(QFileInfo(QString::fromStdString(model_.path)).fileName(), QString::fromStdString(model_.intendedUse));
         dialog.exec();
     });
-#else
-    add(help, tr("&About EIView"), QKeySequence(), [this] {
-        QMessageBox::about(this, tr("About EIView"), tr("EIView %1\nMultimodal image viewer running the EI model.").arg(EIVIEW_VERSION_STRING));
-    });
-#endif
 
     auto* bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));
