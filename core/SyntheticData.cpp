@@ -90,10 +90,10 @@ cv::Mat drawFundus(Random& rng, int size, int kind)
                 break;
         }
         if (kind == 0) {
-            cv::circle(img, p, std::max(1, cvRound(rng.uniform(0.012, 0.026) * s)), cv::Scalar(95, 220, 240), cv::FILLED,
+            cv::circle(img, p, std::max(1, cvRound(rng.uniform(0.018, 0.032) * s)), cv::Scalar(95, 220, 240), cv::FILLED,
                        cv::LINE_AA);
         } else {
-            const cv::Size axes(std::max(2, cvRound(rng.uniform(0.02, 0.04) * s)), std::max(1, cvRound(rng.uniform(0.012, 0.025) * s)));
+            const cv::Size axes(std::max(2, cvRound(rng.uniform(0.028, 0.048) * s)), std::max(1, cvRound(rng.uniform(0.018, 0.03) * s)));
             cv::ellipse(img, p, axes, rng.uniform(0, 180), 0, 360, cv::Scalar(8, 8, 85), cv::FILLED, cv::LINE_AA);
         }
     }
