@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds resources/demo-trained/: the bundled demonstration model, trained by EIView's
 # own pipeline on synthetic data (CPU, a few minutes):
-#   1. make-synthetic: 160 CFP + OCT studies (seed 7), 112 x 112;
+#   1. make-synthetic: 1000 CFP + OCT studies (seed 7), 112 x 112;
 #   2. a tiny DINOv2-style backbone (width 64, 4 blocks, patch 16) pretrained from
 #      scratch on the per-modality findings (drusen / haemorrhage / bumps / fluid):
 #      our stand-in for a foundation model that knows what lesions look like;
@@ -19,7 +19,7 @@ dest="$here/resources/demo-trained"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-"$cli" make-synthetic --out "$work/data" --n 160 --seed 7 --size 112
+"$cli" make-synthetic --out "$work/data" --n 1000 --seed 7 --size 112
 
 # One image per row, labelled with its own finding.
 {
