@@ -104,19 +104,18 @@ std::string quote(const std::string& s)
 
 // Runs the reference; returns its JSON ({"seconds": [...], "fused": [...]}) or null.
 nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std::string, fs::path>>& inputs,
-                         const Options& o, int threads)
+                         const Options& o, const CpuThreads& t)
 {
     const fs::path python = "/usr/bin/python3";
     const fs::path script = fs::path(EIVIEW_SOURCE_DIR) / "bench" / "reference_infer.py";
     if (!fs::exists(python) || !fs::exists(script))
         return nullptr;
     // The same conditions as the engine: its thread split and its allocator setting.
-    const CpuThreads t = currentCpuThreads();
     std::string cmd = (t.blas > 0 ? "OPENBLAS_NUM_THREADS=" + std::to_string(t.blas) + " " : std::string()) +
                       (o.keepFreedMemory ? "MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 " : "") +
                       quote(python.string()) + " " + quote(script.string()) + " --model " + quote(model.string()) +
                       " --reps " + std::to_string(o.reps) + " --warmup " + std::to_string(o.warmup) +
-                      " --threads " + std::to_string(threads);
+                      " --threads " + std::to_string(t.intraOp);
     for (const auto& [name, path] : inputs)
         cmd += " --input " + quote(name + "=" + path.string());
     FILE* pipe = popen(cmd.c_str(), "r");
@@ -247,7 +246,7 @@ int runInfer(const std::vector<std::string>& args)
         }
         std::cout << "  running the PyTorch reference (python3, float32, same threads and malloc settings)...\n"
                   << std::flush;
-        const nlohmann::json py = runPython(modelPath, inputFiles, o, threads);
+        const nlohmann::json py = runPython(modelPath, inputFiles, o, policy);
         std::error_code ec;
         fs::remove_all(dir, ec);
         if (py.is_object() && py.contains("seconds")) {

@@ -4,7 +4,6 @@
 
 #include "models/Device.h"
 
-#include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 

@@ -5,7 +5,6 @@
 #include "models/TensorSet.h"
 
 #include <cmath>
-#include <set>
 
 namespace ei {
 
