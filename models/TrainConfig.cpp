@@ -60,12 +60,16 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& j, const std::string& so
     take(j, "train_backbone", c.trainBackbone, source, "");
     if (j.contains("optimizer")) {
         const auto& o = j.at("optimizer");
-        rejectUnknown(o, {"base_lr", "max_lr", "momentum", "weight_decay", "cycle_momentum"}, source, "optimizer.");
+        rejectUnknown(o, {"kind", "base_lr", "max_lr", "momentum", "weight_decay", "cycle_momentum", "beta2", "eps"}, source,
+                      "optimizer.");
+        take(o, "kind", c.optimizer, source, "optimizer.");
         take(o, "base_lr", c.baseLr, source, "optimizer.");
         take(o, "max_lr", c.maxLr, source, "optimizer.");
         take(o, "momentum", c.momentum, source, "optimizer.");
         take(o, "weight_decay", c.weightDecay, source, "optimizer.");
         take(o, "cycle_momentum", c.cycleMomentum, source, "optimizer.");
+        take(o, "beta2", c.beta2, source, "optimizer.");
+        take(o, "eps", c.adamEps, source, "optimizer.");
     }
     if (j.contains("schedule")) {
         const auto& s = j.at("schedule");
@@ -105,6 +109,10 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& j, const std::string& so
         throw BadInputError(source, "key 'schedule.kind' must be \"cyclic\" or \"cosine\"");
     if (c.gatePrior != "gaps" && c.gatePrior != "best_modality")
         throw BadInputError(source, "key 'loss.gate_prior' must be \"gaps\" or \"best_modality\"");
+    if (c.optimizer != "sgd" && c.optimizer != "adamw")
+        throw BadInputError(source, "key 'optimizer.kind' must be \"sgd\" or \"adamw\"");
+    if (!(c.momentum >= 0 && c.momentum < 1) || !(c.beta2 >= 0 && c.beta2 < 1) || !(c.adamEps > 0))
+        throw BadInputError(source, "keys 'optimizer.momentum' / 'optimizer.beta2' need 0 <= value < 1, 'optimizer.eps' > 0");
     if (!(c.baseLr > 0) || !(c.maxLr >= c.baseLr))
         throw BadInputError(source, "keys 'optimizer.base_lr' / 'optimizer.max_lr' need 0 < base_lr <= max_lr");
     if (!(c.halfCycleEpochs > 0) || !(c.gamma > 0))
@@ -140,8 +148,9 @@ nlohmann::json TrainConfig::toJson() const
                      {"threads", threads},
                      {"intended_use", intendedUse},
                      {"train_backbone", trainBackbone},
-                     {"optimizer", {{"base_lr", baseLr}, {"max_lr", maxLr}, {"momentum", momentum},
-                                    {"weight_decay", weightDecay}, {"cycle_momentum", cycleMomentum}}},
+                     {"optimizer", {{"kind", optimizer}, {"base_lr", baseLr}, {"max_lr", maxLr}, {"momentum", momentum},
+                                    {"weight_decay", weightDecay}, {"cycle_momentum", cycleMomentum},
+                                    {"beta2", beta2}, {"eps", adamEps}}},
                      {"schedule", {{"kind", schedule}, {"half_cycle_epochs", halfCycleEpochs}, {"gamma", gamma},
                                    {"warmup_epochs", warmupEpochs}, {"cosine_epochs", cosineEpochs},
                                    {"final_lr", finalLr}}},

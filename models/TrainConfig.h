@@ -7,8 +7,8 @@
 //    "modality": "CFP",                        // fusion "unimodal" only: which column trains
 //    "seed": 0, "batch_size": 8, "max_epochs": 200, "stage1_max_epochs": 200, "patience": 10,
 //    "device": "cpu", "threads": 0, "intended_use": "...",
-//    "optimizer": {"base_lr": 1e-5, "max_lr": 1e-3, "momentum": 0.95, "weight_decay": 1e-4,
-//                  "cycle_momentum": false},
+//    "optimizer": {"kind": "sgd", "base_lr": 1e-5, "max_lr": 1e-3, "momentum": 0.95, "weight_decay": 1e-4,
+//                  "cycle_momentum": false, "beta2": 0.999, "eps": 1e-8},
 //    "schedule": {"kind": "cyclic", "half_cycle_epochs": 4, "gamma": 0.8,
 //                 "warmup_epochs": 1, "cosine_epochs": 50, "final_lr": 1e-7},
 //    "loss": {"lambda1": 0.3, "lambda2": 0.1, "prior_gaps": [], "gate_prior": "gaps"},
@@ -49,9 +49,15 @@ struct TrainConfig {
     bool trainBackbone = false;
     std::string intendedUse = "Fine-tuned with EIView on a local data set; research use only, not for clinical use.";
 
+    // "sgd": the official recipe (heavy-ball momentum, L2 weight decay in the gradient).
+    // "adamw": Adam with decoupled weight decay (Loshchilov & Hutter); `momentum` is its
+    // beta1, `beta2` / `eps` its other constants; the schedule sets its learning rate.
+    std::string optimizer = "sgd";
     double baseLr = 1e-5, maxLr = 1e-3;
     double momentum = 0.95;
     double weightDecay = 1e-4;
+    double beta2 = 0.999;
+    double adamEps = 1e-8;
     bool cycleMomentum = false;  // PyTorch CyclicLR's default (0.8 <-> 0.9), as the official run
 
     std::string schedule = "cyclic";  // "cyclic" or "cosine"

@@ -210,6 +210,31 @@ std::vector<std::vector<double>> Trainer::predict(const EiModel& model, const st
     return out;
 }
 
+void optimizerStep(const TrainConfig& c, const ScheduleValue& s, long long step, torch::Tensor& p, const torch::Tensor& g,
+                   torch::Tensor& first, torch::Tensor& second)
+{
+    torch::NoGradGuard noGrad;
+    if (c.optimizer == "adamw") {
+        if (!first.defined())
+            first = torch::zeros_like(p);
+        if (!second.defined())
+            second = torch::zeros_like(p);
+        const double beta1 = s.momentum, beta2 = c.beta2, t = static_cast<double>(step);
+        first.mul_(beta1).add_(g, 1 - beta1);
+        second.mul_(beta2).addcmul_(g, g, 1 - beta2);
+        const auto denom = (second / (1 - std::pow(beta2, t))).sqrt_().add_(c.adamEps);
+        p.mul_(1 - s.lr * c.weightDecay);
+        p.addcdiv_(first, denom, -s.lr / (1 - std::pow(beta1, t)));
+        return;
+    }
+    const auto dp = g + c.weightDecay * p;
+    if (!first.defined())
+        first = dp.clone();
+    else
+        first.mul_(s.momentum).add_(dp);
+    p.sub_(s.lr * first);
+}
+
 TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::function<void(const nlohmann::json&)>& onEvent,
                           const JobControl* control)
 {
@@ -236,7 +261,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     double best = -1;
     int bestEpoch = 0, sinceBest = 0;
     bool midStage = false;
-    Params current, momentum, bestParams;
+    Params current, momentum, secondMoment, bestParams;
 
     if (resume) {
         if (!fs::exists(checkpointPath))
@@ -263,6 +288,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 current[rest] = t.to(torch::kFloat);
             } else if (kind == "mom") {
                 momentum[rest] = t.to(torch::kFloat);
+            } else if (kind == "sq") {
+                secondMoment[rest] = t.to(torch::kFloat);
             } else if (kind == "best") {
                 bestParams[rest] = t.to(torch::kFloat);
             }
@@ -288,6 +315,9 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             for (const auto& [name, t] : momentum)
                 if (t.defined())
                     tensors["mom/" + name] = t;
+            for (const auto& [name, t] : secondMoment)
+                if (t.defined())
+                    tensors["sq/" + name] = t;
             for (const auto& [name, t] : bestParams)
                 tensors["best/" + name] = t;
         }
@@ -319,6 +349,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             sinceBest = 0;
             bestEpoch = 0;
             momentum.clear();
+            secondMoment.clear();
         }
         for (auto& [name, t] : initial)
             t = t.to(P.device);
@@ -440,13 +471,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                         auto g = p.grad();
                         if (!g.defined())
                             continue;
-                        auto dp = g + P.config.weightDecay * p;
-                        auto& buf = momentum[name];
-                        if (!buf.defined())
-                            buf = dp.clone();
-                        else
-                            buf.mul_(sv.momentum).add_(dp);
-                        p.sub_(sv.lr * buf);
+                        optimizerStep(P.config, sv, iteration + 1, p, g, momentum[name], secondMoment[name]);
                         g.zero_();
                     }
                 }
@@ -501,6 +526,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 {"best_epoch", bestEpoch}});
         current.clear();
         momentum.clear();
+        secondMoment.clear();
         bestParams.clear();
         writeCheckpoint(false, stageIndex + 1);
     }

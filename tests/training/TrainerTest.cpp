@@ -8,6 +8,7 @@
 #include "models/JobControl.h"
 #include "models/Safetensors.h"
 #include "models/TrainConfig.h"
+#include "models/Trainer.h"
 #include "tests/TestRegistry.h"
 
 #include <QProcess>
@@ -135,14 +136,63 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(ei::BadInputError, ei::runTraining(request, {}));
     }
 
+    void optimizerStepsFollowTheirFormulas()
+    {
+        ei::TrainConfig c;
+        ei::ScheduleValue s;
+        s.lr = 0.1;
+        s.momentum = 0.9;
+        c.weightDecay = 0.01;
+        // SGD: buf = g + wd p; then buf = momentum buf + g + wd p.
+        auto p = torch::tensor({1.0f, -2.0f});
+        const auto g = torch::tensor({0.5f, 0.25f});
+        torch::Tensor first, second;
+        ei::optimizerStep(c, s, 1, p, g, first, second);
+        QVERIFY(torch::allclose(p, torch::tensor({1.0f - 0.1f * 0.51f, -2.0f - 0.1f * 0.23f})));
+        ei::optimizerStep(c, s, 2, p, g, first, second);
+        const float b0 = 0.9f * 0.51f + 0.5f + 0.01f * (1.0f - 0.051f);
+        QVERIFY(torch::allclose(p.select(0, 0), torch::tensor(1.0f - 0.051f - 0.1f * b0)));
+        QVERIFY(!second.defined());
+        // AdamW, constant gradient: the bias-corrected step is lr * g / (|g| + eps) at every
+        // step, after the decoupled decay p *= 1 - lr wd (torch.optim.AdamW's order).
+        c.optimizer = "adamw";
+        c.beta2 = 0.999;
+        c.adamEps = 1e-8;
+        p = torch::tensor({1.0f, -2.0f});
+        first = second = torch::Tensor();
+        ei::optimizerStep(c, s, 1, p, g, first, second);
+        const float e0 = 1.0f * (1 - 0.001f) - 0.1f, e1 = -2.0f * (1 - 0.001f) - 0.1f;
+        QVERIFY(torch::allclose(p, torch::tensor({e0, e1}), 1e-6, 1e-6));
+        ei::optimizerStep(c, s, 2, p, g, first, second);
+        QVERIFY(torch::allclose(p, torch::tensor({e0 * (1 - 0.001f) - 0.1f, e1 * (1 - 0.001f) - 0.1f}), 1e-6, 1e-6));
+        QVERIFY(torch::allclose(second, (1 - 0.999 * 0.999) * g * g));
+        // Its keys are checked.
+        const auto withOptimizer = [](const nlohmann::json& o) {
+            return ei::TrainConfig::fromJson({{"model", nlohmann::json::object()}, {"optimizer", o}}, "t.json");
+        };
+        QCOMPARE(withOptimizer({{"kind", "adamw"}, {"beta2", 0.99}}).beta2, 0.99);
+        QVERIFY_THROWS_EXCEPTION(ei::BadInputError, withOptimizer({{"kind", "adam"}}));
+        QVERIFY_THROWS_EXCEPTION(ei::BadInputError, withOptimizer({{"kind", "adamw"}, {"eps", 0}}));
+        QVERIFY_THROWS_EXCEPTION(ei::BadInputError, withOptimizer({{"beta2", 1.0}}));
+    }
+
+    void resumeGivesTheSameResultAsAnUninterruptedRun_data()
+    {
+        QTest::addColumn<QString>("optimizer");
+        QTest::newRow("sgd") << "sgd";
+        QTest::newRow("adamw") << "adamw";  // its second-moment state goes through the checkpoint too
+    }
+
     void resumeGivesTheSameResultAsAnUninterruptedRun()
     {
+        QFETCH(QString, optimizer);
         QTemporaryDir dir;
         ei::SyntheticOptions o;
         o.studies = 24;
         o.size = 64;
         ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
         auto config = tinyConfig("ei", 2);
+        config["optimizer"] = {{"kind", optimizer.toStdString()}};
         ei::TrainingRequest request;
         request.manifestPath = dir.filePath("data/manifest.csv").toStdString();
         request.configJson = config.dump();
