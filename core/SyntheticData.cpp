@@ -80,7 +80,7 @@ cv::Mat drawFundus(Random& rng, int size, int kind)
     }
     cv::circle(img, disc, cvRound(0.08 * s), cv::Scalar(150, 215, 245), cv::FILLED, cv::LINE_AA);
     // Lesions somewhere on the retina, away from the optic disc.
-    const int count = kind == 0 ? rng.integer(5, 9) : rng.integer(3, 6);
+    const int count = kind == 0 ? rng.integer(8, 13) : rng.integer(5, 8);
     for (int n = 0; n < count; ++n) {
         cv::Point2d p;
         for (int tries = 0; tries < 50; ++tries) {
@@ -90,10 +90,10 @@ cv::Mat drawFundus(Random& rng, int size, int kind)
                 break;
         }
         if (kind == 0) {
-            cv::circle(img, p, std::max(1, cvRound(rng.uniform(0.018, 0.032) * s)), cv::Scalar(95, 220, 240), cv::FILLED,
+            cv::circle(img, p, std::max(1, cvRound(rng.uniform(0.03, 0.05) * s)), cv::Scalar(95, 220, 240), cv::FILLED,
                        cv::LINE_AA);
         } else {
-            const cv::Size axes(std::max(2, cvRound(rng.uniform(0.028, 0.048) * s)), std::max(1, cvRound(rng.uniform(0.018, 0.03) * s)));
+            const cv::Size axes(std::max(2, cvRound(rng.uniform(0.04, 0.065) * s)), std::max(1, cvRound(rng.uniform(0.028, 0.045) * s)));
             cv::ellipse(img, p, axes, rng.uniform(0, 180), 0, 360, cv::Scalar(8, 8, 85), cv::FILLED, cv::LINE_AA);
         }
     }
