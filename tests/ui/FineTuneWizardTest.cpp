@@ -85,10 +85,14 @@ private Q_SLOTS:
         QVERIFY(!epochs->toolTip().isEmpty());
         epochs->setValue(1);
         wizard.findChild<QComboBox*>("deviceCombo")->setCurrentText("cpu");
+        auto* optimizer = wizard.findChild<QComboBox*>("optimizerCombo");
+        QCOMPARE(optimizer->currentText(), QString("sgd"));  // the paper's
+        optimizer->setCurrentText("adamw");
         const auto config = nlohmann::json::parse(wizard.trainConfigJson().toStdString());
         QCOMPARE(config["model"]["fusion"].get<std::string>(), std::string("late"));
         QCOMPARE(config["max_epochs"].get<int>(), 1);
         QCOMPARE(config["optimizer"]["momentum"].get<double>(), 0.95);
+        QCOMPARE(config["optimizer"]["kind"].get<std::string>(), std::string("adamw"));
         wizard.next();
 
         QCOMPARE(wizard.currentId(), int(FineTuneWizard::RunPageId));
