@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Rebuilds resources/demo-trained/: the bundled demonstration model, trained by EIView's
-# own pipeline on synthetic data (CPU, a few minutes):
+# own pipeline on synthetic data (CPU, about 5 minutes on 2 cores):
 #   1. make-synthetic: 1000 CFP + OCT studies (seed 7), 112 x 112;
 #   2. a tiny DINOv2-style backbone (width 64, 4 blocks, patch 16) pretrained from
-#      scratch on the per-modality findings (drusen / haemorrhage / bumps / fluid):
-#      our stand-in for a foundation model that knows what lesions look like;
-#   3. the EI model (two stages) trained on the study label, which needs both
-#      modalities, with that backbone frozen;
-#   4. the model, its backbone, its metrics and one test study are copied here.
+#      scratch on the per-modality findings (drusen / haemorrhage / bumps / fluid), SGD,
+#      no MoR so that the saved backbone itself carries them: our stand-in for a
+#      foundation model that knows what lesions look like (pretrain-backbone.json);
+#   3. the EI model (two stages, AdamW) trained on the study label, which needs both
+#      modalities, with that backbone frozen (train-demo.json.in, 12 stage-2 epochs);
+#   4. the model, its backbone, its test metrics and one test study are copied here.
+# Seeded throughout: a rerun on the same machine gives the same backbone (same SHA-256).
 #
 #   scripts/make-demo-model.sh [BUILD_DIR]     (default: build)
 set -euo pipefail
@@ -33,7 +35,7 @@ trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/ei"
 cp "$work/pre/backbone.safetensors" "$work/ei/backbone.safetensors"  # model and backbone side by side
-sed -e "s/@FUSION@/ei/" -e "s/@SEED@/1/" -e "s/@EPOCHS@/8/" "$dest/train-demo.json.in" > "$work/train-demo.json"
+sed -e "s/@FUSION@/ei/" -e "s/@SEED@/1/" -e "s/@EPOCHS@/12/" "$dest/train-demo.json.in" > "$work/train-demo.json"
 "$cli" train --manifest "$work/data/manifest.csv" --config "$work/train-demo.json" \
   --backbone "$work/ei/backbone.safetensors" --out "$work/ei" > "$work/ei.log"
 "$cli" eval --model "$work/ei/model.eimodel" --manifest "$work/data/manifest.csv" --split test --json "$work/test.json"
