@@ -20,7 +20,7 @@ cli="$build/app/eiview-cli"
 py=/usr/bin/python3
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-N="${EIVIEW_BENCH_STUDIES:-160}"
+N="${EIVIEW_BENCH_STUDIES:-1000}"
 EPOCHS="${EIVIEW_BENCH_EPOCHS:-12}"
 
 for seed in "${seeds[@]}"; do
