@@ -508,14 +508,29 @@ public:
         plot_->xAxis->setRange(0, 1);
         plot_->yAxis->setRange(0, 1);
         plot_->legend->setVisible(true);
+        plot_->plotLayout()->insertRow(0);
+        plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, QObject::tr("ROC")));
+        prPlot_ = new QCustomPlot;
+        prPlot_->setObjectName("prPlot");
+        prPlot_->setMinimumHeight(200);
+        prPlot_->xAxis->setLabel(QObject::tr("recall (sensitivity)"));
+        prPlot_->yAxis->setLabel(QObject::tr("precision"));
+        prPlot_->xAxis->setRange(0, 1);
+        prPlot_->yAxis->setRange(0, 1.02);
+        prPlot_->legend->setVisible(true);
+        prPlot_->plotLayout()->insertRow(0);
+        prPlot_->plotLayout()->addElement(0, 0, new QCPTextElement(prPlot_, QObject::tr("Precision-recall")));
         saved_ = new QLabel;
         saved_->setObjectName("savedLabel");
         saved_->setTextInteractionFlags(Qt::TextSelectableByMouse);
         auto* open = new QPushButton(QObject::tr("Open this model in the viewer"));
         open->setObjectName("openButton");
         auto* layout = new QVBoxLayout(this);
-        layout->addWidget(table_);
-        layout->addWidget(plot_);
+        layout->addWidget(table_, 1);
+        auto* curves = new QHBoxLayout;
+        curves->addWidget(plot_);
+        curves->addWidget(prPlot_);
+        layout->addLayout(curves, 2);
         layout->addWidget(saved_);
         layout->addWidget(open);
         QObject::connect(open, &QPushButton::clicked, this, [this, wizard] { Q_EMIT wizard->openModelRequested(d_->modelPath); });
@@ -544,23 +559,33 @@ public:
         table_->setItem(classes.size(), 1, cell(m["mAP"]));
         table_->setItem(classes.size(), 2, cell(m["mAUC"]));
         table_->setItem(classes.size(), 3, cell(m["mS2"]));
-        plot_->clearGraphs();
-        const auto roc = m["curves"].toObject()["roc"].toArray();
+        // Curves as QCPCurve: they keep the points' order (a graph would sort by x and
+        // scramble the vertical runs of ties).
         const QList<QColor> colours{Qt::blue, Qt::red, Qt::darkGreen, Qt::magenta, Qt::darkCyan, Qt::darkYellow};
-        for (int c = 0; c < roc.size(); ++c) {
-            auto* g = plot_->addGraph();
-            g->setName(classes[c].toString());
-            g->setPen(QPen(colours[c % colours.size()]));
-            for (const auto& p : roc[c].toArray())
-                g->addData(p.toArray()[0].toDouble(), p.toArray()[1].toDouble());
-        }
-        plot_->replot();
+        const auto draw = [&](QCustomPlot* plot, const QJsonArray& perClass) {
+            plot->clearPlottables();
+            for (int c = 0; c < perClass.size(); ++c) {
+                auto* curve = new QCPCurve(plot->xAxis, plot->yAxis);
+                curve->setName(classes[c].toString());
+                curve->setPen(QPen(colours[c % colours.size()], 1.5));
+                QVector<double> x, y;
+                for (const auto& p : perClass[c].toArray()) {
+                    x.append(p.toArray()[0].toDouble());
+                    y.append(p.toArray()[1].toDouble());
+                }
+                curve->setData(x, y);
+            }
+            plot->replot();
+        };
+        draw(plot_, m["curves"].toObject()["roc"].toArray());
+        draw(prPlot_, m["curves"].toObject()["pr"].toArray());
         saved_->setText(QObject::tr("Saved: %1").arg(d_->modelPath));
     }
 
     FineTuneWizard::Private* d_;
     QTableWidget* table_;
     QCustomPlot* plot_;
+    QCustomPlot* prPlot_;
     QLabel* saved_;
 };
 

@@ -111,6 +111,17 @@ private Q_SLOTS:
         auto* table = wizard.findChild<QTableWidget*>("resultsTable");
         QCOMPARE(table->rowCount(), 3);  // two classes + the mean
         QCOMPARE(table->item(0, 0)->text(), QString("lesion"));
+        auto* roc = wizard.findChild<QCustomPlot*>("curvePlot");
+        QCOMPARE(roc->plottableCount(), 2);  // one ROC curve per class, from (0, 0) to (1, 1)
+        auto* rocCurve = qobject_cast<QCPCurve*>(roc->plottable(0));
+        QVERIFY(rocCurve && rocCurve->dataCount() >= 2);
+        QCOMPARE(rocCurve->data()->at(0)->key, 0.0);
+        QCOMPARE(rocCurve->data()->at(rocCurve->dataCount() - 1)->value, 1.0);
+        auto* pr = wizard.findChild<QCustomPlot*>("prPlot");
+        QCOMPARE(pr->plottableCount(), 2);  // one PR curve per class
+        auto* prCurve = qobject_cast<QCPCurve*>(pr->plottable(0));
+        QVERIFY(prCurve && prCurve->dataCount() >= 1);
+        QVERIFY(prCurve->data()->at(0)->value > 0 && prCurve->data()->at(0)->value <= 1);  // a precision
         QVERIFY(wizard.findChild<QLabel*>("savedLabel")->text().contains("model.eimodel"));
         QTest::mouseClick(wizard.findChild<QPushButton*>("openButton"), Qt::LeftButton);
         QCOMPARE(openSpy.count(), 1);
