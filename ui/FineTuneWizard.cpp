@@ -86,6 +86,24 @@ QSpinBox* intSpin(int value, int lo, int hi, const QString& name, const QString&
     return s;
 }
 
+// A titled plot of per-class curves over [0, 1] x [0, yMax] (the results page's ROC and
+// precision-recall curves).
+QCustomPlot* curvePlot(const QString& name, const QString& title, const QString& xLabel, const QString& yLabel,
+                       double yMax)
+{
+    auto* plot = new QCustomPlot;
+    plot->setObjectName(name);
+    plot->setMinimumHeight(200);
+    plot->xAxis->setLabel(xLabel);
+    plot->yAxis->setLabel(yLabel);
+    plot->xAxis->setRange(0, 1);
+    plot->yAxis->setRange(0, yMax);
+    plot->legend->setVisible(true);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title));
+    return plot;
+}
+
 class DataSetPage : public QWizardPage {
 public:
     explicit DataSetPage(FineTuneWizard::Private* d) : d_(d)
@@ -500,26 +518,10 @@ public:
         table_ = new QTableWidget;
         table_->setObjectName("resultsTable");
         table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-        plot_ = new QCustomPlot;
-        plot_->setObjectName("curvePlot");
-        plot_->setMinimumHeight(200);
-        plot_->xAxis->setLabel(QObject::tr("false positive rate"));
-        plot_->yAxis->setLabel(QObject::tr("true positive rate"));
-        plot_->xAxis->setRange(0, 1);
-        plot_->yAxis->setRange(0, 1);
-        plot_->legend->setVisible(true);
-        plot_->plotLayout()->insertRow(0);
-        plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, QObject::tr("ROC")));
-        prPlot_ = new QCustomPlot;
-        prPlot_->setObjectName("prPlot");
-        prPlot_->setMinimumHeight(200);
-        prPlot_->xAxis->setLabel(QObject::tr("recall (sensitivity)"));
-        prPlot_->yAxis->setLabel(QObject::tr("precision"));
-        prPlot_->xAxis->setRange(0, 1);
-        prPlot_->yAxis->setRange(0, 1.02);
-        prPlot_->legend->setVisible(true);
-        prPlot_->plotLayout()->insertRow(0);
-        prPlot_->plotLayout()->addElement(0, 0, new QCPTextElement(prPlot_, QObject::tr("Precision-recall")));
+        plot_ = curvePlot("curvePlot", QObject::tr("ROC"), QObject::tr("false positive rate"),
+                          QObject::tr("true positive rate"), 1);
+        prPlot_ = curvePlot("prPlot", QObject::tr("Precision-recall"), QObject::tr("recall (sensitivity)"),
+                            QObject::tr("precision"), 1.02);
         saved_ = new QLabel;
         saved_->setObjectName("savedLabel");
         saved_->setTextInteractionFlags(Qt::TextSelectableByMouse);
