@@ -3,8 +3,8 @@
 //   eiview --study DIR --model FILE opens a given pair and runs the model
 //   eiview ... --screenshot PNG     renders the window after load + inference, then quits
 #include "core/BuildInfo.h"
-#include "ui/DarkTheme.h"
-#include "ui/MainWindow.h"
+#include "ui/window/DarkTheme.h"
+#include "ui/window/MainWindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

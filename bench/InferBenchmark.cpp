@@ -8,10 +8,10 @@
 #include "bench/StudyFlops.h"
 
 #include "models/Device.h"
-#include "models/EiModel.h"
+#include "models/ei/EiModel.h"
 #include "models/Error.h"
-#include "models/NpyFile.h"
-#include "models/Safetensors.h"
+#include "models/io/NpyFile.h"
+#include "models/io/Safetensors.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>

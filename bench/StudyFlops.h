@@ -2,7 +2,7 @@
 // numerator of the benchmark's "achieved / GEMM peak" ratio. A multiply-add counts 2 FLOPs.
 #pragma once
 
-#include "models/ModelConfig.h"
+#include "models/ei/ModelConfig.h"
 
 namespace ei::bench {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fusion benchmark on the synthetic CFP + OCT task (core/SyntheticData.h): test mAP of
+# Fusion benchmark on the synthetic CFP + OCT task (core/data/SyntheticData.h): test mAP of
 # unimodal (each modality), late fusion and EI, same data, seeds and budget, plus the
 # training throughput. Prints the markdown table that docs/training.md quotes.
 #

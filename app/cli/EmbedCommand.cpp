@@ -3,12 +3,12 @@
 // (CLS, registers, patches), e.g. to compare features with another implementation.
 #include "app/cli/CliCommand.h"
 
-#include "core/ImageLoader.h"
-#include "core/Preprocess.h"
+#include "core/io/ImageLoader.h"
+#include "core/study/Preprocess.h"
 #include "models/Device.h"
-#include "models/EiModelFile.h"
+#include "models/io/EiModelFile.h"
 #include "models/Error.h"
-#include "models/NpyFile.h"
+#include "models/io/NpyFile.h"
 
 #include <nlohmann/json.hpp>
 

@@ -3,8 +3,8 @@
 // section 6 on one split, as JSON (MODEL.md section 8).
 #include "app/cli/CliCommand.h"
 
-#include "core/TrainingJob.h"
-#include "models/AtomicFile.h"
+#include "core/training/TrainingJob.h"
+#include "models/io/AtomicFile.h"
 #include "models/Error.h"
 
 #include <nlohmann/json.hpp>

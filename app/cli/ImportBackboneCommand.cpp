@@ -3,7 +3,7 @@
 // or torch.save .pth) into an EIView backbone file and prints what it found as JSON.
 #include "app/cli/CliCommand.h"
 
-#include "models/BackboneImporter.h"
+#include "models/import/BackboneImporter.h"
 #include "models/Error.h"
 
 #include <nlohmann/json.hpp>

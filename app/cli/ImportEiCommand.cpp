@@ -4,7 +4,7 @@
 #include "app/cli/CliCommand.h"
 
 #include "models/Error.h"
-#include "models/OfficialEiImporter.h"
+#include "models/import/OfficialEiImporter.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,15 +1,15 @@
 // `eiview-cli infer --model MODEL (--input NAME=FILE ... | --input-tensor NAME=X.npy ...)
 // [--device auto|cpu|cuda[:k]] [--maps DIR] [--json OUT]`: one study through the same
-// core/InferenceRunner as the GUI; JSON of MODEL.md section 8, maps as .npy + PNG.
+// core/inference/InferenceRunner as the GUI; JSON of MODEL.md section 8, maps as .npy + PNG.
 #include "app/cli/CliCommand.h"
 
-#include "core/ImageLoader.h"
-#include "core/InferenceRunner.h"
-#include "core/MapOverlay.h"
-#include "core/Preprocess.h"
-#include "models/AtomicFile.h"
+#include "core/io/ImageLoader.h"
+#include "core/inference/InferenceRunner.h"
+#include "core/report/MapOverlay.h"
+#include "core/study/Preprocess.h"
+#include "models/io/AtomicFile.h"
 #include "models/Error.h"
-#include "models/NpyFile.h"
+#include "models/io/NpyFile.h"
 
 #include <nlohmann/json.hpp>
 

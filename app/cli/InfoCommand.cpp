@@ -3,10 +3,10 @@
 // be present).
 #include "app/cli/CliCommand.h"
 
-#include "models/EiModel.h"
-#include "models/EiModelFile.h"
+#include "models/ei/EiModel.h"
+#include "models/io/EiModelFile.h"
 #include "models/Error.h"
-#include "models/VisionTransformer.h"
+#include "models/vit/VisionTransformer.h"
 
 #include <nlohmann/json.hpp>
 

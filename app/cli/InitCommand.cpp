@@ -3,8 +3,8 @@
 // with the given backbone referenced by file + SHA-256, or a seeded random backbone embedded.
 #include "app/cli/CliCommand.h"
 
-#include "models/EiModel.h"
-#include "models/EiModelFile.h"
+#include "models/ei/EiModel.h"
+#include "models/io/EiModelFile.h"
 #include "models/Error.h"
 
 #include <nlohmann/json.hpp>

@@ -2,8 +2,8 @@
 // (MODEL.md section 8), and its pixels as .npy with --out.
 #include "app/cli/CliCommand.h"
 
-#include "core/InspectReport.h"
-#include "models/AtomicFile.h"
+#include "core/report/InspectReport.h"
+#include "models/io/AtomicFile.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,9 +1,9 @@
 // `eiview-cli make-synthetic --out DIR [--kind cfp-oct|knee] [--n N] [--seed S] [--size PX]
-// [--slices S]`: writes a synthetic data set of core/SyntheticData (manifest.csv, PNGs or
+// [--slices S]`: writes a synthetic data set of core/data/SyntheticData (manifest.csv, PNGs or
 // .npy volumes, findings.csv) and prints its split and label counts as JSON.
 #include "app/cli/CliCommand.h"
 
-#include "core/SyntheticData.h"
+#include "core/data/SyntheticData.h"
 #include "models/Error.h"
 
 #include <nlohmann/json.hpp>

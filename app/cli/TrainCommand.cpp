@@ -1,9 +1,9 @@
 // `eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR
-// [--resume]`: fine-tunes per MODEL.md section 5 (core/TrainingJob) and prints the
+// [--resume]`: fine-tunes per MODEL.md section 5 (core/training/TrainingJob) and prints the
 // progress as JSON lines on stdout (also kept in RUN_DIR/progress.jsonl).
 #include "app/cli/CliCommand.h"
 
-#include "core/TrainingJob.h"
+#include "core/training/TrainingJob.h"
 
 #include <iostream>
 

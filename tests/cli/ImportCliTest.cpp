@@ -1,8 +1,8 @@
 // eiview-cli import-backbone / import-ei end to end: exit codes of MODEL.md section 8
 // (0 ok, 2 usage, 3 bad config, 4 bad weights), messages that name the file and the
 // problem, and no output file left behind when an import fails.
-#include "models/NpyFile.h"
-#include "models/Safetensors.h"
+#include "models/io/NpyFile.h"
+#include "models/io/Safetensors.h"
 #include "tests/TestRegistry.h"
 #include "tests/models/ImportFixtures.h"
 

@@ -1,8 +1,8 @@
 // eiview-cli info / init / embed / infer end to end on tiny models: outputs, JSON keys of
 // MODEL.md section 8, map files, and the exit codes 2 (usage), 3 (bad input), 4 (model).
-#include "models/EiModelFile.h"
-#include "models/NpyFile.h"
-#include "models/VisionTransformer.h"
+#include "models/io/EiModelFile.h"
+#include "models/io/NpyFile.h"
+#include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
 
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
 // eiview-cli inspect end to end: the JSON of MODEL.md section 8 (checked against dcmdump
 // and nibabel-independent facts), --out pixels as float32 [S,H,W,C], --json to a file,
 // exit code 3 for every kind of bad input and 2 for usage errors; no patient identifiers.
-#include "core/ImageLoader.h"
-#include "models/NpyFile.h"
+#include "core/io/ImageLoader.h"
+#include "models/io/NpyFile.h"
 #include "tests/core/LoaderTestSupport.h"
 
 #include <QTemporaryDir>

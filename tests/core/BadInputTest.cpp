@@ -2,7 +2,7 @@
 // extension, truncated, absurd dimensions, a series of mixed sizes. Each must be an
 // ei::BadInputError that names the file and the problem, quickly, without touching the
 // input.
-#include "core/ImageLoader.h"
+#include "core/io/ImageLoader.h"
 #include "models/Error.h"
 #include "tests/core/LoaderTestSupport.h"
 

@@ -2,9 +2,9 @@
 // transfer syntax and photometric interpretation the loader claims, compressed variants
 // made here with dcmcjpeg / dcmcjpls / dcmcrle / dcmconv, colour models made with img2dcm /
 // dcmdjpeg / dcmquant, series sorting, DICOMDIR, tags and geometry.
-#include "core/DicomLoader.h"
-#include "core/ImageLoader.h"
-#include "core/Preprocess.h"
+#include "core/io/DicomLoader.h"
+#include "core/io/ImageLoader.h"
+#include "core/study/Preprocess.h"
 #include "models/Error.h"
 #include "tests/core/LoaderTestSupport.h"
 

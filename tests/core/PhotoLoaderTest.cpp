@@ -1,8 +1,8 @@
 // PNG / JPEG / TIFF / BMP through OpenCV and .npy volumes: grey and colour, 8 and 16 bit,
 // checked against the same data in another format or known file contents.
-#include "core/ImageLoader.h"
+#include "core/io/ImageLoader.h"
 #include "models/Error.h"
-#include "models/NpyFile.h"
+#include "models/io/NpyFile.h"
 #include "tests/core/LoaderTestSupport.h"
 
 #include <QTemporaryDir>

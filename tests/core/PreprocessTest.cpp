@@ -1,8 +1,8 @@
 // Model preprocessing: slice choice against numpy's round-half-even, the intensity rule,
 // resizing against LibTorch's bilinear interpolation (an implementation independent of
 // OpenCV's), channels and mean / std.
-#include "core/ImageLoader.h"
-#include "core/Preprocess.h"
+#include "core/io/ImageLoader.h"
+#include "core/study/Preprocess.h"
 #include "models/Error.h"
 #include "tests/core/LoaderTestSupport.h"
 

@@ -1,8 +1,8 @@
 // Study slots and automatic assignment from DICOM tags (Modality OP / OPT / XC / ES, MR
 // planes from ImageOrientationPatient), with the bundled rules and user overrides.
-#include "core/ImageLoader.h"
-#include "core/SlotAssignment.h"
-#include "core/Study.h"
+#include "core/io/ImageLoader.h"
+#include "core/study/SlotAssignment.h"
+#include "core/study/Study.h"
 #include "models/Error.h"
 #include "tests/core/LoaderTestSupport.h"
 

@@ -2,10 +2,10 @@
 // (run from the fetched Debian package with /usr/bin/python3) and against the same data in
 // another container format; canonical orientation checked on a synthetic volume whose
 // voxels say where they are.
-#include "core/ImageLoader.h"
-#include "core/VolumeLoader.h"
+#include "core/io/ImageLoader.h"
+#include "core/io/VolumeLoader.h"
 #include "models/Error.h"
-#include "models/NpyFile.h"
+#include "models/io/NpyFile.h"
 #include "tests/core/LoaderTestSupport.h"
 
 #include <QTemporaryDir>

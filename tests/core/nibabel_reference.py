@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference for the volume loaders (VolumeLoaderTest): reads a NIfTI / MGZ
 file with nibabel, takes the first volume, and writes it as float32 [S,H,W] in EIView's
-canonical orientation (core/VolumeLoader.h: reorientToCanonical), derived here from
+canonical orientation (core/io/VolumeLoader.h: reorientToCanonical), derived here from
 nibabel's RAS+ canonical array rather than from our direction-matrix code.
 Prints {"plane": ..., "shape": [S,H,W]} as JSON.
 usage: nibabel_reference.py IN OUT.npy"""

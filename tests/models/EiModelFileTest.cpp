@@ -1,10 +1,10 @@
 // .eimodel files (MODEL.md section 7, 9.8): round trip with the exact tensor names and
 // metadata, referenced backbone with SHA-256 check, missing / mis-shaped / unexpected
 // tensors refused as model errors naming the tensor, F16 accepted; and SHA-256 itself.
-#include "models/EiModelFile.h"
+#include "models/io/EiModelFile.h"
 #include "models/Error.h"
-#include "models/Safetensors.h"
-#include "models/Sha256.h"
+#include "models/io/Safetensors.h"
+#include "models/io/Sha256.h"
 #include "tests/TestRegistry.h"
 #include "tests/models/SmallModels.h"
 

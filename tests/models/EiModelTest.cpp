@@ -2,7 +2,7 @@
 // `late`, gate sums to 1, maps' shapes and ranges, delta = cls - cls_noint, volumes and
 // the unimodal rule, and the device choice.
 #include "models/Device.h"
-#include "models/EiModel.h"
+#include "models/ei/EiModel.h"
 #include "models/Error.h"
 #include "tests/TestRegistry.h"
 #include "tests/models/SmallModels.h"

@@ -2,9 +2,9 @@
 // VFM_WEIGHTS.md section 4 must import to the same canonical tensors (bit-exact from F32,
 // within the cast from F16 / BF16) and the same inferred config; odd files are refused
 // with a message naming the tensor or listing the recognised schemes.
-#include "models/BackboneImporter.h"
+#include "models/import/BackboneImporter.h"
 #include "models/Error.h"
-#include "models/Safetensors.h"
+#include "models/io/Safetensors.h"
 #include "tests/models/ImportFixtures.h"
 
 #include <QTemporaryDir>

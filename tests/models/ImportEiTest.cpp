@@ -4,9 +4,9 @@
 // script derived independently (gate permuted for a non-ascending modality_idx), with
 // the config values of OFFICIAL_EI.md section 8; copies that differ are refused.
 #include "models/Error.h"
-#include "models/OfficialEiImporter.h"
-#include "models/Safetensors.h"
-#include "models/Sha256.h"
+#include "models/import/OfficialEiImporter.h"
+#include "models/io/Safetensors.h"
+#include "models/io/Sha256.h"
 #include "tests/models/ImportFixtures.h"
 
 #include <QTemporaryDir>

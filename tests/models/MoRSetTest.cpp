@@ -1,6 +1,6 @@
 // MoR (MODEL.md section 2): identity at init, fast path = per-rank formula, router layout.
 #include "models/Error.h"
-#include "models/MoRSet.h"
+#include "models/vit/MoRSet.h"
 #include "tests/TestRegistry.h"
 
 #include <QtTest>

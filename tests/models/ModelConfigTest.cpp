@@ -1,8 +1,8 @@
 // Model config (MODEL.md section 7 / 9.15): defaults, JSON round trip, and every kind of
 // bad key refused with a message that names the key.
-#include "models/EiModel.h"
+#include "models/ei/EiModel.h"
 #include "models/Error.h"
-#include "models/ModelConfig.h"
+#include "models/ei/ModelConfig.h"
 #include "tests/TestRegistry.h"
 
 #include <nlohmann/json.hpp>

@@ -3,8 +3,8 @@
 // (truncated, corrupt zip directory, unknown pickle opcode, legacy format) refused with a
 // ModelError naming the file and the problem.
 #include "models/Error.h"
-#include "models/PthReader.h"
-#include "models/Safetensors.h"
+#include "models/import/PthReader.h"
+#include "models/io/Safetensors.h"
 #include "tests/models/ImportFixtures.h"
 
 #include <QTemporaryDir>

@@ -1,7 +1,7 @@
 // safetensors reader/writer: round trip, dtypes, and every malformed-file case the
 // reader must refuse with a message naming the file (never a crash or a wild read).
 #include "models/Error.h"
-#include "models/Safetensors.h"
+#include "models/io/Safetensors.h"
 #include "tests/TestRegistry.h"
 
 #include <QTemporaryDir>

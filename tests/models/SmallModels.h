@@ -2,9 +2,9 @@
 // forward pass takes milliseconds.
 #pragma once
 
-#include "models/EiModel.h"
-#include "models/ModelConfig.h"
-#include "models/VisionTransformer.h"
+#include "models/ei/EiModel.h"
+#include "models/ei/ModelConfig.h"
+#include "models/vit/VisionTransformer.h"
 
 #include <nlohmann/json.hpp>
 

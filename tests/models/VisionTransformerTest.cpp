@@ -1,7 +1,7 @@
 // Backbone (MODEL.md section 1): position-embedding interpolation modes against direct
 // torch interpolate calls, token layout with registers / INT, padding, acquire layer.
 #include "models/Error.h"
-#include "models/VisionTransformer.h"
+#include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
 #include "tests/models/SmallModels.h"
 

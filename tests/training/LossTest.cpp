@@ -1,8 +1,8 @@
 // Training loss terms (MODEL.md section 5) against an independent PyTorch reference
 // (Debian's python3-torch, fixed inputs), and the detach rule: the fused term and
 // L_gate reach only the gate.
-#include "models/Loss.h"
-#include "models/NpyFile.h"
+#include "models/train/Loss.h"
+#include "models/io/NpyFile.h"
 #include "tests/TestRegistry.h"
 
 #include <QProcess>

@@ -2,9 +2,9 @@
 // (missing file, unreadable image, unknown class, missing modality column, empty split,
 // malformed rows), counts, targets; and the synthetic generator (seeded, balanced,
 // stratified, each modality alone uninformative).
-#include "core/Manifest.h"
-#include "core/SyntheticData.h"
-#include "core/ImageLoader.h"
+#include "core/data/Manifest.h"
+#include "core/data/SyntheticData.h"
+#include "core/io/ImageLoader.h"
 #include "models/Error.h"
 #include "tests/TestRegistry.h"
 

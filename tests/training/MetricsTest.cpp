@@ -1,7 +1,7 @@
 // Metrics of MODEL.md section 6 against hand-worked cases (with ties) and against
 // scikit-learn (Debian's python3-sklearn) on random data with many tied scores.
 #include "models/Error.h"
-#include "models/Metrics.h"
+#include "models/train/Metrics.h"
 #include "tests/TestRegistry.h"
 
 #include <QProcess>

@@ -2,13 +2,13 @@
 // the loss falls and val mAP beats chance on a learnable label; a run interrupted
 // mid-epoch and resumed ends with exactly the parameters of an uninterrupted run; the
 // schedule follows PyTorch's CyclicLR; manifest problems stop training before it starts.
-#include "core/SyntheticData.h"
-#include "core/TrainingJob.h"
+#include "core/data/SyntheticData.h"
+#include "core/training/TrainingJob.h"
 #include "models/Error.h"
 #include "models/JobControl.h"
-#include "models/Safetensors.h"
-#include "models/TrainConfig.h"
-#include "models/Trainer.h"
+#include "models/io/Safetensors.h"
+#include "models/train/TrainConfig.h"
+#include "models/train/Trainer.h"
 #include "tests/TestRegistry.h"
 
 #include <QProcess>

@@ -1,8 +1,8 @@
-// ui/AboutDialog: shows the build's versions, device and the model's intended use, and
+// ui/window/AboutDialog: shows the build's versions, device and the model's intended use, and
 // "Copy details" copies exactly what a support request needs.
 #include "core/BuildInfo.h"
 #include "tests/TestRegistry.h"
-#include "ui/AboutDialog.h"
+#include "ui/window/AboutDialog.h"
 
 #include <QClipboard>
 #include <QGuiApplication>

@@ -3,12 +3,12 @@
 // the backbone's family is detected; the run page trains (loss curve filled, stage
 // and device shown) and the results page lists per-class metrics and where the
 // model was saved.
-#include "core/SyntheticData.h"
-#include "models/ModelConfig.h"
-#include "models/Safetensors.h"
-#include "models/VisionTransformer.h"
+#include "core/data/SyntheticData.h"
+#include "models/ei/ModelConfig.h"
+#include "models/io/Safetensors.h"
+#include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
-#include "ui/FineTuneWizard.h"
+#include "ui/wizard/FineTuneWizard.h"
 #include "ui/QCustomPlotInclude.h"
 
 #include <QCheckBox>

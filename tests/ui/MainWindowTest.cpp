@@ -2,14 +2,14 @@
 // slot assignment, a run on the worker whose numbers the charts show and which match
 // `eiview-cli infer` on the same files, overlays that toggle, the result cache, Cancel,
 // an empty slot reported before the run, and the export (PNG + JSON).
-#include "core/InferenceJob.h"
+#include "core/inference/InferenceJob.h"
 #include "tests/TestRegistry.h"
-#include "ui/MainWindow.h"
-#include "ui/OverlayPanel.h"
-#include "ui/PredictionPanel.h"
-#include "ui/StudyPanel.h"
-#include "ui/Viewport.h"
-#include "ui/ViewportGrid.h"
+#include "ui/window/MainWindow.h"
+#include "ui/panels/OverlayPanel.h"
+#include "ui/panels/PredictionPanel.h"
+#include "ui/panels/StudyPanel.h"
+#include "ui/viewer/Viewport.h"
+#include "ui/viewer/ViewportGrid.h"
 
 #include <QCoreApplication>
 #include <QImage>

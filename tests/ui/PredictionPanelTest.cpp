@@ -2,10 +2,10 @@
 // QCustomPlot charts), the top class in words, the 0.5 line for multi-label models and
 // the intended use; the export report carries the same numbers and no identifiers
 // unless asked.
-#include "core/ExportReport.h"
+#include "core/report/ExportReport.h"
 #include "models/Error.h"
 #include "tests/TestRegistry.h"
-#include "ui/PredictionPanel.h"
+#include "ui/panels/PredictionPanel.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

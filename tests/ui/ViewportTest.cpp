@@ -1,12 +1,12 @@
 // Viewport, overlay geometry, colour maps, window presets and linked views, on synthetic
 // images and maps whose expected pixels are computed here independently.
-#include "core/InferenceResult.h"
+#include "core/inference/InferenceResult.h"
 #include "tests/TestRegistry.h"
-#include "ui/ColorMap.h"
-#include "ui/OverlayRenderer.h"
-#include "ui/Viewport.h"
-#include "ui/ViewportGrid.h"
-#include "ui/WindowPresets.h"
+#include "ui/viewer/ColorMap.h"
+#include "ui/viewer/OverlayRenderer.h"
+#include "ui/viewer/Viewport.h"
+#include "ui/viewer/ViewportGrid.h"
+#include "ui/viewer/WindowPresets.h"
 
 #include <QtTest>
 

@@ -1,0 +1,262 @@
+// Reads and checks a data set manifest (see Manifest.h). Problems never quote the id
+// column (it may be a patient identifier): rows are named by their line number.
+#include "core/data/Manifest.h"
+
+#include "models/Error.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ei {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One CSV record (RFC 4180 quoting; a quoted field may not span lines here).
+std::vector<std::string> splitCsvLine(const std::string& line)
+{
+    std::vector<std::string> fields;
+    std::string field;
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+                field.push_back('"');
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field.push_back(c);
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            fields.push_back(field);
+            field.clear();
+        } else {
+            field.push_back(c);
+        }
+    }
+    fields.push_back(field);
+    return fields;
+}
+
+std::string trim(const std::string& s)
+{
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos)
+        return "";
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> splitLabels(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ';')) {
+        item = trim(item);
+        if (!item.empty())
+            out.push_back(item);
+    }
+    return out;
+}
+
+}  // namespace
+
+Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw BadInputError(path, "cannot open the manifest");
+    Manifest m;
+    m.path_ = path;
+    m.multilabel_ = options.multilabel;
+    const fs::path base = fs::absolute(fs::path(path)).parent_path();
+
+    std::string line;
+    int lineNo = 0;
+    std::vector<std::string> header;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        if (lineNo == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0)
+            line.erase(0, 3);  // UTF-8 byte order mark (spreadsheet exports)
+        if (!trim(line).empty()) {
+            header = splitCsvLine(line);
+            break;
+        }
+    }
+    if (header.empty())
+        throw BadInputError(path, "the manifest is empty (expected a header id,split,label,<modality>...)");
+    for (auto& h : header)
+        h = trim(h);
+    const int headerRow = lineNo;
+    auto column = [&](const std::string& name) {
+        const auto it = std::find(header.begin(), header.end(), name);
+        return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+    };
+    const int idCol = column("id"), splitCol = column("split"), labelCol = column("label");
+    for (const auto& [name, col] : {std::pair<const char*, int>{"id", idCol}, {"split", splitCol}, {"label", labelCol}})
+        if (col < 0)
+            m.problems_.push_back({headerRow, std::string("column '") + name + "' is missing from the header"});
+
+    std::vector<int> modalityCols;
+    if (options.modalities.empty()) {
+        for (int c = 0; c < static_cast<int>(header.size()); ++c)
+            if (c != idCol && c != splitCol && c != labelCol) {
+                m.modalities_.push_back(header[c]);
+                modalityCols.push_back(c);
+            }
+        if (m.modalities_.empty())
+            m.problems_.push_back({headerRow, "no modality column after id,split,label"});
+    } else {
+        m.modalities_ = options.modalities;
+        for (const auto& name : options.modalities) {
+            const int c = column(name);
+            if (c < 0)
+                m.problems_.push_back({headerRow, "modality column '" + name + "' is missing from the header"});
+            modalityCols.push_back(c);
+        }
+    }
+    if (idCol < 0 || splitCol < 0 || labelCol < 0)
+        return m;
+
+    std::set<std::string> foundClasses;
+    std::map<std::string, int> firstRowOfId;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        if (trim(line).empty())
+            continue;
+        const auto fields = splitCsvLine(line);
+        if (fields.size() != header.size()) {
+            m.problems_.push_back({lineNo, "has " + std::to_string(fields.size()) + " fields, the header has " +
+                                               std::to_string(header.size())});
+            continue;
+        }
+        ManifestRow row;
+        row.row = lineNo;
+        row.id = trim(fields[idCol]);
+        row.split = trim(fields[splitCol]);
+        row.labels = splitLabels(fields[labelCol]);
+        bool ok = true;
+        if (row.id.empty()) {
+            m.problems_.push_back({lineNo, "the id is empty"});
+            ok = false;
+        } else if (const auto it = firstRowOfId.find(row.id); it != firstRowOfId.end()) {
+            m.problems_.push_back({lineNo, "repeats the id of row " + std::to_string(it->second)});
+            ok = false;
+        } else {
+            firstRowOfId[row.id] = lineNo;
+        }
+        if (row.split != "train" && row.split != "val" && row.split != "test") {
+            m.problems_.push_back({lineNo, "unknown split '" + row.split + "' (expected train, val or test)"});
+            ok = false;
+        }
+        if (row.labels.empty() && !options.multilabel) {
+            m.problems_.push_back({lineNo, "has no label"});
+            ok = false;
+        } else if (row.labels.size() > 1 && !options.multilabel) {
+            m.problems_.push_back({lineNo, "has several labels but the task is single-label"});
+            ok = false;
+        }
+        for (const auto& label : row.labels) {
+            if (!options.classes.empty() &&
+                std::find(options.classes.begin(), options.classes.end(), label) == options.classes.end()) {
+                m.problems_.push_back({lineNo, "unknown class '" + label + "'"});
+                ok = false;
+            }
+            foundClasses.insert(label);
+        }
+        for (std::size_t k = 0; k < modalityCols.size(); ++k) {
+            if (modalityCols[k] < 0) {
+                row.files.emplace_back();
+                continue;
+            }
+            const std::string rel = trim(fields[modalityCols[k]]);
+            const std::string& name = m.modalities_[k];
+            if (rel.empty()) {
+                m.problems_.push_back({lineNo, "no " + name + " file"});
+                ok = false;
+                row.files.emplace_back();
+                continue;
+            }
+            const fs::path file = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
+            row.files.push_back(file.lexically_normal().string());
+            std::error_code ec;
+            if (!fs::exists(file, ec)) {
+                m.problems_.push_back({lineNo, name + " file '" + rel + "' does not exist"});
+                ok = false;
+            } else if (options.checkImage) {
+                try {
+                    options.checkImage(row.files.back());
+                } catch (const std::exception& e) {
+                    m.problems_.push_back({lineNo, name + " file '" + rel + "' cannot be read: " + e.what()});
+                    ok = false;
+                }
+            }
+        }
+        if (ok)
+            m.rows_.push_back(std::move(row));
+    }
+    m.classes_ = options.classes.empty() ? std::vector<std::string>(foundClasses.begin(), foundClasses.end())
+                                         : options.classes;
+    const auto counts = m.splitCounts();
+    for (const auto& split : options.requiredSplits)
+        if (!counts.count(split))
+            m.problems_.push_back({0, "split '" + split + "' has no usable study"});
+    return m;
+}
+
+std::vector<const ManifestRow*> Manifest::split(const std::string& name) const
+{
+    std::vector<const ManifestRow*> out;
+    for (const auto& r : rows_)
+        if (r.split == name)
+            out.push_back(&r);
+    return out;
+}
+
+std::map<std::string, std::map<std::string, int>> Manifest::classCounts() const
+{
+    std::map<std::string, std::map<std::string, int>> out;
+    for (const auto& r : rows_)
+        for (const auto& l : r.labels)
+            ++out[r.split][l];
+    return out;
+}
+
+std::map<std::string, int> Manifest::splitCounts() const
+{
+    std::map<std::string, int> out;
+    for (const auto& r : rows_)
+        ++out[r.split];
+    return out;
+}
+
+void Manifest::throwIfProblems() const
+{
+    if (problems_.empty())
+        return;
+    std::string text = std::to_string(problems_.size()) + " problem(s) in the data set: ";
+    for (std::size_t i = 0; i < problems_.size(); ++i)
+        text += (i ? "; " : "") + problems_[i].text();
+    throw BadInputError(path_, text);
+}
+
+std::vector<float> Manifest::target(const ManifestRow& row) const
+{
+    std::vector<float> t(classes_.size(), 0.0f);
+    for (const auto& l : row.labels) {
+        const auto it = std::find(classes_.begin(), classes_.end(), l);
+        if (it != classes_.end())
+            t[it - classes_.begin()] = 1.0f;
+    }
+    return t;
+}
+
+}  // namespace ei

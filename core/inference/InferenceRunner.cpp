@@ -1,0 +1,193 @@
+// The inference engine behind the GUI and `eiview-cli infer`: loads a .eimodel once,
+// preprocesses images (core/study/Preprocess), runs models/ei/EiModel under InferenceMode and
+// turns its tensors into the plain InferenceResult.
+#include "core/inference/InferenceRunner.h"
+
+#include "core/study/Preprocess.h"
+#include "models/Device.h"
+#include "models/io/EiModelFile.h"
+#include "models/Error.h"
+#include "models/io/Sha256.h"
+
+#include <chrono>
+
+namespace ei {
+
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::vector<float> toVector(const torch::Tensor& t)
+{
+    const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
+struct InferenceRunner::Private {
+    std::shared_ptr<EiModel> model;
+    torch::Device device{torch::kCPU};
+    ModelSummary summary;
+
+    InferenceResult run(const std::vector<torch::Tensor>& inputs, bool computeMaps, const JobControl& control,
+                        double preprocessMs, std::chrono::steady_clock::time_point t0);
+};
+
+InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string& device) : d(std::make_unique<Private>())
+{
+    configureCpuThreads();
+    d->device = resolveDevice(device);
+    LoadedEiModel loaded = EiModelFile::read(modelPath);
+    d->model = loaded.model;
+    d->model->to(d->device);
+    const ModelConfig& c = d->model->config();
+    ModelSummary& s = d->summary;
+    s.path = modelPath;
+    s.family = c.backbone.family;
+    s.fusion = c.fusion;
+    s.multilabel = c.multilabel;
+    s.patchSize = c.backbone.patchSize;
+    for (const auto& m : c.modalities)
+        s.modalities.push_back({m.name, m.kind, m.size[0], m.size[1], m.slices});
+    s.classes = c.classes;
+    if (const auto it = loaded.metadata.find("intended_use"); it != loaded.metadata.end())
+        s.intendedUse = it->second;
+    s.fingerprint = Sha256::ofFile(modelPath);
+    s.totalParameters = d->model->totalParameterCount();
+    s.trainableParameters = d->model->trainableParameterCount();
+}
+
+InferenceRunner::~InferenceRunner() = default;
+
+const ModelSummary& InferenceRunner::summary() const
+{
+    return d->summary;
+}
+
+std::string InferenceRunner::device() const
+{
+    return deviceName(d->device);
+}
+
+InferenceResult InferenceRunner::run(const std::map<std::string, Image>& inputs, bool computeMaps,
+                                     const JobControl& control)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    const ModelConfig& c = d->model->config();
+    std::vector<torch::Tensor> tensors;
+    std::vector<std::vector<int>> sliceIndices;
+    for (const auto& m : c.modalities) {
+        const auto it = inputs.find(m.name);
+        if (it == inputs.end())
+            throw BadInputError(m.name, "no image given for this modality of the model");
+        control.checkpoint(0.0, m.name + ": preprocessing");
+        ModelInputSpec spec;
+        spec.height = m.size[0];
+        spec.width = m.size[1];
+        spec.volume = m.isVolume();
+        spec.slices = m.slices;
+        spec.mean = c.mean;
+        spec.std = c.std;
+        torch::Tensor x = preprocessForModel(it->second, spec);  // [S, 3, H, W]
+        tensors.push_back(m.isVolume() ? x.unsqueeze(0) : x);
+        sliceIndices.push_back(m.isVolume() && it->second.slices > 1 ? chooseSliceIndices(it->second.slices, m.slices)
+                                                                      : std::vector<int>{});
+    }
+    InferenceResult result = d->run(tensors, computeMaps, control, msSince(t0), t0);
+    for (std::size_t i = 0; i < result.modalities.size(); ++i)
+        result.modalities[i].sliceIndices = sliceIndices[i];
+    return result;
+}
+
+InferenceResult InferenceRunner::runTensors(const std::map<std::string, NpyArray>& inputs, bool computeMaps,
+                                            const JobControl& control)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    const ModelConfig& c = d->model->config();
+    std::vector<torch::Tensor> tensors;
+    for (const auto& m : c.modalities) {
+        const auto it = inputs.find(m.name);
+        if (it == inputs.end())
+            throw BadInputError(m.name, "no input tensor given for this modality of the model");
+        const NpyArray& a = it->second;
+        const std::int64_t S = m.isVolume() ? m.slices : 1;
+        if (a.shape.size() != 4 || a.shape[0] != S || a.shape[1] != 3 || a.shape[2] < 1 || a.shape[3] < 1) {
+            std::string got = "[";
+            for (std::size_t i = 0; i < a.shape.size(); ++i)
+                got += (i ? "," : "") + std::to_string(a.shape[i]);
+            throw BadInputError(m.name, "input tensor has shape " + got + "], the model needs [" + std::to_string(S) +
+                                            ",3,H,W]" + (m.isVolume() ? " (exactly " + std::to_string(S) + " slices)" : ""));
+        }
+        torch::Tensor x = torch::from_blob(const_cast<float*>(a.values.data()), a.shape, torch::kFloat).clone();
+        tensors.push_back(m.isVolume() ? x.unsqueeze(0) : x);
+    }
+    return d->run(tensors, computeMaps, control, msSince(t0), t0);
+}
+
+InferenceResult InferenceRunner::Private::run(const std::vector<torch::Tensor>& inputs, bool computeMaps,
+                                              const JobControl& control, double preprocessMs,
+                                              std::chrono::steady_clock::time_point t0)
+{
+    // InferenceMode is per thread: set here, on whatever thread runs the job.
+    torch::InferenceMode guard;
+    const ModelConfig& c = model->config();
+    const auto tf = std::chrono::steady_clock::now();
+    EiOutputs out;
+    try {
+        out = model->forward(inputs, computeMaps, &control);
+    } catch (const Error&) {
+        throw;
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const c10::Error& e) {
+        throw ModelError(summary.path, std::string("the model failed: ") + e.what_without_backtrace());
+    }
+    const double forwardMs = msSince(tf);
+
+    InferenceResult r;
+    r.modelPath = summary.path;
+    r.modelFingerprint = summary.fingerprint;
+    r.device = deviceName(device);
+    r.fusion = c.fusion;
+    r.multilabel = c.multilabel;
+    r.classes = c.classes;
+    for (int m = 0; m < c.numModalities(); ++m) {
+        const auto mi = static_cast<std::size_t>(m);
+        const ModalityConfig& mc = c.modalities[mi];
+        ModalityResult mr;
+        mr.name = mc.name;
+        mr.logits = toVector(out.logits[mi][0]);
+        mr.probs = toVector(out.probs[mi][0]);
+        if (!out.auxLogits.empty()) {
+            mr.auxLogits = toVector(out.auxLogits[mi][0]);
+            mr.auxProbs = toVector(out.auxProbs[mi][0]);
+        }
+        const torch::Tensor& x = inputs[mi];
+        for (const EiMap& em : out.maps[mi]) {
+            SimilarityMap sm;
+            sm.kind = em.kind;
+            sm.slices = static_cast<int>(em.values.size(1));
+            sm.gridH = static_cast<int>(em.values.size(2));
+            sm.gridW = static_cast<int>(em.values.size(3));
+            sm.patch = c.backbone.patchSize;
+            sm.inputHeight = static_cast<int>(x.size(x.dim() - 2));
+            sm.inputWidth = static_cast<int>(x.size(x.dim() - 1));
+            sm.values = toVector(em.values[0]);
+            mr.maps.push_back(std::move(sm));
+        }
+        r.modalities.push_back(std::move(mr));
+    }
+    r.fusedLogits = toVector(out.fused[0]);
+    r.fusedProbs = toVector(out.fusedProbs[0]);
+    r.gate = toVector(out.gate[0]);
+    r.timingsMs["preprocess"] = preprocessMs;
+    r.timingsMs["forward"] = forwardMs;
+    r.timingsMs["total"] = msSince(t0);
+    return r;
+}
+
+}  // namespace ei

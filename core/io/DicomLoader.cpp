@@ -1,0 +1,333 @@
+// DICOM through DCMTK (see DicomLoader.h). Decoding (JPEG, JPEG-LS, RLE, deflate, big
+// endian, bit unpacking, colour models) is DCMTK's; the modality transform is ours, in
+// float, because DCMTK's own rescale rounds to integers.
+#include "core/io/DicomLoader.h"
+
+#include "core/io/DicomLoaderCommon.h"
+#include "core/io/ImageLoader.h"
+#include "models/Error.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmimgle/dcmimage.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <numeric>
+
+namespace ei {
+
+bool hasDicomPreamble(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    char buf[132];
+    if (!in.read(buf, sizeof buf))
+        return false;
+    return std::memcmp(buf + 128, "DICM", 4) == 0;
+}
+
+namespace {
+
+struct LoadedFile {
+    Image image;
+    long instanceNumber = 0;
+    bool windowFromTags = false;
+};
+
+template <typename T>
+void copyMono(const void* data, std::size_t count, double slope, double intercept, std::vector<float>& out)
+{
+    const T* p = static_cast<const T*>(data);
+    out.resize(count);
+    for (std::size_t i = 0; i < count; ++i)
+        out[i] = static_cast<float>(static_cast<double>(p[i]) * slope + intercept);
+}
+
+bool isJpeg2000(const std::string& uid)
+{
+    // 1.2.840.10008.1.2.4.90-.93 (JPEG 2000), .4.94/.95 (JPIP), .4.201-.203 (HTJ2K).
+    const std::string prefix = "1.2.840.10008.1.2.4.";
+    if (uid.compare(0, prefix.size(), prefix) != 0)
+        return false;
+    const std::string rest = uid.substr(prefix.size());
+    return rest == "90" || rest == "91" || rest == "92" || rest == "93" || rest == "94" || rest == "95" ||
+           rest == "201" || rest == "202" || rest == "203";
+}
+
+bool isVideo(const std::string& uid)
+{
+    // MPEG-2 / MPEG-4 / HEVC: .4.100-.4.108
+    const std::string prefix = "1.2.840.10008.1.2.4.10";
+    return uid.compare(0, prefix.size(), prefix) == 0;
+}
+
+void setRangeWindow(Image& image)
+{
+    if (image.pixels.empty())
+        return;
+    const auto [mn, mx] = std::minmax_element(image.pixels.begin(), image.pixels.end());
+    image.windowCenter = (static_cast<double>(*mn) + *mx) / 2.0;
+    image.windowWidth = std::max(1.0, static_cast<double>(*mx) - *mn);
+}
+
+LoadedFile loadOne(const std::string& path)
+{
+    ensureDcmtkReady();
+    checkReadableFile(path);
+    DcmFileFormat file;
+    const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    if (status.bad())
+        throw BadInputError(path, std::string("not a readable DICOM file: truncated or corrupt (") + status.text() + ")");
+    DcmDataset* ds = file.getDataset();
+    if (isDicomDirObject(file))
+        throw BadInputError(path, "is a DICOMDIR (an index of series), not an image; open it as a DICOMDIR");
+
+    LoadedFile out;
+    Image& image = out.image;
+    image.sourcePath = path;
+    image.format = "dicom";
+
+    std::string xferUid = dicomString(file.getMetaInfo(), DCM_TransferSyntaxUID);
+    if (xferUid.empty())
+        xferUid = DcmXfer(ds->getOriginalXfer()).getXferID();
+    image.transferSyntax = xferUid;
+    if (isJpeg2000(xferUid))
+        throw BadInputError(path, "JPEG 2000 compressed pixel data (transfer syntax " + xferUid +
+                                      ") is not supported: open DCMTK has no JPEG 2000 decoder; "
+                                      "convert the file first (e.g. gdcmconv --raw)");
+    if (isVideo(xferUid))
+        throw BadInputError(path, "MPEG / HEVC video pixel data (transfer syntax " + xferUid + ") is not supported");
+
+    readDicomTags(ds, image.tags, image.patient);
+    image.photometric = dicomString(ds, DCM_PhotometricInterpretation);
+
+    Uint16 rows = 0, cols = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, pixelRep = 0;
+    if (ds->findAndGetUint16(DCM_Rows, rows).bad() || ds->findAndGetUint16(DCM_Columns, cols).bad())
+        throw BadInputError(path, "not a DICOM image (no Rows / Columns)");
+    ds->findAndGetUint16(DCM_SamplesPerPixel, samples);
+    ds->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+    ds->findAndGetUint16(DCM_BitsStored, bitsStored);
+    ds->findAndGetUint16(DCM_PixelRepresentation, pixelRep);
+    Sint32 frames = 1;
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad())
+        frames = 1;
+    if (rows == 0 || cols == 0 || frames < 1)
+        throw BadInputError(path, "absurd dimensions: " + std::to_string(cols) + " x " + std::to_string(rows) +
+                                      " pixels, " + std::to_string(frames) + " frames");
+    if (samples != 1 && samples != 3)
+        throw BadInputError(path, "unsupported SamplesPerPixel " + std::to_string(samples) + " (1 or 3 expected)");
+    checkImageSize(path, frames, rows, cols, samples);
+    image.bitsStored = bitsStored ? bitsStored : bitsAllocated;
+    image.isSigned = pixelRep == 1;
+
+    DcmElement* pixelData = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, pixelData).bad() || pixelData == nullptr)
+        throw BadInputError(path, "DICOM file holds no pixel data (not an image object)");
+    if (!DcmXfer(ds->getOriginalXfer()).isEncapsulated()) {
+        // Uncompressed: the value must hold every frame (YBR_*_422 stores 2 samples a pixel).
+        const bool subsampled = image.photometric == "YBR_FULL_422" || image.photometric == "YBR_PARTIAL_422";
+        const double samplesPerPixel = subsampled ? 2.0 : samples;
+        const double need = std::ceil(static_cast<double>(rows) * cols * frames * samplesPerPixel * bitsAllocated / 8.0);
+        if (static_cast<double>(pixelData->getLength()) < need)
+            throw BadInputError(path, "pixel data is truncated: " + std::to_string(pixelData->getLength()) + " of " +
+                                          std::to_string(static_cast<long long>(need)) + " bytes");
+    }
+
+    const bool mono = image.photometric.rfind("MONOCHROME", 0) == 0;
+    const bool modalityLut = ds->tagExists(DCM_ModalityLUTSequence, OFTrue) && !ds->tagExists(DCM_RescaleSlope);
+    unsigned long flags = 0;
+    if (mono && !modalityLut)
+        flags |= CIF_IgnoreModalityTransformation;
+    DicomImage dimg(&file, ds->getOriginalXfer(), flags, 0, 0);
+    if (dimg.getStatus() != EIS_Normal)
+        throw BadInputError(path, std::string("cannot decode the pixel data (transfer syntax ") + xferUid + ", " +
+                                      image.photometric + "): " + DicomImage::getString(dimg.getStatus()));
+    const unsigned long decodedFrames = dimg.getFrameCount();
+    if (decodedFrames < static_cast<unsigned long>(frames))
+        throw BadInputError(path, "pixel data is truncated: " + std::to_string(decodedFrames) + " of " +
+                                      std::to_string(frames) + " frames decoded");
+
+    image.slices = frames;
+    image.height = rows;
+    image.width = cols;
+    const std::size_t plane = static_cast<std::size_t>(rows) * cols;
+    if (dimg.isMonochrome()) {
+        image.channels = 1;
+        const DiPixel* inter = dimg.getInterData();
+        if (inter == nullptr || inter->getData() == nullptr)
+            throw BadInputError(path, "cannot decode the pixel data: no pixel values");
+        const std::size_t count = plane * frames;
+        if (inter->getCount() < count)
+            throw BadInputError(path, "pixel data is truncated: " + std::to_string(inter->getCount()) + " of " +
+                                          std::to_string(count) + " pixels");
+        double slope = 1.0, intercept = 0.0;
+        if (!modalityLut) {
+            ds->findAndGetFloat64(DCM_RescaleSlope, slope);
+            ds->findAndGetFloat64(DCM_RescaleIntercept, intercept);
+            if (slope == 0.0 || !std::isfinite(slope))
+                slope = 1.0;
+            if (!std::isfinite(intercept))
+                intercept = 0.0;
+        }
+        switch (inter->getRepresentation()) {
+        case EPR_Uint8: copyMono<Uint8>(inter->getData(), count, slope, intercept, image.pixels); break;
+        case EPR_Sint8: copyMono<Sint8>(inter->getData(), count, slope, intercept, image.pixels); break;
+        case EPR_Uint16: copyMono<Uint16>(inter->getData(), count, slope, intercept, image.pixels); break;
+        case EPR_Sint16: copyMono<Sint16>(inter->getData(), count, slope, intercept, image.pixels); break;
+        case EPR_Uint32: copyMono<Uint32>(inter->getData(), count, slope, intercept, image.pixels); break;
+        case EPR_Sint32: copyMono<Sint32>(inter->getData(), count, slope, intercept, image.pixels); break;
+        }
+        if (image.photometric.empty())
+            image.photometric = "MONOCHROME2";
+    } else {
+        // Colour (RGB, YBR_*, PALETTE COLOR): DCMTK converts to RGB; 8 bits a sample out
+        // (deeper samples are scaled down by DCMTK), interleaved.
+        image.channels = 3;
+        image.pixels.resize(plane * 3 * frames);
+        for (long f = 0; f < frames; ++f) {
+            const auto* rgb = static_cast<const Uint8*>(dimg.getOutputData(8, static_cast<unsigned long>(f), 0));
+            if (rgb == nullptr)
+                throw BadInputError(path, "cannot convert frame " + std::to_string(f) + " to RGB");
+            float* dst = image.pixels.data() + plane * 3 * f;
+            for (std::size_t i = 0; i < plane * 3; ++i)
+                dst[i] = rgb[i];
+        }
+    }
+
+    // Display window: the file's first window when it has a width, else the data range.
+    Float64 wc = 0, ww = 0;
+    if (image.channels == 1 && ds->findAndGetFloat64(DCM_WindowCenter, wc, 0).good() &&
+        ds->findAndGetFloat64(DCM_WindowWidth, ww, 0).good() && ww > 0 && std::isfinite(wc) && std::isfinite(ww)) {
+        image.windowCenter = wc;
+        image.windowWidth = ww;
+        out.windowFromTags = true;
+    } else if (image.channels == 3) {
+        image.windowCenter = 127.5;
+        image.windowWidth = 255.0;
+    } else {
+        setRangeWindow(image);
+    }
+
+    // Geometry (LPS, mm).
+    Float64 v0 = 0, v1 = 0;
+    if ((ds->findAndGetFloat64(DCM_PixelSpacing, v0, 0).good() && ds->findAndGetFloat64(DCM_PixelSpacing, v1, 1).good()) ||
+        (ds->findAndGetFloat64(DCM_ImagerPixelSpacing, v0, 0).good() &&
+         ds->findAndGetFloat64(DCM_ImagerPixelSpacing, v1, 1).good())) {
+        if (v0 > 0 && v1 > 0) {
+            image.spacing[1] = v0;  // PixelSpacing is row spacing \ column spacing
+            image.spacing[0] = v1;
+        }
+    }
+    Float64 thickness = 0;
+    if ((ds->findAndGetFloat64(DCM_SpacingBetweenSlices, thickness).good() ||
+         ds->findAndGetFloat64(DCM_SliceThickness, thickness).good()) &&
+        thickness > 0)
+        image.spacing[2] = thickness;
+    double iop[6];
+    double ipp[3];
+    bool haveIop = true, haveIpp = true;
+    for (unsigned long i = 0; i < 6; ++i)
+        haveIop = haveIop && ds->findAndGetFloat64(DCM_ImageOrientationPatient, iop[i], i).good();
+    for (unsigned long i = 0; i < 3; ++i)
+        haveIpp = haveIpp && ds->findAndGetFloat64(DCM_ImagePositionPatient, ipp[i], i).good();
+    if (haveIop) {
+        const double n[3] = {iop[1] * iop[5] - iop[2] * iop[4], iop[2] * iop[3] - iop[0] * iop[5],
+                             iop[0] * iop[4] - iop[1] * iop[3]};
+        const double len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+        if (len > 1e-3) {
+            for (int i = 0; i < 6; ++i)
+                image.direction[i] = iop[i];
+            for (int i = 0; i < 3; ++i)
+                image.direction[6 + i] = n[i] / len;
+        } else {
+            haveIop = false;
+        }
+    }
+    if (haveIpp)
+        image.origin = {ipp[0], ipp[1], ipp[2]};
+    image.hasGeometry = haveIop && haveIpp;
+
+    Sint32 instance = 0;
+    if (ds->findAndGetSint32(DCM_InstanceNumber, instance).good())
+        out.instanceNumber = instance;
+    return out;
+}
+
+}  // namespace
+
+Image loadDicomFile(const std::string& path)
+{
+    return loadOne(path).image;
+}
+
+Image loadDicomSeries(const std::vector<std::string>& files, const std::string& sourcePath)
+{
+    if (files.empty())
+        throw BadInputError(sourcePath, "holds no DICOM image files");
+    if (files.size() == 1) {
+        Image single = loadDicomFile(files.front());
+        single.sourcePath = sourcePath;
+        return single;
+    }
+    std::vector<LoadedFile> parts;
+    parts.reserve(files.size());
+    for (const auto& f : files) {
+        parts.push_back(loadOne(f));
+        const Image& a = parts.front().image;
+        const Image& b = parts.back().image;
+        if (b.slices != 1)
+            throw BadInputError(f, "is a multi-frame file inside a series of " + std::to_string(files.size()) +
+                                       " files; open it on its own");
+        if (b.width != a.width || b.height != a.height || b.channels != a.channels)
+            throw BadInputError(f, "slice size " + std::to_string(b.width) + " x " + std::to_string(b.height) + " x " +
+                                       std::to_string(b.channels) + " differs from the series' " +
+                                       std::to_string(a.width) + " x " + std::to_string(a.height) + " x " +
+                                       std::to_string(a.channels) + " (mixed sizes in one series)");
+    }
+    checkImageSize(sourcePath, static_cast<long long>(parts.size()), parts.front().image.height,
+                   parts.front().image.width, parts.front().image.channels);
+
+    const bool geometric = std::all_of(parts.begin(), parts.end(), [](const LoadedFile& p) { return p.image.hasGeometry; });
+    const auto& d0 = parts.front().image.direction;
+    std::vector<double> key(parts.size(), 0.0);
+    if (geometric)
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            const auto& o = parts[i].image.origin;
+            key[i] = o[0] * d0[6] + o[1] * d0[7] + o[2] * d0[8];
+        }
+    std::vector<std::size_t> order(parts.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (geometric && std::abs(key[a] - key[b]) > 1e-4)
+            return key[a] < key[b];
+        if (parts[a].instanceNumber != parts[b].instanceNumber)
+            return parts[a].instanceNumber < parts[b].instanceNumber;
+        return parts[a].image.sourcePath < parts[b].image.sourcePath;
+    });
+
+    Image volume = parts[order.front()].image;  // tags, geometry and facts of the first slice
+    volume.sourcePath = sourcePath;
+    volume.slices = static_cast<int>(parts.size());
+    volume.pixels.clear();
+    volume.pixels.reserve(volume.sliceStride() * parts.size());
+    for (std::size_t i : order) {
+        const auto& px = parts[i].image.pixels;
+        volume.pixels.insert(volume.pixels.end(), px.begin(), px.end());
+    }
+    volume.slicePositions.clear();
+    if (geometric) {
+        for (std::size_t i : order)
+            volume.slicePositions.push_back(key[i]);
+        const double extent = volume.slicePositions.back() - volume.slicePositions.front();
+        if (extent > 1e-6)
+            volume.spacing[2] = extent / static_cast<double>(parts.size() - 1);
+    }
+    if (!parts[order.front()].windowFromTags && volume.channels == 1)
+        setRangeWindow(volume);
+    return volume;
+}
+
+}  // namespace ei

@@ -1,0 +1,27 @@
+// DCMTK pieces shared by the DICOM file / series loader and the DICOMDIR / folder
+// scanner. Includes DCMTK headers: for core/*.cpp only, never for ui/.
+#pragma once
+
+#include "core/io/Image.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <string>
+
+namespace ei {
+
+// Registers the JPEG, JPEG-LS and RLE decoders once and silences DCMTK's own logging
+// (its warnings would otherwise reach stderr, and may quote tag values).
+void ensureDcmtkReady();
+
+// A tag's value(s) as text, backslash-joined, trimmed; "" when absent.
+std::string dicomString(DcmItem* item, const DcmTagKey& key);
+
+// The tags the study panel shows (ImageTags) and the patient identity, kept apart.
+void readDicomTags(DcmItem* dataset, ImageTags& tags, PatientIdentity& patient);
+
+// True for a DICOMDIR (Media Storage Directory Storage).
+bool isDicomDirObject(DcmFileFormat& file);
+
+}  // namespace ei

@@ -1,0 +1,105 @@
+// See ExportReport.h.
+#include "core/report/ExportReport.h"
+
+#include "models/io/AtomicFile.h"
+#include "models/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QDateTime>
+#include <QFileInfo>
+
+namespace ei {
+
+ExportReport::ExportReport(const InferenceResult& result, const ModelSummary& model) : result_(result), model_(model) {}
+
+static std::string topClass(const std::vector<float>& probs, const std::vector<std::string>& classes)
+{
+    if (probs.empty() || classes.size() != probs.size())
+        return {};
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < probs.size(); ++i)
+        if (probs[i] > probs[best])
+            best = i;
+    return classes[best];
+}
+
+std::string ExportReport::toJson(bool includePatientIdentifiers) const
+{
+    using nlohmann::json;
+    json j;
+    j["software"] = {{"name", "EIView"}, {"version", EIVIEW_VERSION_STRING}};
+    j["created"] = QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
+    j["model"] = {{"file", QFileInfo(QString::fromStdString(model_.path)).fileName().toStdString()},
+                  {"fingerprint_sha256", result_.modelFingerprint.empty() ? model_.fingerprint : result_.modelFingerprint},
+                  {"family", model_.family},
+                  {"intended_use", model_.intendedUse}};
+    j["device"] = result_.device;
+    j["fusion"] = result_.fusion;
+    j["multilabel"] = result_.multilabel;
+    j["classes"] = result_.classes;
+    json mods = json::array();
+    for (const auto& m : result_.modalities) {
+        json o = {{"name", m.name}, {"logits", m.logits}, {"probs", m.probs}};
+        if (!m.auxLogits.empty()) {
+            o["aux_logits"] = m.auxLogits;
+            o["aux_probs"] = m.auxProbs;
+        }
+        if (!m.sliceIndices.empty())
+            o["slice_indices"] = m.sliceIndices;
+        mods.push_back(o);
+    }
+    j["modalities"] = mods;
+    j["fused"] = {{"logits", result_.fusedLogits}, {"probs", result_.fusedProbs}};
+    if (!result_.multilabel)
+        j["fused"]["top_class"] = topClass(result_.fusedProbs, result_.classes);
+    else {
+        json positives = json::array();
+        for (std::size_t i = 0; i < result_.fusedProbs.size() && i < result_.classes.size(); ++i)
+            if (result_.fusedProbs[i] >= 0.5f)
+                positives.push_back(result_.classes[i]);
+        j["fused"]["positive_classes"] = positives;
+    }
+    j["gate"] = result_.gate;
+    j["timings_ms"] = result_.timingsMs;
+    json ins = json::array();
+    for (const auto& in : inputs_) {
+        json o = {{"slot", in.slot}, {"file", QFileInfo(QString::fromStdString(in.sourcePath)).fileName().toStdString()}};
+        if (in.image) {
+            const Image& im = *in.image;
+            o["size"] = {im.slices, im.height, im.width};
+            o["channels"] = im.channels;
+            o["format"] = im.format;
+            o["modality"] = im.tags.modality;
+            o["laterality"] = im.tags.laterality;
+            o["study_date"] = im.tags.studyDate;
+            if (includePatientIdentifiers) {
+                o["path"] = in.sourcePath;
+                o["patient"] = {{"name", im.patient.name},
+                                {"id", im.patient.id},
+                                {"birth_date", im.patient.birthDate},
+                                {"sex", im.patient.sex},
+                                {"accession_number", im.patient.accessionNumber},
+                                {"institution", im.patient.institution}};
+            }
+        }
+        ins.push_back(o);
+    }
+    j["inputs"] = ins;
+    j["patient_identifiers_included"] = includePatientIdentifiers;
+    return j.dump(2) + "\n";
+}
+
+void ExportReport::writeJson(const std::string& path, bool includePatientIdentifiers) const
+{
+    writeFileAtomically(path, toJson(includePatientIdentifiers));
+}
+
+void ExportReport::writePng(const std::string& path, const std::string& pngBytes)
+{
+    if (pngBytes.size() < 8 || pngBytes.compare(1, 3, "PNG") != 0)
+        throw BadInputError(path, "the rendered export is not a PNG image");
+    writeFileAtomically(path, pngBytes);
+}
+
+}  // namespace ei

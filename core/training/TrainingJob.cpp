@@ -1,0 +1,444 @@
+// Fine-tuning / evaluation jobs (see TrainingJob.h): data set loading with the project's
+// loaders and preprocessing, model files, and the worker thread of the wizard.
+#include "core/training/TrainingJob.h"
+
+#include "core/io/ImageLoader.h"
+#include "core/data/Manifest.h"
+#include "core/study/Preprocess.h"
+#include "models/io/AtomicFile.h"
+#include "models/ei/EiModel.h"
+#include "models/io/EiModelFile.h"
+#include "models/Error.h"
+#include "models/io/Safetensors.h"
+#include "models/io/Sha256.h"
+#include "models/train/Trainer.h"
+
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrent>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace ei {
+namespace {
+
+namespace fs = std::filesystem;
+
+// [D, C, H, W] in [0, 1]: the loader's intensity rule (Preprocess step 2), no resize.
+torch::Tensor rawTensor(const Image& image)
+{
+    std::vector<torch::Tensor> slices;
+    for (int s = 0; s < std::max(1, image.slices); ++s) {
+        auto values = sliceTo255(image, s);
+        auto t = torch::from_blob(values.data(), {image.height, image.width, image.channels}, torch::kFloat).clone();
+        slices.push_back(t.permute({2, 0, 1}).div(255.0f).clamp(0, 1));
+    }
+    return torch::stack(slices).contiguous();
+}
+
+ModelInputSpec inputSpec(const ModalityConfig& mc, const ModelConfig& config)
+{
+    ModelInputSpec spec;
+    spec.height = mc.size[0];
+    spec.width = mc.size[1];
+    spec.volume = mc.isVolume();
+    spec.slices = mc.isVolume() ? mc.slices : 1;
+    spec.mean = config.mean;
+    spec.std = config.std;
+    return spec;
+}
+
+std::string nowIso()
+{
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+// A checked manifest, its images loaded once (the check loads them anyway).
+struct LoadedDataSet {
+    Manifest manifest;
+    std::map<std::string, Image> images;
+};
+
+LoadedDataSet readDataSet(const std::string& path, const std::vector<std::string>& modalities,
+                          const std::vector<std::string>& classes, bool multilabel, const std::vector<std::string>& required)
+{
+    LoadedDataSet data;
+    ManifestOptions options;
+    options.modalities = modalities;
+    options.classes = classes;
+    options.multilabel = multilabel;
+    options.requiredSplits = required;
+    options.checkImage = [&](const std::string& file) {
+        if (!data.images.count(file))
+            data.images.emplace(file, loadImage(file));
+    };
+    data.manifest = Manifest::read(path, options);
+    data.manifest.throwIfProblems();
+    return data;
+}
+
+std::vector<TrainingExample> examplesOf(const LoadedDataSet& data, const std::string& split, const ModelConfig& config,
+                                        const std::vector<int>& columns, bool raw)
+{
+    std::vector<TrainingExample> out;
+    for (const ManifestRow* row : data.manifest.split(split)) {
+        TrainingExample ex;
+        ex.raw.resize(row->files.size());
+        ex.prepared.resize(row->files.size());
+        for (std::size_t k = 0; k < columns.size(); ++k) {
+            const int c = columns[k];
+            const Image& image = data.images.at(row->files.at(c));
+            if (raw)
+                ex.raw[c] = rawTensor(image);
+            else
+                ex.prepared[c] = preprocessForModel(image, inputSpec(config.modalities[k], config));
+        }
+        const auto target = data.manifest.target(*row);
+        ex.target = torch::tensor(target, torch::kFloat);
+        out.push_back(std::move(ex));
+    }
+    return out;
+}
+
+EvalMetrics metricsOf(const std::vector<std::vector<double>>& scores, const std::vector<std::vector<double>>& probs,
+                      const std::vector<TrainingExample>& examples, const ModelConfig& config)
+{
+    std::vector<std::vector<int>> targets;
+    for (const auto& ex : examples) {
+        std::vector<int> t;
+        for (int c = 0; c < ex.target.size(0); ++c)
+            t.push_back(ex.target[c].item<float>() > 0.5f ? 1 : 0);
+        targets.push_back(t);
+    }
+    return evaluateClassification(scores, probs, targets, config.classes, config.multilabel);
+}
+
+struct LoadedBackbone {
+    std::shared_ptr<VisionTransformer> model;
+    nlohmann::json config;
+};
+
+LoadedBackbone loadBackbone(const std::string& path, const BackboneConfig& fallback, unsigned seed)
+{
+    LoadedBackbone out;
+    if (path.empty()) {
+        torch::manual_seed(seed);
+        out.model = std::make_shared<VisionTransformer>(fallback, VisionTransformer::randomWeights(fallback), "random backbone");
+    } else {
+        out.model = EiModelFile::readBackbone(path);
+    }
+    out.config = out.model->config().toJson();
+    return out;
+}
+
+// MODEL.md section 7 model file; the backbone referenced (path relative to the model,
+// with its SHA-256) or, without a backbone file, stored inside.
+void writeModelFile(const std::string& path, const ModelConfig& config, const std::map<std::string, torch::Tensor>& params,
+                    const std::shared_ptr<VisionTransformer>& backbone, const std::string& backbonePath,
+                    const nlohmann::json& training, const std::string& intendedUse)
+{
+    std::map<std::string, torch::Tensor> cpu;
+    for (const auto& [k, v] : params)
+        cpu[k] = v.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    const EiModel model(config, backbone, cpu, path);
+    EiModelWriteOptions options;
+    options.backbonePath = backbonePath;
+    options.trainingJson = training.dump();
+    options.intendedUse = intendedUse;
+    EiModelFile::write(path, model, options);
+}
+
+}  // namespace
+
+TrainingReport runTraining(const TrainingRequest& request, const std::function<void(const std::string&)>& onEvent,
+                           const JobControl* control)
+{
+    const std::string configSource = request.configJson.empty() ? request.configPath : std::string("training settings");
+    TrainConfig config;
+    if (request.configJson.empty()) {
+        config = TrainConfig::fromFile(request.configPath);
+    } else {
+        try {
+            config = TrainConfig::fromJson(nlohmann::json::parse(request.configJson), configSource);
+        } catch (const nlohmann::json::exception& e) {
+            throw BadInputError(configSource, std::string("not valid JSON: ") + e.what());
+        }
+    }
+
+    // The model config: classes from the manifest when the config leaves them out.
+    nlohmann::json modelJson = config.model;
+    if (!modelJson.contains("modalities") || !modelJson["modalities"].is_array() || modelJson["modalities"].empty())
+        throw BadInputError(configSource, "key 'model.modalities' must list the modalities");
+    std::vector<std::string> modalityNames;
+    for (const auto& m : modelJson["modalities"])
+        modalityNames.push_back(m.value("name", ""));
+    const bool multilabel = modelJson.value("multilabel", false);
+    std::vector<std::string> classes;
+    if (modelJson.contains("classes"))
+        classes = modelJson["classes"].get<std::vector<std::string>>();
+    const std::string fusion = modelJson.value("fusion", "ei");
+    if (config.trainBackbone && fusion != "unimodal")
+        throw BadInputError(configSource, "key 'train_backbone' needs model.fusion \"unimodal\" (the EI backbone stays frozen)");
+    int unimodalColumn = 0;
+    if (fusion == "unimodal") {
+        const std::string chosen = config.modality.empty() ? modalityNames.at(0) : config.modality;
+        const auto it = std::find(modalityNames.begin(), modalityNames.end(), chosen);
+        if (it == modalityNames.end())
+            throw BadInputError(configSource, "key 'modality': '" + chosen + "' is not one of model.modalities");
+        unimodalColumn = static_cast<int>(it - modalityNames.begin());
+    }
+
+    if (control)
+        control->checkpoint(0.0, "checking the data set");
+    const auto data = readDataSet(request.manifestPath, modalityNames, classes, multilabel, {"train", "val"});
+    if (classes.empty())
+        modelJson["classes"] = data.manifest.classes();
+    BackboneConfig fallbackBackbone = BackboneConfig::fromJson(modelJson.value("backbone", nlohmann::json::object()),
+                                                               configSource, "model.backbone.");
+    const auto backbone = loadBackbone(request.backbonePath, fallbackBackbone, config.seed);
+    modelJson["backbone"] = backbone.config;
+    // full: every listed modality (the example columns); modelConfig: what is trained.
+    // A unimodal config holds one modality; the listed columns are parsed as "late".
+    nlohmann::json fullJson = modelJson;
+    if (fusion == "unimodal" && modalityNames.size() > 1)
+        fullJson["fusion"] = "late";
+    ModelConfig full = ModelConfig::fromJson(fullJson, configSource);
+    ModelConfig modelConfig = full;
+    if (fusion == "unimodal") {
+        modelConfig.fusion = "unimodal";
+        modelConfig.modalities = {full.modalities[unimodalColumn]};
+    }
+
+    const fs::path checkpoint = fs::path(request.outDir) / "checkpoint.safetensors";
+    if (!request.resume && fs::exists(checkpoint))
+        throw BadInputError(checkpoint.string(), "the run folder already holds a run; use --resume or another --out");
+    std::error_code ec;
+    fs::create_directories(request.outDir, ec);
+    if (ec)
+        throw BadInputError(request.outDir, "cannot create the run folder: " + ec.message());
+    writeFileAtomically((fs::path(request.outDir) / "train_config.json").string(), config.toJson().dump(2) + "\n");
+
+    std::vector<int> columns;
+    for (int m = 0; m < static_cast<int>(modalityNames.size()); ++m)
+        if (fusion != "unimodal" || m == unimodalColumn)
+            columns.push_back(m);
+    // Example columns follow the manifest's (= the listed modalities') order.
+    TrainingData trainingData;
+    {
+        trainingData.train = examplesOf(data, "train", full, columns, true);
+        // val is evaluated on prepared inputs; build them per column in the stage configs.
+        std::vector<TrainingExample> val;
+        for (const ManifestRow* row : data.manifest.split("val")) {
+            TrainingExample ex;
+            ex.prepared.resize(row->files.size());
+            for (int c : columns)
+                ex.prepared[c] = preprocessForModel(data.images.at(row->files.at(c)), inputSpec(full.modalities[c], full));
+            ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
+            val.push_back(std::move(ex));
+        }
+        trainingData.val = std::move(val);
+    }
+
+    Trainer trainer(config, modelConfig, backbone.model, request.outDir, unimodalColumn);
+    const auto outcome = trainer.run(
+        trainingData, request.resume, [&](const nlohmann::json& e) { if (onEvent) onEvent(e.dump()); }, control);
+
+    // Final metrics of the best model on val and test.
+    EiModel model(outcome.config, backbone.model, outcome.parameters, "trained model");
+    std::vector<int> modelColumns = fusion == "unimodal" ? std::vector<int>{unimodalColumn} : columns;
+    auto evaluate = [&](const std::string& split) {
+        EvalMetrics m;
+        if (data.manifest.split(split).empty())
+            return m;
+        std::vector<TrainingExample> examples;
+        for (const ManifestRow* row : data.manifest.split(split)) {
+            TrainingExample ex;
+            ex.prepared.resize(row->files.size());
+            for (std::size_t k = 0; k < modelColumns.size(); ++k)
+                ex.prepared[modelColumns[k]] =
+                    preprocessForModel(data.images.at(row->files.at(modelColumns[k])), inputSpec(outcome.config.modalities[k], outcome.config));
+            ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
+            examples.push_back(std::move(ex));
+        }
+        const auto probs = Trainer::predict(model, examples, modelColumns, config.batchSize);
+        return metricsOf(probs, probs, examples, outcome.config);
+    };
+    TrainingReport report;
+    report.val = evaluate("val");
+    report.test = evaluate("test");
+
+    nlohmann::json summary = outcome.summary;
+    summary["metrics"] = {{"val", report.val.toJson()}, {"test", report.test.n ? report.test.toJson() : nlohmann::json(nullptr)}};
+    nlohmann::json training{{"dataset_fingerprint", Sha256::ofFile(request.manifestPath)},
+                            {"dataset_counts", data.manifest.splitCounts()},
+                            {"metrics", summary["metrics"]},
+                            {"summary", outcome.summary},
+                            {"train_config", config.toJson()},
+                            {"date", nowIso()},
+                            {"software_version", EIVIEW_VERSION_STRING}};
+    const fs::path out(request.outDir);
+    report.modelPath = (out / "model.eimodel").string();
+    backbone.model->to(torch::kCPU);
+    writeModelFile(report.modelPath, outcome.config, outcome.parameters, backbone.model, request.backbonePath, training,
+                   config.intendedUse);
+    // The stage-1 models are the unimodal baselines of the same run.
+    if (fusion != "unimodal") {
+        const auto file = readSafetensors((out / "checkpoint.safetensors").string());
+        for (int m = 0; m < modelConfig.numModalities(); ++m) {
+            ModelConfig uni = modelConfig;
+            uni.fusion = "unimodal";
+            uni.modalities = {modelConfig.modalities[m]};
+            const std::string prefix = "done/stage1:" + modelConfig.modalities[m].name + "/";
+            std::map<std::string, torch::Tensor> params;
+            for (const auto& [k, v] : file.tensors)
+                if (k.compare(0, prefix.size(), prefix) == 0)
+                    params[k.substr(prefix.size())] = v;
+            nlohmann::json t = training;
+            t["metrics"] = nullptr;
+            t["stage"] = "stage1:" + modelConfig.modalities[m].name;
+            writeModelFile((out / ("stage1_" + modelConfig.modalities[m].name + ".eimodel")).string(), uni, params,
+                           backbone.model, request.backbonePath, t, config.intendedUse);
+        }
+    }
+    if (config.trainBackbone) {
+        EiModelFile::writeBackbone((out / "backbone.safetensors").string(), *backbone.model);
+    }
+    report.summaryJson = summary.dump(2);
+    writeFileAtomically((out / "metrics.json").string(), report.summaryJson + "\n");
+    if (onEvent)
+        onEvent(nlohmann::json{{"event", "saved"}, {"model", report.modelPath},
+                               {"val_mAP", report.val.mAP ? nlohmann::json(*report.val.mAP) : nlohmann::json(nullptr)},
+                               {"test_mAP", report.test.mAP ? nlohmann::json(*report.test.mAP) : nlohmann::json(nullptr)}}
+                    .dump());
+    return report;
+}
+
+namespace {
+
+std::string csvField(const std::string& s)
+{
+    if (s.find_first_of(",\"\n") == std::string::npos)
+        return s;
+    std::string q = "\"";
+    for (char c : s)
+        q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+}  // namespace
+
+EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* control)
+{
+    if (control)
+        control->checkpoint(0.0, "loading the model");
+    const auto loaded = EiModelFile::read(request.modelPath);
+    const ModelConfig& config = loaded.model->config();
+    std::string dev = request.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : request.device;
+    loaded.model->to(torch::Device(dev));
+    std::vector<std::string> names;
+    for (const auto& m : config.modalities)
+        names.push_back(m.name);
+    if (control)
+        control->checkpoint(0.1, "checking the data set");
+    const auto data = readDataSet(request.manifestPath, names, config.classes, config.multilabel, {request.split});
+    std::vector<int> columns;
+    for (int m = 0; m < config.numModalities(); ++m)
+        columns.push_back(m);
+    const auto examples = examplesOf(data, request.split, config, columns, false);
+    if (control)
+        control->checkpoint(0.3, "predicting");
+    const auto probs = Trainer::predict(*loaded.model, examples, columns, 8, false);
+    const auto scores = request.scoreLogits ? Trainer::predict(*loaded.model, examples, columns, 8, true) : probs;
+    const auto metrics = metricsOf(scores, probs, examples, config);
+    if (!request.predictionsPath.empty()) {
+        std::ostringstream csv;
+        csv << "id";
+        for (const auto& c : config.classes)
+            csv << ',' << csvField(c);
+        csv << ",label\n";
+        csv.precision(6);
+        const auto rows = data.manifest.split(request.split);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            csv << csvField(rows[i]->id);
+            for (double p : probs[i])
+                csv << ',' << std::fixed << p;
+            std::string labels;
+            for (std::size_t k = 0; k < rows[i]->labels.size(); ++k)
+                labels += (k ? ";" : "") + rows[i]->labels[k];
+            csv << ',' << csvField(labels) << '\n';
+        }
+        writeFileAtomically(request.predictionsPath, csv.str());
+    }
+    return metrics;
+}
+
+std::string describeBackbone(const std::string& path)
+{
+    return EiModelFile::readBackboneConfig(path).toJson().dump();
+}
+
+TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {}
+
+TrainingJob::~TrainingJob()
+{
+    cancel();
+    if (watcher_)
+        watcher_->waitForFinished();
+}
+
+void TrainingJob::waitWhilePaused()
+{
+    std::unique_lock<std::mutex> lock(pauseMutex_);
+    pauseChanged_.wait(lock, [this] { return !paused_ || cancelFlag_.load(); });
+}
+
+void TrainingJob::setPaused(bool paused)
+{
+    {
+        std::lock_guard<std::mutex> lock(pauseMutex_);
+        paused_ = paused;
+    }
+    pauseChanged_.notify_all();
+}
+
+void TrainingJob::cancel()
+{
+    cancelFlag_.store(true);
+    pauseChanged_.notify_all();
+}
+
+void TrainingJob::start(const TrainingRequest& request)
+{
+    if (running_.exchange(true))
+        return;
+    cancelFlag_.store(false);
+    if (!watcher_)
+        watcher_ = new QFutureWatcher<void>(this);
+    watcher_->setFuture(QtConcurrent::run([this, request] {
+        JobControl control;
+        control.cancelFlag = &cancelFlag_;
+        // Events cross to the GUI thread by queued signal; pausing blocks the worker
+        // between iterations (the event callback runs after every step).
+        const auto onEvent = [this](const std::string& line) {
+            Q_EMIT eventReceived(QString::fromStdString(line));
+            waitWhilePaused();
+        };
+        try {
+            const auto report = runTraining(request, onEvent, &control);
+            Q_EMIT finished(QString::fromStdString(report.modelPath), QString::fromStdString(report.summaryJson));
+        } catch (const Cancelled&) {
+            Q_EMIT cancelled();
+        } catch (const std::exception& e) {
+            Q_EMIT failed(QString::fromUtf8(e.what()));
+        }
+        running_.store(false);
+    }));
+}
+
+}  // namespace ei

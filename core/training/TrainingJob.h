@@ -1,0 +1,95 @@
+// Fine-tuning and evaluation as jobs (the one engine behind `eiview-cli train / eval`
+// and the fine-tuning wizard): read and check the manifest (every problem with its row,
+// before any training), load the images with the project's loaders, run models/train/Trainer,
+// save the model (.eimodel with `training` metadata: data set fingerprint, metrics,
+// date, version) and the stage-1 models into the run folder. No LibTorch in this header:
+// ui/ includes it.
+//
+// Run folder: model.eimodel, stage1_<modality>.eimodel (ei / late), metrics.json
+// (val and test metrics of model.eimodel), progress.jsonl (JSON lines),
+// checkpoint.safetensors (resume state), train_config.json.
+#pragma once
+
+#include "models/JobControl.h"
+#include "models/train/Metrics.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ei {
+
+struct TrainingRequest {
+    std::string manifestPath;
+    std::string configPath;     // TRAIN.json
+    std::string configJson;     // used instead of configPath when not empty (the wizard)
+    std::string backbonePath;   // canonical backbone safetensors; empty = random weights from the seed
+    std::string outDir;
+    bool resume = false;
+};
+
+struct TrainingReport {
+    std::string modelPath;
+    std::string summaryJson;  // trainer summary + metrics, as written to metrics.json
+    EvalMetrics val, test;    // test.n == 0 when the manifest has no test split
+};
+
+// Throws ei::Error (BadInput for manifest / config problems, with every manifest
+// problem listed) or ei::Cancelled.
+TrainingReport runTraining(const TrainingRequest& request, const std::function<void(const std::string& jsonLine)>& onEvent,
+                           const JobControl* control = nullptr);
+
+struct EvaluationRequest {
+    std::string modelPath;
+    std::string manifestPath;
+    std::string split = "test";
+    bool scoreLogits = false;     // rank AP / AUC on logits (as the official code)
+    std::string predictionsPath;  // optional CSV: id, one probability per class, label(s)
+    std::string device = "cpu";
+};
+
+EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* control = nullptr);
+
+// What the wizard shows about a backbone file: its `backbone` config object as JSON text
+// (family, patch_size, embed_dim, depth, ...). Throws ei::ModelError for a file that
+// is not a canonical backbone.
+std::string describeBackbone(const std::string& path);
+
+// The wizard's handle on a training run: runTraining on a worker thread, JSON-lines
+// events and the outcome by queued signal, Pause / Resume / Cancel.
+class TrainingJob : public QObject {
+    Q_OBJECT
+public:
+    explicit TrainingJob(QObject* parent = nullptr);
+    ~TrainingJob() override;  // cancels and waits for the worker
+
+    void start(const TrainingRequest& request);
+    void setPaused(bool paused);
+    void cancel();
+    bool isRunning() const { return running_.load(); }
+
+Q_SIGNALS:
+    void eventReceived(const QString& jsonLine);
+    void finished(const QString& modelPath, const QString& summaryJson);
+    void failed(const QString& message);
+    void cancelled();
+
+private:
+    void waitWhilePaused();
+
+    std::atomic<bool> cancelFlag_{false};
+    std::atomic<bool> running_{false};
+    std::mutex pauseMutex_;
+    std::condition_variable pauseChanged_;
+    bool paused_ = false;
+    QFutureWatcher<void>* watcher_ = nullptr;
+};
+
+}  // namespace ei

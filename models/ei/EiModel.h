@@ -1,0 +1,87 @@
+// The EI network (MODEL.md sections 2-4): per modality an auxiliary and a primary MoR
+// set over ONE shared frozen backbone, INT adapters, heads and the gate; fusion modes
+// ei / late / unimodal; volumes by slice pooling; patch similarity maps. Tensor names
+// are exactly those of MODEL.md section 7 (without the "backbone." prefix, which
+// belongs to the backbone). The forward pass is differentiable (training uses it);
+// inference wraps it in torch::InferenceMode.
+#pragma once
+
+#include "models/JobControl.h"
+#include "models/ei/ModelConfig.h"
+#include "models/vit/MoRSet.h"
+#include "models/vit/VisionTransformer.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ei {
+
+struct EiMap {
+    std::string kind;      // "cls", "cls_noint", "int_<reference>", "delta"
+    torch::Tensor values;  // [B, S, gridH, gridW], S = 1 for images
+};
+
+struct EiOutputs {
+    std::vector<torch::Tensor> logits;     // per modality [B, C] (primary / uni head)
+    std::vector<torch::Tensor> probs;
+    std::vector<torch::Tensor> auxLogits;  // per modality [B, C]; empty unless fusion ei
+    std::vector<torch::Tensor> auxProbs;
+    std::vector<torch::Tensor> primaryCls; // per modality [B, d] (after slice pooling)
+    torch::Tensor fused;                   // [B, C]
+    torch::Tensor fusedProbs;
+    torch::Tensor gate;                    // [B, M]
+    std::vector<std::vector<EiMap>> maps;  // per modality, when asked
+    std::vector<std::array<int, 2>> grids; // per modality patch grid (padded input)
+};
+
+class EiModel {
+public:
+    // params: every non-backbone tensor by its section-7 name. Throws ei::ModelError
+    // naming a missing, mis-shaped or unexpected tensor (`source` names the file).
+    EiModel(ModelConfig config, std::shared_ptr<VisionTransformer> backbone,
+            std::map<std::string, torch::Tensor> params, const std::string& source);
+
+    // Names and shapes of the non-backbone tensors for a config.
+    static std::vector<std::pair<std::string, std::vector<std::int64_t>>> tensorShapes(const ModelConfig& config);
+    // Fresh parameters as the official code initialises them (global torch RNG).
+    // randomAdapters: MoR B matrices and adapter norms random too, so that every term
+    // of the forward pass is at work (`init --random-adapters`).
+    static std::map<std::string, torch::Tensor> initialParameters(const ModelConfig& config, bool randomAdapters);
+
+    const ModelConfig& config() const { return config_; }
+    const VisionTransformer& backbone() const { return *backbone_; }
+    std::shared_ptr<VisionTransformer> sharedBackbone() const { return backbone_; }
+    std::map<std::string, torch::Tensor>& parameters() { return params_; }
+    const std::map<std::string, torch::Tensor>& parameters() const { return params_; }
+    std::int64_t trainableParameterCount() const;
+    std::int64_t totalParameterCount() const;
+    void to(const torch::Device& device);
+    torch::Device device() const { return backbone_->device(); }
+
+    // inputs: per modality in config order, normalised; images [B, 3, H, W], volumes
+    // [B, S, 3, H, W] with S = the modality's slices. Bad shapes: ei::BadInputError
+    // naming the modality. control (optional) gets progress and may cancel.
+    EiOutputs forward(const std::vector<torch::Tensor>& inputs, bool computeMaps = false,
+                      const JobControl* control = nullptr) const;
+
+    // Cosine similarity of each patch token with a reference token: tokens [B', T, d],
+    // reference [B', d] -> [B', gh*gw] over the patch tokens only.
+    torch::Tensor patchSimilarity(const torch::Tensor& tokens, const torch::Tensor& reference, int gridH,
+                                  int gridW) const;
+
+private:
+    torch::Tensor adapter(int target, int reference, const torch::Tensor& x) const;
+    torch::Tensor head(const std::string& role, int m, const torch::Tensor& x) const;
+    torch::Tensor probabilities(const torch::Tensor& logits) const;
+    const torch::Tensor& param(const std::string& name) const;
+
+    ModelConfig config_;
+    std::shared_ptr<VisionTransformer> backbone_;
+    std::map<std::string, torch::Tensor> params_;
+};
+
+}  // namespace ei

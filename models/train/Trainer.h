@@ -1,0 +1,86 @@
+// Fine-tuning of MODEL.md section 5 on in-memory examples: stage 1 trains one unimodal
+// model per modality (MoR set + head), stage 2 builds the EI (or late-fusion) model from
+// them and trains it with the losses of models/train/Loss. SGD with momentum and weight decay
+// (our own few lines, so the momentum buffers go into checkpoints), cyclic or cosine LR
+// per iteration, validation before training and after every epoch on val mAP, early
+// stopping, best parameters kept. After every epoch the whole state is written
+// atomically to RUN_DIR/checkpoint.safetensors; random draws (shuffle, augmentation)
+// are seeded per (seed, stage, epoch), so a resumed run repeats exactly what an
+// uninterrupted one would have done. No Qt, no image files: core/training/TrainingJob loads the
+// data set and saves the model.
+#pragma once
+
+#include "models/ei/EiModel.h"
+#include "models/JobControl.h"
+#include "models/ei/ModelConfig.h"
+#include "models/train/TrainConfig.h"
+#include "models/vit/VisionTransformer.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ei {
+
+struct TrainingExample {
+    // Per modality of the FULL model config (manifest order = model order):
+    // raw [D, C, H, W] in [0, 1] (D = 1 for an image, C = 1 or 3) for augmentation;
+    // prepared [S, 3, h, w] normalised model input (evaluation). Either may be undefined
+    // (raw for val / test, prepared for train), not both.
+    std::vector<torch::Tensor> raw;
+    std::vector<torch::Tensor> prepared;
+    torch::Tensor target;  // [C] float, one-hot or multi-hot
+};
+
+struct TrainingData {
+    std::vector<TrainingExample> train;
+    std::vector<TrainingExample> val;
+};
+
+struct TrainOutcome {
+    ModelConfig config;                              // the trained model's config
+    std::map<std::string, torch::Tensor> parameters; // best parameters (section-7 names)
+    nlohmann::json summary;                          // per stage: epochs, best val mAP, samples/s; trainable count
+};
+
+// One optimiser step on a parameter p (updated in place, outside autograd) with its
+// gradient g. SGD: heavy-ball momentum with L2 weight decay added to the gradient, as
+// the official code. AdamW: Adam with decoupled weight decay, `momentum` as beta1.
+// `first` / `second` hold the state (undefined before the first step; SGD uses `first`
+// only); `step` counts this stage's updates from 1 (Adam's bias correction).
+void optimizerStep(const TrainConfig& config, const ScheduleValue& schedule, long long step, torch::Tensor& p,
+                   const torch::Tensor& g, torch::Tensor& first, torch::Tensor& second);
+
+class Trainer {
+public:
+    // modelConfig: the final model (fusion ei / late / unimodal; for unimodal, the
+    // config of the one trained modality). backbone: frozen, shared by every stage.
+    // modalityIndex: for unimodal, which column of the examples it reads.
+    Trainer(TrainConfig config, ModelConfig modelConfig, std::shared_ptr<VisionTransformer> backbone,
+            std::string runDir, int unimodalColumn = 0);
+
+    // onEvent receives every JSON-lines progress record (also appended to
+    // RUN_DIR/progress.jsonl). control may cancel between iterations (ei::Cancelled);
+    // the last completed epoch's checkpoint stays, and resume = true continues it.
+    TrainOutcome run(const TrainingData& data, bool resume, const std::function<void(const nlohmann::json&)>& onEvent = {},
+                     const JobControl* control = nullptr);
+
+    // Trainable tensors (everything that is not the backbone) of a config's model.
+    static std::int64_t trainableParameterCount(const ModelConfig& config);
+
+    // Fused (or unimodal) scores of a model on prepared examples, [N][C], and the
+    // probabilities; logits when `logits` is true.
+    static std::vector<std::vector<double>> predict(const EiModel& model, const std::vector<TrainingExample>& examples,
+                                                    const std::vector<int>& columns, int batchSize, bool logits = false);
+
+private:
+    struct Private;
+    std::shared_ptr<Private> d;
+};
+
+}  // namespace ei

@@ -1,0 +1,158 @@
+// MoR layers: router softmax (output 0 = bypass), low-rank pairs, fast concatenated path.
+#include "models/vit/MoRSet.h"
+
+#include "models/Error.h"
+
+#include <cmath>
+
+namespace ei {
+
+namespace {
+
+const std::array<const char*, kMoRTargetCount> kNames{"q", "k", "v", "proj", "fc1", "fc2"};
+
+std::pair<std::int64_t, std::int64_t> inOut(MoRTarget t, const BackboneConfig& b)
+{
+    const std::int64_t d = b.embedDim, h = b.mlpHidden();
+    switch (t) {
+    case MoRTarget::Fc1: return {d, h};
+    case MoRTarget::Fc2: return {h, d};
+    default: return {d, d};
+    }
+}
+
+MoRTarget targetOf(const std::string& name)
+{
+    for (int i = 0; i < kMoRTargetCount; ++i)
+        if (name == kNames[i])
+            return static_cast<MoRTarget>(i);
+    throw BadInputError("", "unknown MoR target \"" + name + "\"");
+}
+
+}  // namespace
+
+const char* morTargetName(MoRTarget t)
+{
+    return kNames[static_cast<int>(t)];
+}
+
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> MoRSet::tensorShapes(
+    const MorConfig& mor, const BackboneConfig& backbone, const std::string& prefix)
+{
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
+    const std::int64_t routerRows = mor.routerOutputs();
+    for (int i = 0; i < backbone.depth; ++i) {
+        for (const auto& tname : mor.targets) {
+            const auto [din, dout] = inOut(targetOf(tname), backbone);
+            const std::string p = prefix + "blocks." + std::to_string(i) + "." + tname + ".";
+            out.push_back({p + "router.weight", {routerRows, din}});
+            out.push_back({p + "router.bias", {routerRows}});
+            for (std::size_t k = 0; k < mor.ranks.size(); ++k) {
+                out.push_back({p + "A" + std::to_string(k), {mor.ranks[k], din}});
+                out.push_back({p + "B" + std::to_string(k), {dout, mor.ranks[k]}});
+            }
+        }
+    }
+    return out;
+}
+
+void MoRSet::initialize(const MorConfig& mor, const BackboneConfig& backbone, const std::string& prefix,
+                        std::map<std::string, torch::Tensor>& params)
+{
+    torch::NoGradGuard noGrad;
+    for (const auto& [name, shape] : tensorShapes(mor, backbone, prefix)) {
+        torch::Tensor t;
+        const bool isB = name.size() >= 2 && name[name.rfind('.') + 1] == 'B';
+        if (isB) {
+            t = torch::zeros(shape);
+        } else {
+            // Kaiming-uniform with a = sqrt(5) (A, router weight) and PyTorch's default
+            // Linear bias both reduce to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+            std::int64_t fan = shape.back();
+            if (name.size() > 11 && name.compare(name.size() - 11, 11, "router.bias") == 0) {
+                const std::string weightName = name.substr(0, name.size() - 4) + "weight";
+                fan = params.at(weightName).size(1);
+            }
+            const double bound = 1.0 / std::sqrt(static_cast<double>(fan));
+            t = torch::empty(shape).uniform_(-bound, bound);
+        }
+        params[name] = t;
+    }
+}
+
+MoRSet MoRSet::bind(const MorConfig& mor, const BackboneConfig& backbone, const std::string& prefix,
+                    const std::map<std::string, torch::Tensor>& params)
+{
+    MoRSet s;
+    s.config_ = mor;
+    s.blocks_.resize(static_cast<std::size_t>(backbone.depth));
+    auto get = [&](const std::string& n) -> const torch::Tensor& {
+        const auto it = params.find(n);
+        if (it == params.end())
+            throw ModelError("", "missing tensor " + n);
+        return it->second;
+    };
+    for (int i = 0; i < backbone.depth; ++i) {
+        for (const auto& tname : mor.targets) {
+            const std::string p = prefix + "blocks." + std::to_string(i) + "." + tname + ".";
+            MoRLayer& l = s.blocks_[static_cast<std::size_t>(i)][static_cast<int>(targetOf(tname))];
+            l.routerWeight = get(p + "router.weight");
+            l.routerBias = get(p + "router.bias");
+            for (std::size_t k = 0; k < mor.ranks.size(); ++k) {
+                l.A.push_back(get(p + "A" + std::to_string(k)));
+                l.B.push_back(get(p + "B" + std::to_string(k)));
+            }
+        }
+    }
+    std::vector<std::int64_t> cols;
+    std::vector<float> factors;
+    for (std::size_t k = 0; k < mor.ranks.size(); ++k) {
+        for (int j = 0; j < mor.ranks[k]; ++j)
+            cols.push_back(static_cast<std::int64_t>(k));
+        factors.push_back(static_cast<float>(mor.alphas[k] / mor.ranks[k]));
+    }
+    s.rankOfColumn_ = torch::tensor(cols, torch::kLong);
+    s.factors_ = torch::tensor(factors, torch::kFloat);
+    return s;
+}
+
+const MoRLayer* MoRSet::layer(int block, MoRTarget target) const
+{
+    if (block < 0 || block >= static_cast<int>(blocks_.size()))
+        return nullptr;
+    const MoRLayer& l = blocks_[static_cast<std::size_t>(block)][static_cast<int>(target)];
+    return l.defined() ? &l : nullptr;
+}
+
+torch::Tensor MoRSet::routerWeights(const MoRLayer& layer, const torch::Tensor& h) const
+{
+    return torch::softmax(torch::linear(h, layer.routerWeight, layer.routerBias), -1);
+}
+
+torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& h) const
+{
+    torch::Tensor w = routerWeights(layer, h);
+    if (config_.bypass)
+        w = w.narrow(-1, 1, w.size(-1) - 1);
+    const torch::Tensor coef = w * factors_.to(w.device(), w.scalar_type());          // [..., K]
+    const torch::Tensor perColumn = coef.index_select(-1, rankOfColumn_.to(w.device()));  // [..., sum r]
+    const torch::Tensor A = layer.A.size() == 1 ? layer.A[0] : torch::cat(layer.A, 0);   // [sum r, d_in]
+    const torch::Tensor B = layer.B.size() == 1 ? layer.B[0] : torch::cat(layer.B, 1);   // [d_out, sum r]
+    return torch::matmul(torch::matmul(h, A.t()) * perColumn, B.t());
+}
+
+torch::Tensor MoRSet::deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const
+{
+    const torch::Tensor w = routerWeights(layer, h);
+    const int offset = config_.bypass ? 1 : 0;
+    torch::Tensor out;
+    for (std::size_t k = 0; k < layer.A.size(); ++k) {
+        const double scale = config_.alphas[k] / config_.ranks[k];
+        torch::Tensor term = w.select(-1, static_cast<std::int64_t>(k) + offset).unsqueeze(-1) * scale *
+                             torch::matmul(torch::matmul(h, layer.A[k].t()), layer.B[k].t());
+        out = out.defined() ? out + term : term;
+    }
+    return out;
+}
+
+}  // namespace ei

@@ -1,0 +1,142 @@
+// See OverlayPanel.h.
+#include "ui/panels/OverlayPanel.h"
+
+#include "ui/viewer/ColorMap.h"
+#include "ui/viewer/OverlayRenderer.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
+
+#include <cmath>
+
+namespace ei {
+
+OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent)
+{
+    auto* form = new QFormLayout(this);
+    form->setContentsMargins(8, 8, 8, 8);
+    form->setLabelAlignment(Qt::AlignRight);
+
+    visible_ = new QCheckBox(tr("Show heat map  (O)"), this);
+    visible_->setChecked(true);
+    form->addRow(visible_);
+
+    target_ = new QComboBox(this);
+    form->addRow(tr("Apply to"), target_);
+    kind_ = new QComboBox(this);
+    kind_->setToolTip(tr("Patch similarity maps (MODEL.md section 4)"));
+    form->addRow(tr("Map"), kind_);
+    colorMap_ = new QComboBox(this);
+    colorMap_->addItems(ColorMap::names());
+    colorMap_->setToolTip(tr("\u0394 always uses the diverging map, so that white means no change"));
+    form->addRow(tr("Colours"), colorMap_);
+
+    auto slider = [this, form](const QString& label, QSlider*& s, QLabel*& value, int initial) {
+        auto* row = new QWidget(this);
+        auto* h = new QHBoxLayout(row);
+        h->setContentsMargins(0, 0, 0, 0);
+        s = new QSlider(Qt::Horizontal, row);
+        s->setRange(0, 100);
+        s->setValue(initial);
+        value = new QLabel(QStringLiteral("%1 %").arg(initial), row);
+        value->setMinimumWidth(40);
+        h->addWidget(s, 1);
+        h->addWidget(value);
+        form->addRow(label, row);
+    };
+    slider(tr("Opacity"), opacity_, opacityValue_, 45);
+    slider(tr("Threshold"), threshold_, thresholdValue_, 0);
+    threshold_->setToolTip(tr("Hide cells below this fraction of the colour bar (for \u0394: of its half-range)"));
+    grid_ = new QCheckBox(tr("Patch grid"), this);
+    form->addRow(grid_);
+    linked_ = new QCheckBox(tr("Link zoom / pan across viewports  (L)"), this);
+    form->addRow(linked_);
+
+    connect(visible_, &QCheckBox::toggled, this, [this] { emitChanged(); });
+    connect(kind_, &QComboBox::currentIndexChanged, this, [this] { emitChanged(); });
+    connect(colorMap_, &QComboBox::currentIndexChanged, this, [this] { emitChanged(); });
+    connect(opacity_, &QSlider::valueChanged, this, [this](int v) {
+        opacityValue_->setText(QStringLiteral("%1 %").arg(v));
+        emitChanged();
+    });
+    connect(threshold_, &QSlider::valueChanged, this, [this](int v) {
+        thresholdValue_->setText(QStringLiteral("%1 %").arg(v));
+        emitChanged();
+    });
+    connect(grid_, &QCheckBox::toggled, this, [this] { emitChanged(); });
+    connect(linked_, &QCheckBox::toggled, this, &OverlayPanel::linkedChanged);
+    connect(target_, &QComboBox::currentIndexChanged, this, [this] {
+        if (!updating_)
+            Q_EMIT targetChanged(target());
+    });
+    setTargets({});
+    setMapKinds({QStringLiteral("cls"), QStringLiteral("cls_noint"), QStringLiteral("delta")});
+}
+
+void OverlayPanel::setTargets(const QStringList& slotNames)
+{
+    updating_ = true;
+    target_->clear();
+    target_->addItem(tr("All viewports"), QString());
+    for (const QString& s : slotNames)
+        target_->addItem(s, s);
+    updating_ = false;
+}
+
+void OverlayPanel::setMapKinds(const QStringList& kinds)
+{
+    updating_ = true;
+    const QString current = kind_->currentData().toString();
+    kind_->clear();
+    for (const QString& k : kinds)
+        kind_->addItem(OverlayRenderer::displayName(k), k);
+    const int i = kind_->findData(current);
+    kind_->setCurrentIndex(i >= 0 ? i : 0);
+    updating_ = false;
+}
+
+QString OverlayPanel::target() const { return target_->currentData().toString(); }
+
+void OverlayPanel::setSettings(const OverlaySettings& s)
+{
+    updating_ = true;
+    visible_->setChecked(s.visible);
+    int i = kind_->findData(s.kind);
+    if (i < 0 && !s.kind.isEmpty()) {
+        kind_->addItem(OverlayRenderer::displayName(s.kind), s.kind);
+        i = kind_->count() - 1;
+    }
+    kind_->setCurrentIndex(i);
+    colorMap_->setCurrentText(s.colorMap);
+    opacity_->setValue(int(std::lround(s.opacity * 100)));
+    threshold_->setValue(int(std::lround(s.threshold * 100)));
+    grid_->setChecked(s.showGrid);
+    updating_ = false;
+}
+
+OverlaySettings OverlayPanel::settings() const
+{
+    OverlaySettings s;
+    s.visible = visible_->isChecked();
+    s.kind = kind_->currentData().toString();
+    s.colorMap = colorMap_->currentText();
+    s.opacity = opacity_->value() / 100.0;
+    s.threshold = threshold_->value() / 100.0;
+    s.showGrid = grid_->isChecked();
+    return s;
+}
+
+void OverlayPanel::setVisibleChecked(bool on) { visible_->setChecked(on); }
+bool OverlayPanel::linked() const { return linked_->isChecked(); }
+
+void OverlayPanel::emitChanged()
+{
+    if (!updating_)
+        Q_EMIT settingsChanged(target(), settings());
+}
+
+}  // namespace ei

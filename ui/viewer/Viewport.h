@@ -1,0 +1,129 @@
+// One modality's image on screen: window / level, zoom, pan, slice scrolling, pixel
+// read-out, orientation labels and the similarity-map overlay with its colour bar.
+// Mouse: left drag pans, right drag changes window (horizontal: width, vertical:
+// level), wheel zooms about the cursor (on volumes the wheel scrolls slices and
+// Ctrl+wheel zooms). A plain QWidget that paints through one transform, so the overlay
+// can never drift from the image.
+#pragma once
+
+#include "core/io/Image.h"
+#include "core/inference/InferenceResult.h"
+#include "ui/viewer/OverlayRenderer.h"
+#include "ui/viewer/OverlaySettings.h"
+
+#include <QImage>
+#include <QPointF>
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+namespace ei {
+
+class Viewport : public QWidget {
+    Q_OBJECT
+public:
+    explicit Viewport(QWidget* parent = nullptr);
+
+    void setSlotName(const QString& name);
+    QString slotName() const { return slotName_; }
+
+    // The image to show (nullptr: an empty slot, drawn as a drop target).
+    void setImage(std::shared_ptr<const Image> image);
+    const Image* image() const { return image_.get(); }
+
+    // The modality's result (maps, slices the model saw); nullptr removes the overlay.
+    void setResult(std::shared_ptr<const InferenceResult> result);
+    void setOverlaySettings(const OverlaySettings& settings);
+    const OverlaySettings& overlaySettings() const { return overlay_; }
+    // The map drawn now (nullptr: none for this kind / slice).
+    const SimilarityMap* currentMap() const;
+    int currentMapSlice() const;  // index into the map's slices, -1 when this slice has none
+    QStringList availableMapKinds() const;
+
+    // Window / level in stored units. Display value = clamp((v - (c - w/2)) / w * 255).
+    void setWindow(double center, double width);
+    double windowCenter() const { return center_; }
+    double windowWidth() const { return width_; }
+    void resetWindow();
+
+    int slice() const { return slice_; }
+    int sliceCount() const { return image_ ? std::max(1, image_->slices) : 0; }
+    void setSlice(int slice);
+    void stepToModelSlice(int direction);  // next / previous slice the model saw
+
+    // View: zoom = screen pixels per image pixel; centre = image point at the middle.
+    double zoom() const { return zoom_; }
+    QPointF viewCenter() const { return viewCenter_; }
+    void setView(double zoom, QPointF center);
+    void zoomBy(double factor, std::optional<QPointF> anchorWidget = std::nullopt);
+    void fitToWindow();
+    void oneToOne();
+    bool fitting() const { return fit_; }
+    double fitZoom() const;  // the zoom fitToWindow() would choose
+
+    QPointF imageToWidget(QPointF imagePoint) const;
+    QPointF widgetToImage(QPointF widgetPoint) const;
+
+    // The image after window / level of the current slice (what is painted under the map).
+    const QImage& displayImage() const { return display_; }
+    QString readOut(QPointF widgetPoint) const;  // "x 12 y 40: 128 | map 0.53"
+
+    void setActive(bool active);
+    // Text, orientation letters and colour bar on / off (the picture alone, for reading).
+    void setAnnotationsVisible(bool visible);
+    bool annotationsVisible() const { return annotations_; }
+
+Q_SIGNALS:
+    void viewChangedByUser(double zoom, QPointF center);  // for linked zoom / pan
+    void pixelReadOut(const QString& text);
+    void windowChanged(double center, double width);
+    void sliceChanged(int slice);
+    void fileDropped(const QString& path);
+    void activated();
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void leaveEvent(QEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void rebuildDisplay();
+    void rebuildOverlay();
+    double pixelAspect() const;  // row spacing / column spacing
+    void drawColorBar(QPainter& p, const SimilarityMap& map);
+    void drawOrientation(QPainter& p);
+    void drawCornerText(QPainter& p);
+
+    QString slotName_;
+    std::shared_ptr<const Image> image_;
+    std::shared_ptr<const InferenceResult> result_;
+    const ModalityResult* modality_ = nullptr;
+    OverlaySettings overlay_;
+    QImage display_;
+    QImage overlayImage_;
+    OverlayRenderer::Range range_;
+    double center_ = 127.5, width_ = 255.0;
+    float dataMin_ = 0, dataMax_ = 255;
+    int slice_ = 0;
+    double zoom_ = 1.0;
+    QPointF viewCenter_;
+    bool fit_ = true;
+    bool active_ = false;
+    bool annotations_ = true;
+    enum class Drag { None, Pan, Window } drag_ = Drag::None;
+    QPoint dragStart_;
+    QPointF dragCenter_;
+    double dragWindowCenter_ = 0, dragWindowWidth_ = 1;
+    QString readOut_;
+};
+
+}  // namespace ei

@@ -1,0 +1,53 @@
+// The viewports of a study, one per model modality, in a grid that suits their count
+// (1x2, 1x3, 2x2, ...). Optionally links zoom and pan: the others follow the one the
+// user moves, in relative terms (zoom relative to each one's fit, centre as a fraction
+// of each image), so images of different sizes stay comparable.
+#pragma once
+
+#include "ui/viewer/Viewport.h"
+
+#include <QImage>
+#include <QVector>
+#include <QWidget>
+
+class QGridLayout;
+
+namespace ei {
+
+class ViewportGrid : public QWidget {
+    Q_OBJECT
+public:
+    explicit ViewportGrid(QWidget* parent = nullptr);
+
+    // Rebuilds the grid with one viewport per slot name (in model order).
+    void setSlots(const QStringList& names);
+    const QVector<Viewport*>& viewports() const { return viewports_; }
+    Viewport* viewport(const QString& slot) const;
+    Viewport* activeViewport() const;
+    void setActiveViewport(Viewport* v);
+
+    void setLinked(bool linked);
+    bool linked() const { return linked_; }
+
+    // Grid shape for n viewports: {rows, columns}.
+    static std::pair<int, int> shapeFor(int n);
+
+    // What the export writes: the viewports as they are drawn (overlays, colour bars).
+    QImage render();
+
+Q_SIGNALS:
+    void fileDropped(const QString& slot, const QString& path);
+    void pixelReadOut(const QString& text);
+    void activeViewportChanged(ei::Viewport* viewport);
+
+private:
+    void follow(Viewport* source);
+
+    QGridLayout* layout_ = nullptr;
+    QVector<Viewport*> viewports_;
+    Viewport* active_ = nullptr;
+    bool linked_ = false;
+    bool following_ = false;
+};
+
+}  // namespace ei
