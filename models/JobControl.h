@@ -34,6 +34,20 @@ struct JobControl {
         if (cancelled())
             throw Cancelled();
     }
+    // The same flag, with progress mapped into [from, to] of this control's range: a part
+    // of a larger job (one file of several) reports its own fraction in [0, 1].
+    JobControl part(double from, double to) const
+    {
+        JobControl sub;
+        sub.cancelFlag = cancelFlag;
+        if (onProgress) {
+            auto parent = onProgress;
+            sub.onProgress = [parent, from, to](double fraction, const std::string& stage) {
+                parent(from + (to - from) * fraction, stage);
+            };
+        }
+        return sub;
+    }
 };
 
 }  // namespace ei

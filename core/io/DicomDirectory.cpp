@@ -35,7 +35,7 @@ void sortSeries(std::vector<DicomSeriesEntry>& list)
 
 }  // namespace
 
-std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir)
+std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir, const JobControl* control)
 {
     ensureDcmtkReady();
     std::error_code ec;
@@ -55,7 +55,10 @@ std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir)
 
     std::map<std::string, DicomSeriesEntry> byUid;
     std::vector<std::string> uidOrder;
-    for (const auto& f : files) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const std::string& f = files[i];
+        if (control)
+            control->checkpoint(static_cast<double>(i) / static_cast<double>(files.size()), "scanning the series");
         DcmFileFormat file;
         // Header only: stop before the pixel data so a folder scan stays fast.
         if (file.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect,

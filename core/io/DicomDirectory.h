@@ -3,6 +3,8 @@
 // What `eiview-cli inspect` lists under "series" and what loadImage() stacks.
 #pragma once
 
+#include "models/JobControl.h"
+
 #include <string>
 #include <vector>
 
@@ -19,8 +21,8 @@ struct DicomSeriesEntry {
 // Every DICOM image file under `dir` (recursively), grouped by series and ordered by
 // series number (then UID); files inside a series are sorted by name (the loader sorts
 // slices by position). Non-DICOM files are skipped. Throws BadInputError when `dir` is
-// unreadable.
-std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir);
+// unreadable. `control` (optional): progress and a cancel checkpoint per file.
+std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir, const JobControl* control = nullptr);
 
 // True when `path` is a DICOMDIR (by content, not by name).
 bool isDicomDirFile(const std::string& path);

@@ -263,7 +263,7 @@ Image loadDicomFile(const std::string& path)
     return loadOne(path).image;
 }
 
-Image loadDicomSeries(const std::vector<std::string>& files, const std::string& sourcePath)
+Image loadDicomSeries(const std::vector<std::string>& files, const std::string& sourcePath, const JobControl* control)
 {
     if (files.empty())
         throw BadInputError(sourcePath, "holds no DICOM image files");
@@ -275,6 +275,8 @@ Image loadDicomSeries(const std::vector<std::string>& files, const std::string& 
     std::vector<LoadedFile> parts;
     parts.reserve(files.size());
     for (const auto& f : files) {
+        if (control)
+            control->checkpoint(static_cast<double>(parts.size()) / static_cast<double>(files.size()), "reading the series");
         parts.push_back(loadOne(f));
         const Image& a = parts.front().image;
         const Image& b = parts.back().image;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/io/Image.h"
+#include "models/JobControl.h"
 
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ Image loadDicomFile(const std::string& path);
 // Files of one series: stacked as a volume, sorted by ImagePositionPatient projected on
 // the slice normal (then InstanceNumber, then file name). All slices must share size and
 // colour; sourcePath names the folder (or DICOMDIR) in messages and in Image::sourcePath.
-Image loadDicomSeries(const std::vector<std::string>& files, const std::string& sourcePath);
+Image loadDicomSeries(const std::vector<std::string>& files, const std::string& sourcePath,
+                      const JobControl* control = nullptr);
 
 }  // namespace ei

@@ -179,23 +179,26 @@ std::string detectImageFormat(const std::string& path)
                               "JPEG, TIFF, BMP or .npy)");
 }
 
-std::vector<DicomSeriesEntry> listSeries(const std::string& path)
+std::vector<DicomSeriesEntry> listSeries(const std::string& path, const JobControl* control)
 {
     const std::string format = detectImageFormat(path);
     if (format == "dicom-folder")
-        return scanDicomFolder(path);
+        return scanDicomFolder(path, control);
     if (format == "dicomdir")
         return readDicomDir(path);
     return {};
 }
 
-Image loadImage(const std::string& path, const std::string& seriesUid)
+Image loadImage(const std::string& path, const std::string& seriesUid, const JobControl* control)
 {
     const std::string format = detectImageFormat(path);
     if (format == "dicom-folder" || format == "dicomdir") {
-        const auto list = format == "dicomdir" ? readDicomDir(path) : scanDicomFolder(path);
+        // Scanning headers is the smaller part of a series' cost; reading pixels the larger.
+        const JobControl scan = control ? control->part(0.0, 0.2) : JobControl{};
+        const JobControl read = control ? control->part(0.2, 1.0) : JobControl{};
+        const auto list = format == "dicomdir" ? readDicomDir(path) : scanDicomFolder(path, control ? &scan : nullptr);
         const auto& series = pickSeries(list, path, seriesUid);
-        return loadDicomSeries(series.files, path);
+        return loadDicomSeries(series.files, path, control ? &read : nullptr);
     }
     if (format == "dicom")
         return loadDicomFile(path);

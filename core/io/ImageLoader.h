@@ -5,6 +5,7 @@
 
 #include "core/io/DicomDirectory.h"
 #include "core/io/Image.h"
+#include "models/JobControl.h"
 
 #include <string>
 #include <vector>
@@ -14,11 +15,12 @@ namespace ei {
 // Loads a file, a folder holding a DICOM series, or a DICOMDIR. For a folder or DICOMDIR
 // with several series, `seriesUid` picks one; empty picks the first (lowest series
 // number). Every problem is an ei::BadInputError naming the file and the problem; the
-// input is only ever read.
-Image loadImage(const std::string& path, const std::string& seriesUid = {});
+// input is only ever read. `control` (optional) gets progress and a cancel checkpoint per
+// file of a series (ei::Cancelled).
+Image loadImage(const std::string& path, const std::string& seriesUid = {}, const JobControl* control = nullptr);
 
 // The DICOM series in a folder or DICOMDIR; empty for a single file.
-std::vector<DicomSeriesEntry> listSeries(const std::string& path);
+std::vector<DicomSeriesEntry> listSeries(const std::string& path, const JobControl* control = nullptr);
 
 // What loadImage would treat `path` as: "dicom", "dicomdir", "dicom-folder", "nifti",
 // "nrrd", "metaimage", "mgh", "png", "jpeg", "tiff", "bmp", "npy". BadInputError for a

@@ -13,8 +13,7 @@
 #include "models/io/Sha256.h"
 #include "models/train/Trainer.h"
 
-#include <QFutureWatcher>
-#include <QtConcurrent/QtConcurrent>
+#include <QMetaObject>
 
 #include <chrono>
 #include <ctime>
@@ -245,9 +244,32 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
         trainingData.val = std::move(val);
     }
 
+    // Progress for task lists: stages in equal parts, each by iterations against its
+    // most epochs (early stopping may end a stage sooner; the bar then jumps).
+    struct { int stage = 0, stages = 1; double iterations = 1; } at;
+    const auto progress = [&](const nlohmann::json& e) {
+        const std::string kind = e.value("event", "");
+        if (kind == "stage_start") {
+            at.stage = e.value("stage_index", 0);
+            at.stages = std::max(1, e.value("stages", 1));
+            const bool firstStages = at.stage < at.stages - 1 && config.stage1MaxEpochs > 0;
+            at.iterations = std::max(1.0, e.value("iterations_per_epoch", 1.0) * (firstStages ? config.stage1MaxEpochs : config.maxEpochs));
+        }
+        if (control && (kind == "stage_start" || kind == "step")) {
+            const double inStage = std::min(1.0, e.value("iteration", 0.0) / at.iterations);
+            control->report((at.stage + inStage) / at.stages, "stage " + std::to_string(at.stage + 1) + " of " +
+                                                                  std::to_string(at.stages) + ": " + e.value("stage", ""));
+        }
+    };
     Trainer trainer(config, modelConfig, backbone.model, request.outDir, unimodalColumn);
     const auto outcome = trainer.run(
-        trainingData, request.resume, [&](const nlohmann::json& e) { if (onEvent) onEvent(e.dump()); }, control);
+        trainingData, request.resume,
+        [&](const nlohmann::json& e) {
+            progress(e);
+            if (onEvent)
+                onEvent(e.dump());
+        },
+        control);
 
     // Final metrics of the best model on val and test.
     EiModel model(outcome.config, backbone.model, outcome.parameters, "trained model");
@@ -383,19 +405,18 @@ std::string describeBackbone(const std::string& path)
     return EiModelFile::readBackboneConfig(path).toJson().dump();
 }
 
-TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {}
+TrainingJob::TrainingJob(QObject* parent) : WorkerQueue(parent) {}
 
 TrainingJob::~TrainingJob()
 {
-    cancel();
-    if (watcher_)
-        watcher_->waitForFinished();
+    setPaused(false);  // a paused worker would never reach its cancel checkpoint
+    shutdown();
 }
 
-void TrainingJob::waitWhilePaused()
+void TrainingJob::waitWhilePaused(const JobControl& control)
 {
     std::unique_lock<std::mutex> lock(pauseMutex_);
-    pauseChanged_.wait(lock, [this] { return !paused_ || cancelFlag_.load(); });
+    pauseChanged_.wait(lock, [&] { return !paused_ || control.cancelled(); });
 }
 
 void TrainingJob::setPaused(bool paused)
@@ -405,40 +426,45 @@ void TrainingJob::setPaused(bool paused)
         paused_ = paused;
     }
     pauseChanged_.notify_all();
+    if (ticket_)
+        updateStatus(ticket_, [paused](JobStatus& s) { s.message = paused ? tr("paused") : tr("resumed"); });
+}
+
+void TrainingJob::cancel(quint64 ticket)
+{
+    WorkerQueue::cancel(ticket);
+    pauseChanged_.notify_all();
+}
+
+void TrainingJob::cancelAll()
+{
+    WorkerQueue::cancelAll();
+    pauseChanged_.notify_all();
 }
 
 void TrainingJob::cancel()
 {
-    cancelFlag_.store(true);
-    pauseChanged_.notify_all();
+    if (ticket_)
+        cancel(ticket_);
 }
 
-void TrainingJob::start(const TrainingRequest& request)
+quint64 TrainingJob::start(const TrainingRequest& request)
 {
-    if (running_.exchange(true))
-        return;
-    cancelFlag_.store(false);
-    if (!watcher_)
-        watcher_ = new QFutureWatcher<void>(this);
-    watcher_->setFuture(QtConcurrent::run([this, request] {
-        JobControl control;
-        control.cancelFlag = &cancelFlag_;
-        // Events cross to the GUI thread by queued signal; pausing blocks the worker
-        // between iterations (the event callback runs after every step).
-        const auto onEvent = [this](const std::string& line) {
-            Q_EMIT eventReceived(QString::fromStdString(line));
-            waitWhilePaused();
+    if (isRunning())
+        return ticket_;
+    ticket_ = submit(tr("Fine-tuning"), [this, request](const JobControl& control) -> Deliver {
+        // Events cross to the GUI thread queued; pausing blocks the worker between
+        // iterations (the event callback runs after every step).
+        const auto onEvent = [this, &control](const std::string& line) {
+            const QString text = QString::fromStdString(line);
+            QMetaObject::invokeMethod(this, [this, text] { Q_EMIT eventReceived(text); }, Qt::QueuedConnection);
+            waitWhilePaused(control);
         };
-        try {
-            const auto report = runTraining(request, onEvent, &control);
-            Q_EMIT finished(QString::fromStdString(report.modelPath), QString::fromStdString(report.summaryJson));
-        } catch (const Cancelled&) {
-            Q_EMIT cancelled();
-        } catch (const std::exception& e) {
-            Q_EMIT failed(QString::fromUtf8(e.what()));
-        }
-        running_.store(false);
-    }));
+        const auto report = runTraining(request, onEvent, &control);
+        const QString model = QString::fromStdString(report.modelPath), summary = QString::fromStdString(report.summaryJson);
+        return [this, model, summary](quint64) { Q_EMIT finished(model, summary); };
+    });
+    return ticket_;
 }
 
 }  // namespace ei

@@ -10,11 +10,10 @@
 // checkpoint.safetensors (resume state), train_config.json.
 #pragma once
 
+#include "core/jobs/WorkerQueue.h"
 #include "models/JobControl.h"
 #include "models/train/Metrics.h"
 
-#include <QFutureWatcher>
-#include <QObject>
 #include <QString>
 
 #include <atomic>
@@ -62,34 +61,36 @@ EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* co
 // is not a canonical backbone.
 std::string describeBackbone(const std::string& path);
 
-// The wizard's handle on a training run: runTraining on a worker thread, JSON-lines
-// events and the outcome by queued signal, Pause / Resume / Cancel.
-class TrainingJob : public QObject {
+// The wizard's handle on a training run: runTraining on the worker of a WorkerQueue
+// (the job contract of core/jobs: ticket, status with the fraction of the run, cancel),
+// JSON-lines events by queued signal, Pause / Resume.
+class TrainingJob : public WorkerQueue {
     Q_OBJECT
 public:
     explicit TrainingJob(QObject* parent = nullptr);
     ~TrainingJob() override;  // cancels and waits for the worker
 
-    void start(const TrainingRequest& request);
+    // Starts a run; returns its ticket (the running one's when a run is in flight).
+    quint64 start(const TrainingRequest& request);
     void setPaused(bool paused);
-    void cancel();
-    bool isRunning() const { return running_.load(); }
+    bool isPaused() const { return paused_; }
+    void cancel();  // the current run
+    void cancel(quint64 ticket) override;
+    void cancelAll() override;
+    bool isRunning() const { return ticket_ && isActive(ticket_); }
 
 Q_SIGNALS:
     void eventReceived(const QString& jsonLine);
     void finished(const QString& modelPath, const QString& summaryJson);
-    void failed(const QString& message);
-    void cancelled();
+    // failed(ticket, message) and cancelled(ticket): WorkerQueue's.
 
 private:
-    void waitWhilePaused();
+    void waitWhilePaused(const JobControl& control);
 
-    std::atomic<bool> cancelFlag_{false};
-    std::atomic<bool> running_{false};
+    quint64 ticket_ = 0;
     std::mutex pauseMutex_;
     std::condition_variable pauseChanged_;
     bool paused_ = false;
-    QFutureWatcher<void>* watcher_ = nullptr;
 };
 
 }  // namespace ei
