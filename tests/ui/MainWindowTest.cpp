@@ -1,9 +1,13 @@
-// The whole window on a real (tiny, random) model made by `eiview-cli init`: automatic
-// slot assignment, a run on the worker whose numbers the charts show and which match
-// `eiview-cli infer` on the same files, overlays that toggle, the result cache, Cancel,
-// an empty slot reported before the run, and the export (PNG + JSON).
-#include "core/inference/InferenceJob.h"
+// The whole window on a real (tiny, random) model made by `eiview-cli init`: a run on the
+// worker whose numbers the charts show and which match `eiview-cli infer` on the same
+// files, overlays that toggle, the export (PNG + JSON), and the notice line showing the
+// session's messages. The study logic itself (placement, cache, cancel, loading) is
+// tested without widgets in tests/core/StudySessionTest.
+#include "core/jobs/TaskList.h"
+#include "core/study/StudySession.h"
+#include "ui/panels/TaskPanel.h"
 #include "tests/TestRegistry.h"
+#include "tests/TinyStudy.h"
 #include "ui/window/MainWindow.h"
 #include "ui/panels/OverlayPanel.h"
 #include "ui/panels/PredictionPanel.h"
@@ -33,15 +37,16 @@ QJsonObject readJson(const QString& path)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-QString runCli(const QStringList& args)
+// Opens files through the window and waits for the session's worker; the problems.
+QStringList openAndWait(MainWindow& w, const QStringList& paths)
 {
-    QProcess p;
-    p.start(ei::test::cliPath(), args);
-    if (!p.waitForFinished(300000))
-        return QStringLiteral("timed out");
-    if (p.exitCode() != 0)
-        return QString::fromLocal8Bit(p.readAllStandardError());
-    return {};
+    QSignalSpy opened(&w, &MainWindow::filesOpened);
+    const quint64 ticket = w.openFiles(paths);
+    if (!opened.wait(60000))
+        return {"timed out"};
+    if (opened.first().at(0).toULongLong() != ticket)
+        return {"another ticket"};
+    return opened.first().at(1).toStringList();
 }
 
 }  // namespace
@@ -56,32 +61,12 @@ private Q_SLOTS:
     {
         QCoreApplication::setOrganizationName(QStringLiteral("EIViewTests"));  // keep the user's settings apart
         QVERIFY(dir_.isValid());
-        const QString config = dir_.filePath("config.json");
-        QFile f(config);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(R"({"backbone": {"family": "dinov2", "patch_size": 16, "embed_dim": 32, "depth": 2, "num_heads": 2,
-                                  "pos_grid": [4, 4]},
-                    "modalities": [{"name": "CFP", "kind": "image", "size": [60, 60]},
-                                   {"name": "OCT", "kind": "image", "size": [64, 48]}],
-                    "classes": ["normal", "dryAMD", "wetAMD"],
-                    "adapter": {"per_pair": true, "hidden": 16, "norm": true}})");
-        f.close();
-        model_ = dir_.filePath("tiny.eimodel");
-        const QString err = runCli({"init", "--config", config, "--seed", "3", "--random-adapters", "--out", model_});
+        test::TinyStudy tiny;
+        const QString err = test::makeTinyStudy(dir_.path(), tiny);
         QVERIFY2(err.isEmpty(), qPrintable(err));
-
-        QImage cfp(90, 80, QImage::Format_RGB888);
-        for (int y = 0; y < 80; ++y)
-            for (int x = 0; x < 90; ++x)
-                cfp.setPixelColor(x, y, QColor(200 - x, 60 + y, (x * y) % 255));
-        cfp_ = dir_.filePath("CFP_patient.png");
-        QVERIFY(cfp.save(cfp_));
-        QImage oct(70, 50, QImage::Format_Grayscale8);
-        for (int y = 0; y < 50; ++y)
-            for (int x = 0; x < 70; ++x)
-                oct.scanLine(y)[x] = uchar((x * 3 + y * 5) % 256);
-        oct_ = dir_.filePath("OCT_patient.png");
-        QVERIFY(oct.save(oct_));
+        model_ = tiny.model;
+        cfp_ = tiny.cfp;
+        oct_ = tiny.oct;
     }
 
     void runShowsTheEnginesNumbers()
@@ -94,7 +79,7 @@ private Q_SLOTS:
         w.openModel(model_);
         QVERIFY(loaded.wait(60000));
         QCOMPARE(w.slotNames(), QStringList({"CFP", "OCT"}));
-        QVERIFY(w.openFiles({oct_, cfp_}).isEmpty());  // reverse order: the file names decide
+        QCOMPARE(openAndWait(w, {oct_, cfp_}), QStringList());  // reverse order: the file names decide
         QCOMPARE(QString::fromStdString(w.slotImage("CFP")->sourcePath).section('/', -1), QString("CFP_patient.png"));
         QCOMPARE(w.slotImage("OCT")->channels, 1);
 
@@ -121,7 +106,7 @@ private Q_SLOTS:
 
         // ...and those are the engine's numbers for these files, as the CLI computes them.
         const QString json = dir_.filePath("cli.json");
-        const QString err = runCli({"infer", "--model", model_, "--device", "cpu", "--input", "CFP=" + cfp_, "--input",
+        const QString err = test::runCli({"infer", "--model", model_, "--device", "cpu", "--input", "CFP=" + cfp_, "--input",
                                     "OCT=" + oct_, "--json", json});
         QVERIFY2(err.isEmpty(), qPrintable(err));
         const QJsonObject cli = readJson(json);
@@ -173,46 +158,6 @@ private Q_SLOTS:
         w.shutdown();
     }
 
-    void emptySlotIsReportedBeforeTheRun()
-    {
-        MainWindow w;
-        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-        w.openModel(model_);
-        QVERIFY(loaded.wait(60000));
-        QVERIFY(w.openFiles({cfp_}).isEmpty());
-        QSignalSpy refused(&w, &MainWindow::runRefused);
-        QVERIFY(!w.runInference());
-        QCOMPARE(refused.size(), 1);
-        QVERIFY(refused.first().first().toString().contains("OCT"));
-        QVERIFY(w.messageText().contains("OCT"));
-        QVERIFY(!w.isRunning());
-        w.shutdown();
-    }
-
-    void cancelStopsARun()
-    {
-        MainWindow w;
-        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-        w.openModel(model_);
-        QVERIFY(loaded.wait(60000));
-        QVERIFY(w.openFiles({cfp_, oct_}).isEmpty());
-        QSignalSpy cancelled(&w, &MainWindow::inferenceCancelled);
-        QSignalSpy done(&w, &MainWindow::inferenceFinished);
-        QVERIFY(w.runInference());
-        QVERIFY(w.isRunning());
-        w.cancelInference();
-        QVERIFY(cancelled.wait(60000));
-        QCOMPARE(done.size(), 0);
-        QVERIFY(!w.currentResult());
-        QTRY_VERIFY(!w.isRunning());
-        QCOMPARE(w.cacheSize(), 0);
-        // and the window still works afterwards
-        QVERIFY(w.runInference());
-        QVERIFY(done.wait(120000));
-        QVERIFY(w.currentResult());
-        w.shutdown();
-    }
-
     void badFilesAreReportedNotFatal()
     {
         MainWindow w;
@@ -221,7 +166,7 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("\x89PNG not really");
         f.close();
-        const QStringList problems = w.openFiles({bad});
+        const QStringList problems = openAndWait(w, {bad});
         QCOMPARE(problems.size(), 1);
         QVERIFY(problems.first().contains("broken.png"));
         QVERIFY(w.messageText().contains("broken.png"));
@@ -229,6 +174,13 @@ private Q_SLOTS:
         w.openModel(bad);
         QVERIFY(failed.wait(60000));
         QVERIFY(w.messageText().contains("broken.png"));
+        // The failed load stays readable in the task list.
+        const auto tasks = w.session()->tasks()->tasks();
+        QVERIFY(!tasks.isEmpty());
+        QCOMPARE(tasks.first().state, JobState::Failed);
+        QVERIFY(tasks.first().message.contains("broken.png"));
+        QVERIFY(w.taskPanel()->visibleRows() >= 1);
+        w.shutdown();
     }
 };
 

@@ -1,19 +1,17 @@
-// The viewer's main window: study panel, viewport grid (one viewport per model
-// modality), prediction and overlay panels as docks, toolbar, status bar (device,
-// model, last inference time). It owns the study (images per slot) and the inference
-// job; every action also has a method, so tests and `eiview --study/--model` drive it
-// without clicking.
+// The viewer's main window: a view of core/study/StudySession. Study panel, viewport
+// grid (one viewport per slot), prediction, heat-map and task panels as docks, toolbar,
+// status bar (device, model, last inference time, the running task). The session owns
+// the study, the model, the runs and the jobs; the window shows them and forwards the
+// user's actions. Every action also has a method, so tests and `eiview --study/--model`
+// drive it without clicking. Menus and dialogs: MainWindowMenus.cpp.
 #pragma once
 
-#include "core/io/Image.h"
 #include "core/inference/InferenceResult.h"
 #include "core/inference/InferenceRunner.h"
-#include "core/inference/ResultCache.h"
 #include "ui/viewer/OverlaySettings.h"
 
 #include <QMainWindow>
 #include <QStringList>
-#include <QVector>
 
 #include <memory>
 
@@ -27,10 +25,12 @@ class QTimer;
 
 namespace ei {
 
-class InferenceJob;
+struct Image;
 class OverlayPanel;
 class PredictionPanel;
 class StudyPanel;
+class StudySession;
+class TaskPanel;
 class ViewportGrid;
 
 class MainWindow : public QMainWindow {
@@ -39,48 +39,42 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    // Loads the model on the worker (modelLoaded / modelFailed follow).
-    void openModel(const QString& path);
-    // Files, series folders or DICOMDIRs; each image goes to the best free slot.
-    // Returns the problems (one line per file that could not be loaded).
-    QStringList openFiles(const QStringList& paths);
-    // Every image in a folder (a folder of DICOM files counts as one series).
-    QStringList openStudyFolder(const QString& dir);
-    // Manual assignment: replaces what the slot held.
-    bool assignFile(const QString& slot, const QString& path, QString* error = nullptr);
-    void clearSlot(const QString& slot);
-    void moveSlot(const QString& from, const QString& to);  // swaps the two slots' images
+    StudySession* session() const { return session_; }
 
-    // Starts a run (or shows the cached result). False, with the reason shown in the
-    // window and emitted as runRefused, when the model is missing or a slot is empty.
+    // Forwarded to the session (see StudySession): the slow parts run on its workers.
+    void openModel(const QString& path);
+    quint64 openFiles(const QStringList& paths);
+    quint64 openStudyFolder(const QString& dir);
+    quint64 assignFile(const QString& slot, const QString& path);
+    void clearSlot(const QString& slot);
+    void moveSlot(const QString& from, const QString& to);
     bool runInference();
     void cancelInference();
     bool isRunning() const;
-    // Runs as soon as the model and every slot are ready (used at start-up).
     void setRunWhenReady(bool on);
-
     void setDevice(const QString& device);  // "auto", "cpu", "cuda:k"
+
     // Writes the viewports (with overlays and colour bars) as PNG and the report as JSON.
     bool exportTo(const QString& pngPath, const QString& jsonPath, bool includePatientIdentifiers,
                   QString* error = nullptr);
     void setOverlayVisible(bool visible);  // all viewports
     void toggleOverlay();
 
-    // Stops the worker and frees the model (before QApplication returns).
+    // Stops the workers and frees the model (before QApplication returns).
     void shutdown();
 
     ViewportGrid* viewportGrid() const { return grid_; }
     PredictionPanel* predictionPanel() const { return prediction_; }
     OverlayPanel* overlayPanel() const { return overlay_; }
     StudyPanel* studyPanel() const { return study_; }
-    InferenceJob* job() const { return job_; }
-    std::shared_ptr<const InferenceResult> currentResult() const { return result_; }
-    const ModelSummary& model() const { return model_; }
-    QString resolvedDevice() const { return resolvedDevice_; }
+    TaskPanel* taskPanel() const { return tasks_; }
+    std::shared_ptr<const InferenceResult> currentResult() const;
+    const ModelSummary& model() const;
+    QString resolvedDevice() const;
     QString messageText() const;  // the notice above the viewports ("" when none)
     QStringList slotNames() const;
     std::shared_ptr<const Image> slotImage(const QString& slot) const;
-    int cacheSize() const { return int(cache_.size()); }
+    int cacheSize() const;
 
 Q_SIGNALS:
     void modelLoaded();
@@ -89,6 +83,7 @@ Q_SIGNALS:
     void inferenceFailed(const QString& message);
     void inferenceCancelled();
     void runRefused(const QString& reason);
+    void filesOpened(quint64 ticket, const QStringList& problems);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -96,55 +91,30 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    struct Slot {
-        QString name;
-        QString kind = QStringLiteral("image");
-        std::shared_ptr<const Image> image;
-        QString path;
-    };
-
-    void buildActions();
+    void connectSession();
+    void buildActions();  // MainWindowMenus.cpp
     void buildDocks();
-    void onModelReady(const ModelSummary& summary, const QString& device);
-    void rebuildSlots(const QVector<Slot>& wanted);
-    void placeImages(QVector<Slot> images);  // auto assignment into slots_
-    void refreshStudy();
-    void applyResult(std::shared_ptr<const InferenceResult> result);
+    void buildStatusBar();
+    void showSlots();
+    void showStudy();
+    void showResult();
+    void showNotice();
+    void showBusy(bool busy);
     void applyOverlay(const QString& target, const OverlaySettings& settings);
-    void showMessage(const QString& text, bool warning = true);
-    void clearMessage();
-    void setBusy(bool busy);
-    void addRecent(const QString& key, const QString& path);
-    void rebuildRecentMenus();
+    void rebuildRecentMenus();  // MainWindowMenus.cpp
     void openDialog();
     void openModelDialog();
     void exportDialog();
     void showShortcuts();
-    void maybeAutoRun();
-    std::string cacheKey() const;
-    static int slotScore(const Slot& slot, const Image& image, const QString& path);
 
-    // study and model
-    QVector<Slot> slots_;
-    ModelSummary model_;
-    QString modelPath_;
-    QString device_ = QStringLiteral("auto");
-    QString resolvedDevice_;
-    std::shared_ptr<const InferenceResult> result_;
-    ResultCache cache_;
+    StudySession* session_ = nullptr;
     OverlaySettings overlaySettings_;
-    bool runWhenReady_ = false;
-    quint64 runTicket_ = 0;
-    bool runInFlight_ = false;
-    quint64 modelTicket_ = 0;
-    qint64 runStartedMs_ = 0;
 
-    // widgets
-    InferenceJob* job_ = nullptr;
     ViewportGrid* grid_ = nullptr;
     PredictionPanel* prediction_ = nullptr;
     OverlayPanel* overlay_ = nullptr;
     StudyPanel* study_ = nullptr;
+    TaskPanel* tasks_ = nullptr;
     QLabel* message_ = nullptr;
     QComboBox* deviceBox_ = nullptr;
     QLabel* deviceLabel_ = nullptr;
@@ -161,7 +131,6 @@ private:
     QAction* linkAction_ = nullptr;
     QMenu* recentStudies_ = nullptr;
     QMenu* recentModels_ = nullptr;
-    QMenu* viewMenu_ = nullptr;
 };
 
 }  // namespace ei

@@ -1,0 +1,297 @@
+// MainWindow's menus, toolbar and dialogs (File, View, Model, Help; open, export,
+// shortcuts). Every action forwards to a MainWindow or StudySession method.
+#include "ui/window/MainWindow.h"
+
+#include "core/inference/InferenceJob.h"
+#include "core/jobs/TaskList.h"
+#include "core/study/RecentItems.h"
+#include "core/study/StudySession.h"
+#include "core/training/FineTuneSettings.h"
+#include "core/training/TrainingJob.h"
+#include "ui/panels/OverlayPanel.h"
+#include "ui/panels/PredictionPanel.h"
+#include "ui/viewer/Viewport.h"
+#include "ui/viewer/ViewportGrid.h"
+#include "ui/viewer/WindowPresets.h"
+#include "ui/window/AboutDialog.h"
+#include "ui/wizard/FineTuneWizard.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QToolBar>
+#include <QToolButton>
+
+namespace ei {
+
+void MainWindow::buildActions()
+{
+    auto add = [this](QMenu* menu, const QString& text, const QKeySequence& key, auto slot) {
+        auto* a = new QAction(text, this);
+        if (!key.isEmpty())
+            a->setShortcut(key);
+        connect(a, &QAction::triggered, this, slot);
+        menu->addAction(a);
+        addAction(a);  // shortcuts work with the menu bar hidden too
+        return a;
+    };
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    add(file, tr("&Open images / folder / DICOMDIR\u2026"), QKeySequence::Open, [this] { openDialog(); });
+    add(file, tr("Open &study folder\u2026"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a study folder"));
+        if (!dir.isEmpty())
+            openStudyFolder(dir);
+    });
+    add(file, tr("Open &model (.eimodel)\u2026"), QKeySequence(Qt::CTRL | Qt::Key_M), [this] { openModelDialog(); });
+    recentStudies_ = file->addMenu(tr("Recent studies"));
+    recentModels_ = file->addMenu(tr("Recent models"));
+    file->addSeparator();
+    add(file, tr("&Export PNG + report\u2026"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { exportDialog(); });
+    file->addSeparator();
+    add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
+    add(file, tr("&Close study"), QKeySequence(Qt::CTRL | Qt::Key_W), [this] { session_->closeStudy(); });
+    connect(session_->recent(), &RecentItems::changed, this, &MainWindow::rebuildRecentMenus);
+    rebuildRecentMenus();
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    auto active = [this] { return grid_->activeViewport(); };
+    auto eachTarget = [this](auto fn) {
+        Viewport* a = grid_->activeViewport();
+        if (grid_->linked()) {
+            for (Viewport* v : grid_->viewports())
+                fn(v);
+        } else if (a) {
+            fn(a);
+        }
+    };
+    add(view, tr("Zoom &in"), QKeySequence(Qt::Key_Plus), [eachTarget] { eachTarget([](Viewport* v) { v->zoomBy(1.25); }); });
+    add(view, tr("Zoom &out"), QKeySequence(Qt::Key_Minus), [eachTarget] { eachTarget([](Viewport* v) { v->zoomBy(0.8); }); });
+    add(view, tr("&Fit to window"), QKeySequence(Qt::Key_F), [eachTarget] { eachTarget([](Viewport* v) { v->fitToWindow(); }); });
+    add(view, tr("&1:1 pixels"), QKeySequence(Qt::Key_1), [eachTarget] { eachTarget([](Viewport* v) { v->oneToOne(); }); });
+    add(view, tr("&Reset window / level"), QKeySequence(Qt::Key_R), [eachTarget] { eachTarget([](Viewport* v) { v->resetWindow(); }); });
+    QMenu* presets = view->addMenu(tr("Window presets"));
+    connect(presets, &QMenu::aboutToShow, this, [this, presets, active] {
+        presets->clear();
+        Viewport* v = active();
+        if (!v || !v->image())
+            return;
+        int n = 0;
+        for (const auto& p : WindowPresets::bundled().forModality(QString::fromStdString(v->image()->tags.modality))) {
+            QAction* a = presets->addAction(p.name);
+            if (n < 9)
+                a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + n)));
+            ++n;
+            connect(a, &QAction::triggered, this, [v, p] {
+                const auto [c, w] = WindowPresets::windowFor(p, *v->image());
+                v->setWindow(c, w);
+            });
+        }
+    });
+    view->addSeparator();
+    overlayAction_ = add(view, tr("Show heat &map"), QKeySequence(Qt::Key_O), [this] { toggleOverlay(); });
+    overlayAction_->setCheckable(true);
+    overlayAction_->setChecked(true);
+    add(view, tr("Next map kind"), QKeySequence(Qt::Key_M), [this] {
+        if (!session_->result())
+            return;
+        QStringList kinds;
+        for (Viewport* v : grid_->viewports())
+            for (const QString& k : v->availableMapKinds())
+                if (!kinds.contains(k))
+                    kinds << k;
+        if (kinds.isEmpty())
+            return;
+        OverlaySettings s = overlaySettings_;
+        s.kind = kinds[(kinds.indexOf(s.kind) + 1) % kinds.size()];
+        applyOverlay(QString(), s);
+    });
+    add(view, tr("Patch &grid"), QKeySequence(Qt::Key_G), [this] {
+        OverlaySettings s = overlaySettings_;
+        s.showGrid = !s.showGrid;
+        applyOverlay(QString(), s);
+    });
+    linkAction_ = add(view, tr("&Link zoom / pan"), QKeySequence(Qt::Key_L), [this] {
+        grid_->setLinked(linkAction_->isChecked());
+    });
+    linkAction_->setCheckable(true);
+    QAction* annotations = add(view, tr("&Annotations (text, colour bar)"), QKeySequence(Qt::Key_I), [this] {
+        for (Viewport* v : grid_->viewports())
+            v->setAnnotationsVisible(!v->annotationsVisible());
+    });
+    Q_UNUSED(annotations);
+    view->addSeparator();
+    add(view, tr("Next slice"), QKeySequence(Qt::Key_Down), [active] { if (auto* v = active()) v->setSlice(v->slice() + 1); });
+    add(view, tr("Previous slice"), QKeySequence(Qt::Key_Up), [active] { if (auto* v = active()) v->setSlice(v->slice() - 1); });
+    add(view, tr("Next slice the model saw"), QKeySequence(Qt::Key_PageDown), [active] { if (auto* v = active()) v->stepToModelSlice(+1); });
+    add(view, tr("Previous slice the model saw"), QKeySequence(Qt::Key_PageUp), [active] { if (auto* v = active()) v->stepToModelSlice(-1); });
+    add(view, tr("Next viewport"), QKeySequence(Qt::Key_Tab | Qt::CTRL), [this] {
+        const auto& vs = grid_->viewports();
+        if (!vs.isEmpty())
+            grid_->setActiveViewport(vs[(vs.indexOf(grid_->activeViewport()) + 1) % vs.size()]);
+    });
+
+    QMenu* model = menuBar()->addMenu(tr("&Model"));
+    runAction_ = add(model, tr("&Run"), QKeySequence(Qt::Key_F5), [this] { runInference(); });
+    cancelAction_ = add(model, tr("&Cancel run"), QKeySequence(Qt::Key_Escape), [this] { cancelInference(); });
+    cancelAction_->setEnabled(false);
+    QAction* auxAction = add(model, tr("Show &auxiliary heads"), QKeySequence(Qt::Key_A), [this] {
+        prediction_->setShowAuxiliary(!prediction_->showAuxiliary());
+    });
+    Q_UNUSED(auxAction);
+    model->addSeparator();
+    add(model, tr("&Fine-tune on a data set\u2026"), QKeySequence(Qt::CTRL | Qt::Key_T), [this] {
+        auto* wizard = new FineTuneWizard(this);
+        wizard->setAttribute(Qt::WA_DeleteOnClose);
+        connect(wizard, &FineTuneWizard::openModelRequested, this, &MainWindow::openModel);
+        session_->tasks()->watch(wizard->job());  // training and the data-set check show in the task list too
+        session_->tasks()->watch(wizard->settings()->checkJob());
+        wizard->show();
+    });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    add(help, tr("&Keyboard and mouse"), QKeySequence(Qt::Key_F1), [this] { showShortcuts(); });
+    add(help, tr("&About EIView"), QKeySequence(), [this] {
+        AboutDialog dialog(this);
+        if (session_->hasModel())
+            dialog.setModel(QFileInfo(QString::fromStdString(session_->model().path)).fileName(),
+                            QString::fromStdString(session_->model().intendedUse));
+        dialog.exec();
+    });
+
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setMovable(false);
+    QAction* openA = bar->addAction(tr("Open\u2026"), this, [this] { openDialog(); });
+    openA->setToolTip(tr("Open images, a folder or a DICOMDIR (Ctrl+O)"));
+    bar->addAction(tr("Model\u2026"), this, [this] { openModelDialog(); })->setToolTip(tr("Open a model (Ctrl+M)"));
+    bar->addSeparator();
+    bar->addWidget(new QLabel(tr(" Device "), bar));
+    deviceBox_ = new QComboBox(bar);
+    for (const QString& d : InferenceJob::availableDevices())
+        deviceBox_->addItem(d == QLatin1String("auto") ? tr("Auto") : d.toUpper(), d);
+    connect(deviceBox_, &QComboBox::activated, this, [this](int i) { setDevice(deviceBox_->itemData(i).toString()); });
+    bar->addWidget(deviceBox_);
+    bar->addAction(runAction_);
+    runAction_->setToolTip(tr("Run the model on this study (F5)"));
+    bar->addAction(cancelAction_);
+    bar->addSeparator();
+    bar->addAction(overlayAction_);
+    bar->addAction(linkAction_);
+    bar->addSeparator();
+    bar->addAction(tr("Export\u2026"), this, [this] { exportDialog(); })->setToolTip(tr("Export PNG + JSON report (Ctrl+E)"));
+
+    view->addSeparator();
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        view->addAction(d->toggleViewAction());
+}
+
+void MainWindow::exportDialog()
+{
+    if (!session_->result()) {
+        QMessageBox::information(this, tr("Export"), tr("Nothing to export yet: run the model first (F5)."));
+        return;
+    }
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Export"));
+    auto* form = new QFormLayout(&dialog);
+    auto* path = new QLineEdit(QDir::home().filePath(QStringLiteral("eiview-export.png")), &dialog);
+    auto* browse = new QToolButton(&dialog);
+    browse->setText(QStringLiteral("\u2026"));
+    auto* row = new QHBoxLayout;
+    row->addWidget(path, 1);
+    row->addWidget(browse);
+    form->addRow(tr("PNG file"), row);
+    form->addRow(new QLabel(tr("The JSON report is written next to it (same name, .json)."), &dialog));
+    auto* identifiers = new QCheckBox(tr("Include patient identifiers (name, ID, birth date, accession) in the report"), &dialog);
+    form->addRow(identifiers);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(browse, &QToolButton::clicked, &dialog, [&] {
+        const QString p = QFileDialog::getSaveFileName(&dialog, tr("Export PNG"), path->text(), tr("PNG images (*.png)"));
+        if (!p.isEmpty())
+            path->setText(p);
+    });
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    QString png = path->text();
+    if (!png.endsWith(QLatin1String(".png"), Qt::CaseInsensitive))
+        png += QStringLiteral(".png");
+    const QString json = png.left(png.size() - 4) + QStringLiteral(".json");
+    QString error;
+    if (!exportTo(png, json, identifiers->isChecked(), &error))
+        QMessageBox::warning(this, tr("Export failed"), error);
+}
+
+// ---- dialogs, settings, drops --------------------------------------------------------
+
+void MainWindow::openDialog()
+{
+    const QStringList files = QFileDialog::getOpenFileNames(
+        this, tr("Open images, a DICOMDIR or series files"), QString(),
+        tr("Images (*.dcm *.png *.jpg *.jpeg *.tif *.tiff *.bmp *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.mgz *.mgh *.npy DICOMDIR);;All files (*)"));
+    if (!files.isEmpty())
+        openFiles(files);
+}
+
+void MainWindow::openModelDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a model"), QString(), tr("EIView models (*.eimodel);;All files (*)"));
+    if (!path.isEmpty())
+        openModel(path);
+}
+
+void MainWindow::showShortcuts()
+{
+    QString html = tr("<h3>Keyboard</h3><table cellspacing=4>");
+    for (QAction* a : actions())
+        if (!a->shortcut().isEmpty())
+            html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                        .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(), a->text().remove('&').toHtmlEscaped());
+    html += tr("<tr><td><b>Up / Down, Home / End</b></td><td>Previous / next / first / last slice</td></tr></table>"
+               "<h3>Mouse</h3><table cellspacing=4>"
+               "<tr><td><b>Left drag</b></td><td>Pan</td></tr>"
+               "<tr><td><b>Right drag</b></td><td>Window (left / right: width) and level (up / down)</td></tr>"
+               "<tr><td><b>Wheel</b></td><td>Zoom about the cursor (2-D images); slices (volumes)</td></tr>"
+               "<tr><td><b>Ctrl + wheel</b></td><td>Zoom (volumes)</td></tr>"
+               "<tr><td><b>Double click</b></td><td>Fit to window</td></tr>"
+               "<tr><td><b>Drop files</b></td><td>On the window: automatic slot; on a viewport or slot: that slot</td></tr></table>");
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard and mouse"));
+    box.setTextFormat(Qt::RichText);
+    box.setText(html);
+    box.exec();
+}
+
+void MainWindow::rebuildRecentMenus()
+{
+    if (!recentStudies_)
+        return;
+    recentStudies_->clear();
+    for (const QString& p : session_->recent()->items(RecentItems::Studies))
+        recentStudies_->addAction(p, this, [this, p] {
+            if (QFileInfo(p).isDir())
+                openStudyFolder(p);
+            else
+                openFiles({p});
+        });
+    recentModels_->clear();
+    for (const QString& p : session_->recent()->items(RecentItems::Models))
+        recentModels_->addAction(p, this, [this, p] { openModel(p); });
+}
+
+}  // namespace ei
