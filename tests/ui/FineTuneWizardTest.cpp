@@ -4,6 +4,7 @@
 // and device shown) and the results page lists per-class metrics and where the
 // model was saved.
 #include "core/data/SyntheticData.h"
+#include "core/training/FineTuneSettings.h"
 #include "models/ei/ModelConfig.h"
 #include "models/io/Safetensors.h"
 #include "models/vit/VisionTransformer.h"
@@ -58,11 +59,15 @@ private Q_SLOTS:
         auto* manifestEdit = wizard.findChild<QLineEdit*>("manifestEdit");
         manifestEdit->setText(dir.filePath("bad.csv"));
         auto* problems = wizard.findChild<QListWidget*>("problemsList");
+        QTRY_VERIFY(!wizard.settings()->isCheckingManifest());  // checked on a worker
         QVERIFY(problems->count() >= 2);
         QVERIFY(problems->item(0)->text().startsWith("row 2"));
         QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());
 
         manifestEdit->setText(dir.filePath("data/manifest.csv"));
+        QVERIFY(wizard.settings()->isCheckingManifest());
+        QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());  // not before the check is done
+        QTRY_VERIFY_WITH_TIMEOUT(wizard.button(QWizard::NextButton)->isEnabled(), 60000);
         QCOMPARE(problems->count(), 0);
         QVERIFY(wizard.findChild<QLabel*>("classCountsLabel")->text().contains("train"));
         QVERIFY(wizard.findChild<QTableWidget*>("previewTable")->rowCount() > 0);

@@ -1,0 +1,287 @@
+// The wizard's last two pages: the run (core/training/TrainingJob with live loss and
+// validation-mAP curves, ETA, Pause / Cancel) and the results (per-class metrics, ROC
+// and precision-recall curves, where the model was saved).
+#include "ui/wizard/WizardPages.h"
+
+#include "core/jobs/Job.h"
+#include "core/training/FineTuneSettings.h"
+#include "core/training/TrainingJob.h"
+#include "ui/QCustomPlotInclude.h"
+#include "ui/wizard/FineTuneWizard.h"
+
+#include <QElapsedTimer>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QWizardPage>
+
+namespace ei {
+
+namespace {
+
+// A titled plot of per-class curves over [0, 1] x [0, yMax] (the results page's ROC and
+// precision-recall curves).
+QCustomPlot* curvePlot(const QString& name, const QString& title, const QString& xLabel, const QString& yLabel,
+                       double yMax)
+{
+    auto* plot = new QCustomPlot;
+    plot->setObjectName(name);
+    plot->setMinimumHeight(200);
+    plot->xAxis->setLabel(xLabel);
+    plot->yAxis->setLabel(yLabel);
+    plot->xAxis->setRange(0, 1);
+    plot->yAxis->setRange(0, yMax);
+    plot->legend->setVisible(true);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title));
+    return plot;
+}
+
+class RunPage : public QWizardPage {
+public:
+    RunPage(FineTuneSettings* settings, TrainingJob* job) : s_(settings), job_(job)
+    {
+        setTitle(QObject::tr("Training"));
+        outEdit_ = new QLineEdit;
+        outEdit_->setObjectName("outEdit");
+        outEdit_->setToolTip(QObject::tr("Run folder: the model, the stage-1 models, metrics, progress and checkpoints."));
+        start_ = new QPushButton(QObject::tr("Start"));
+        start_->setObjectName("startButton");
+        pause_ = new QPushButton(QObject::tr("Pause"));
+        pause_->setObjectName("pauseButton");
+        pause_->setCheckable(true);
+        pause_->setEnabled(false);
+        cancel_ = new QPushButton(QObject::tr("Cancel training"));
+        cancel_->setObjectName("cancelButton");
+        cancel_->setEnabled(false);
+        stage_ = new QLabel(QObject::tr("not started"));
+        stage_->setObjectName("stageLabel");
+        stage_->setWordWrap(true);
+        eta_ = new QLabel;
+        eta_->setObjectName("etaLabel");
+        device_ = new QLabel;
+        device_->setObjectName("deviceLabel");
+        plot_ = new QCustomPlot;
+        plot_->setObjectName("lossPlot");
+        plot_->setMinimumHeight(220);
+        plot_->addGraph(plot_->xAxis, plot_->yAxis);
+        plot_->graph(0)->setName(QObject::tr("training loss"));
+        plot_->addGraph(plot_->xAxis, plot_->yAxis2);
+        plot_->graph(1)->setName(QObject::tr("validation mAP"));
+        plot_->graph(1)->setPen(QPen(Qt::red));
+        plot_->graph(1)->setScatterStyle(QCPScatterStyle::ssDisc);
+        plot_->xAxis->setLabel(QObject::tr("iteration"));
+        plot_->yAxis->setLabel(QObject::tr("loss"));
+        plot_->yAxis2->setLabel(QObject::tr("val mAP"));
+        plot_->yAxis2->setVisible(true);
+        plot_->yAxis2->setRange(0, 1);
+        plot_->legend->setVisible(true);
+        auto* row = new QHBoxLayout;
+        row->addWidget(outEdit_);
+        row->addWidget(start_);
+        row->addWidget(pause_);
+        row->addWidget(cancel_);
+        auto* info = new QHBoxLayout;
+        info->addWidget(stage_, 1);
+        info->addWidget(eta_);
+        info->addWidget(device_);
+        auto* layout = new QVBoxLayout(this);
+        layout->addLayout(row);
+        layout->addLayout(info);
+        layout->addWidget(plot_);
+        QObject::connect(start_, &QPushButton::clicked, this, [this] { startRun(); });
+        QObject::connect(pause_, &QPushButton::toggled, this, [this](bool on) {
+            job_->setPaused(on);
+            pause_->setText(on ? QObject::tr("Resume") : QObject::tr("Pause"));
+            if (on)
+                eta_->setText(QObject::tr("paused"));
+            timer_.invalidate();  // the ETA restarts after a pause
+        });
+        QObject::connect(cancel_, &QPushButton::clicked, this, [this] { job_->cancel(); });
+        QObject::connect(job_, &TrainingJob::eventReceived, this, [this](const QString& line) { onEvent(line); });
+        QObject::connect(job_, &TrainingJob::finished, this, [this] {
+            finished_ = true;
+            stage_->setText(QObject::tr("finished"));
+            eta_->clear();
+            setRunning(false);
+            Q_EMIT completeChanged();
+        });
+        QObject::connect(job_, &TrainingJob::failed, this, [this](quint64, const QString& message) {
+            stage_->setText(QObject::tr("failed: %1").arg(message));
+            eta_->clear();
+            setRunning(false);
+        });
+        QObject::connect(job_, &TrainingJob::cancelled, this, [this](quint64) {
+            stage_->setText(QObject::tr("cancelled (the last epoch's checkpoint is kept in the run folder)"));
+            eta_->clear();
+            setRunning(false);
+        });
+    }
+
+    void initializePage() override
+    {
+        if (outEdit_->text().isEmpty())
+            outEdit_->setText(s_->defaultRunFolder());
+    }
+
+    bool isComplete() const override { return finished_; }
+
+private:
+    void setRunning(bool running)
+    {
+        start_->setEnabled(!running);
+        pause_->setEnabled(running);
+        cancel_->setEnabled(running);
+        if (!running && pause_->isChecked())
+            pause_->setChecked(false);
+    }
+
+    void startRun()
+    {
+        const QStringList problems = s_->validate();
+        if (!problems.isEmpty()) {
+            stage_->setText(QObject::tr("cannot start: %1").arg(problems.join("; ")));
+            return;
+        }
+        for (int g = 0; g < 2; ++g)
+            plot_->graph(g)->data()->clear();
+        steps_ = 0;
+        finished_ = false;
+        setRunning(true);
+        stage_->setText(QObject::tr("checking the data set"));
+        timer_.start();
+        job_->start(s_->request(outEdit_->text()));
+    }
+
+    void onEvent(const QString& line)
+    {
+        const auto e = QJsonDocument::fromJson(line.toUtf8()).object();
+        const QString kind = e["event"].toString();
+        if (kind == "stage_start") {
+            stages_ = e["stages"].toInt();
+            stageIndex_ = e["stage_index"].toInt();
+            device_->setText(QObject::tr("device: %1").arg(e["device"].toString()));
+            stage_->setText(QObject::tr("stage %1 of %2: %3").arg(stageIndex_ + 1).arg(stages_).arg(e["stage"].toString()));
+        } else if (kind == "step") {
+            plot_->graph(0)->addData(++steps_, e["loss"].toDouble());
+            const double epochs = std::max(1, s_->recipe.maxEpochs);
+            const double fraction = (stageIndex_ + e["epoch"].toDouble() / epochs) / std::max(1, stages_);
+            if (timer_.isValid() && fraction > 0 && !job_->isPaused()) {
+                const double remaining = timer_.elapsed() / 1000.0 * (1 - fraction) / fraction;
+                eta_->setText(QObject::tr("at most ~%1 s left (early stopping may end sooner)").arg(qRound(remaining)));
+            }
+        } else if (kind == "validation") {
+            plot_->graph(1)->addData(steps_, e["val_mAP"].toDouble());
+        }
+        if (kind == "step" || kind == "validation") {
+            plot_->graph(0)->rescaleAxes();
+            plot_->yAxis2->setRange(0, 1);
+            plot_->replot(QCustomPlot::rpQueuedReplot);
+        }
+    }
+
+    FineTuneSettings* s_;
+    TrainingJob* job_;
+    QLineEdit* outEdit_;
+    QPushButton *start_, *pause_, *cancel_;
+    QLabel *stage_, *eta_, *device_;
+    QCustomPlot* plot_;
+    QElapsedTimer timer_;
+    bool finished_ = false;
+    int steps_ = 0, stages_ = 1, stageIndex_ = 0;
+};
+
+class ResultsPage : public QWizardPage {
+public:
+    explicit ResultsPage(FineTuneWizard* wizard) : wizard_(wizard)
+    {
+        setTitle(QObject::tr("Results"));
+        table_ = new QTableWidget;
+        table_->setObjectName("resultsTable");
+        table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        plot_ = curvePlot("curvePlot", QObject::tr("ROC"), QObject::tr("false positive rate"),
+                          QObject::tr("true positive rate"), 1);
+        prPlot_ = curvePlot("prPlot", QObject::tr("Precision-recall"), QObject::tr("recall (sensitivity)"),
+                            QObject::tr("precision"), 1.02);
+        saved_ = new QLabel;
+        saved_->setObjectName("savedLabel");
+        saved_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        auto* open = new QPushButton(QObject::tr("Open this model in the viewer"));
+        open->setObjectName("openButton");
+        auto* layout = new QVBoxLayout(this);
+        layout->addWidget(table_, 1);
+        auto* curves = new QHBoxLayout;
+        curves->addWidget(plot_);
+        curves->addWidget(prPlot_);
+        layout->addLayout(curves, 2);
+        layout->addWidget(saved_);
+        layout->addWidget(open);
+        QObject::connect(open, &QPushButton::clicked, this, [this] { Q_EMIT wizard_->openModelRequested(wizard_->modelPath()); });
+    }
+
+    void initializePage() override
+    {
+        const auto summary = QJsonDocument::fromJson(wizard_->summaryJson().toUtf8()).object();
+        const auto metrics = summary["metrics"].toObject();
+        const bool hasTest = metrics["test"].isObject();
+        const auto m = (hasTest ? metrics["test"] : metrics["val"]).toObject();
+        const auto classes = m["classes"].toArray();
+        const auto per = m["per_class"].toObject();
+        table_->clear();
+        table_->setColumnCount(4);
+        table_->setHorizontalHeaderLabels({QObject::tr("class"), "AP", "ROC AUC", "S2"});
+        table_->setRowCount(classes.size() + 1);
+        auto cell = [](const QJsonValue& v) { return new QTableWidgetItem(v.isDouble() ? QString::number(v.toDouble(), 'f', 3) : QObject::tr("undefined")); };
+        for (int c = 0; c < classes.size(); ++c) {
+            table_->setItem(c, 0, new QTableWidgetItem(classes[c].toString()));
+            table_->setItem(c, 1, cell(per["AP"].toArray()[c]));
+            table_->setItem(c, 2, cell(per["AUC"].toArray()[c]));
+            table_->setItem(c, 3, cell(per["S2"].toArray()[c]));
+        }
+        table_->setItem(classes.size(), 0, new QTableWidgetItem(QObject::tr("mean (%1 split)").arg(hasTest ? "test" : "val")));
+        table_->setItem(classes.size(), 1, cell(m["mAP"]));
+        table_->setItem(classes.size(), 2, cell(m["mAUC"]));
+        table_->setItem(classes.size(), 3, cell(m["mS2"]));
+        // Curves as QCPCurve: they keep the points' order (a graph would sort by x and
+        // scramble the vertical runs of ties).
+        const QList<QColor> colours{Qt::blue, Qt::red, Qt::darkGreen, Qt::magenta, Qt::darkCyan, Qt::darkYellow};
+        const auto draw = [&](QCustomPlot* plot, const QJsonArray& perClass) {
+            plot->clearPlottables();
+            for (int c = 0; c < perClass.size(); ++c) {
+                auto* curve = new QCPCurve(plot->xAxis, plot->yAxis);
+                curve->setName(classes[c].toString());
+                curve->setPen(QPen(colours[c % colours.size()], 1.5));
+                QVector<double> x, y;
+                for (const auto& p : perClass[c].toArray()) {
+                    x.append(p.toArray()[0].toDouble());
+                    y.append(p.toArray()[1].toDouble());
+                }
+                curve->setData(x, y);
+            }
+            plot->replot();
+        };
+        draw(plot_, m["curves"].toObject()["roc"].toArray());
+        draw(prPlot_, m["curves"].toObject()["pr"].toArray());
+        saved_->setText(QObject::tr("Saved: %1").arg(wizard_->modelPath()));
+    }
+
+    FineTuneWizard* wizard_;
+    QTableWidget* table_;
+    QCustomPlot* plot_;
+    QCustomPlot* prPlot_;
+    QLabel* saved_;
+};
+
+
+}  // namespace
+
+QWizardPage* makeRunPage(FineTuneSettings* settings, TrainingJob* job) { return new RunPage(settings, job); }
+QWizardPage* makeResultsPage(FineTuneWizard* wizard) { return new ResultsPage(wizard); }
+
+}  // namespace ei
