@@ -1,7 +1,13 @@
-// A tiny CFP + OCT study and a tiny random EI model made by `eiview-cli init` (three
-// classes), shared by the session test (tests/core) and the window test (tests/ui).
+// Tiny fixtures shared by several test areas: a CFP + OCT study with a random EI model
+// made by `eiview-cli init` (the session and window tests), a fine-tuning data set with a
+// random backbone file (the wizard and its settings), small files, and waiting for a
+// session's or window's asynchronous open.
 #pragma once
 
+#include "core/data/SyntheticData.h"
+#include "models/ei/ModelConfig.h"
+#include "models/io/Safetensors.h"
+#include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
 
 #include <QColor>
@@ -10,6 +16,8 @@
 #include <QImage>
 #include <QProcess>
 #include <QSignalSpy>
+
+#include <nlohmann/json.hpp>
 
 namespace ei::test {
 
@@ -62,6 +70,48 @@ inline QString makeTinyStudy(const QString& dir, TinyStudy& out)
     if (!cfp.save(out.cfp) || !oct.save(out.oct))
         return "cannot write the images";
     return {};
+}
+
+// Writes `bytes` to `path`; false when it cannot.
+inline bool writeBytes(const QString& path, const QByteArray& bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+// <dir>/data: a synthetic CFP + OCT data set (manifest.csv, 32 x 32 images) of `studies`
+// studies; <dir>/backbone.safetensors: a tiny random DINOv2-shaped backbone (patch 16,
+// width 16, one block), as import-backbone writes them. Returns the backbone's path.
+inline QString writeTinyTrainingSet(const QString& dir, int studies)
+{
+    SyntheticOptions o;
+    o.studies = studies;
+    o.size = 32;
+    writeSyntheticDataset(QDir(dir).filePath("data").toStdString(), o);
+    BackboneConfig bc;
+    bc.patchSize = 16;
+    bc.embedDim = 16;
+    bc.depth = 1;
+    bc.numHeads = 2;
+    bc.posGrid = {2, 2};
+    torch::manual_seed(0);
+    const QString backbone = QDir(dir).filePath("backbone.safetensors");
+    writeSafetensors(backbone.toStdString(), VisionTransformer::randomWeights(bc), {{"config", bc.toJson().dump()}});
+    return backbone;
+}
+
+// Opens files through a StudySession or MainWindow (both answer with filesOpened) and
+// waits for the worker; returns the problems, or why there was no answer.
+template <typename Target>
+QStringList openAndWait(Target& target, const QStringList& paths)
+{
+    QSignalSpy opened(&target, &Target::filesOpened);
+    const quint64 ticket = target.openFiles(paths);
+    if (!opened.wait(120000))
+        return {"timed out"};
+    if (opened.first().at(0).toULongLong() != ticket)
+        return {"another ticket"};
+    return opened.first().at(1).toStringList();
 }
 
 }  // namespace ei::test

@@ -10,9 +10,11 @@ void TaskList::watch(Job* job)
     connect(job, &Job::statusChanged, this, [this, job](const JobStatus& s) { update(job, s); });
     connect(job, &QObject::destroyed, this, [this] {
         // A deleted job's tasks cannot report any more: drop them.
+        const std::size_t before = active_.size();
         for (auto it = active_.begin(); it != active_.end();)
             it = it->second.job ? std::next(it) : active_.erase(it);
-        Q_EMIT changed();
+        if (active_.size() != before)
+            Q_EMIT changed();
     });
 }
 

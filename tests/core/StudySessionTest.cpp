@@ -22,17 +22,6 @@ using namespace ei;
 
 namespace {
 
-QStringList openAndWait(StudySession& s, const QStringList& paths)
-{
-    QSignalSpy opened(&s, &StudySession::filesOpened);
-    const quint64 ticket = s.openFiles(paths);
-    if (!opened.wait(120000))
-        return {"timed out"};
-    if (opened.first().at(0).toULongLong() != ticket)
-        return {"another ticket"};
-    return opened.first().at(1).toStringList();
-}
-
 bool loadModel(StudySession& s, const QString& path)
 {
     QSignalSpy loaded(&s, &StudySession::modelLoaded);
@@ -62,7 +51,7 @@ private Q_SLOTS:
         s.recent()->clear(RecentItems::Studies);
         QVERIFY(loadModel(s, tiny_.model));
         QCOMPARE(s.slotNames(), QStringList({"CFP", "OCT"}));
-        QCOMPARE(openAndWait(s, {tiny_.oct, tiny_.cfp}), QStringList());  // reverse order: the file names decide
+        QCOMPARE(test::openAndWait(s, {tiny_.oct, tiny_.cfp}), QStringList());  // reverse order: the file names decide
         QCOMPARE(s.slotPath("CFP"), tiny_.cfp);
         QCOMPARE(s.slotImage("OCT")->channels, 1);
         QVERIFY(s.recent()->items(RecentItems::Studies).contains(tiny_.cfp));
@@ -106,7 +95,7 @@ private Q_SLOTS:
         QVERIFY(!s.run());  // no model yet
         QVERIFY(refused.last().first().toString().contains("model"));
         QVERIFY(loadModel(s, tiny_.model));
-        QCOMPARE(openAndWait(s, {tiny_.cfp}), QStringList());
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
         QVERIFY(!s.run());
         QVERIFY(refused.last().first().toString().contains("OCT"));
         QVERIFY(s.notice().contains("OCT"));
@@ -117,7 +106,7 @@ private Q_SLOTS:
     {
         StudySession s;
         QVERIFY(loadModel(s, tiny_.model));
-        QCOMPARE(openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
         QSignalSpy cancelled(&s, &StudySession::inferenceCancelled);
         QSignalSpy done(&s, &StudySession::inferenceFinished);
         QVERIFY(s.run());
@@ -137,7 +126,7 @@ private Q_SLOTS:
     {
         StudySession s;
         QVERIFY(loadModel(s, tiny_.model));
-        QCOMPARE(openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
         QSignalSpy done(&s, &StudySession::inferenceFinished);
         QVERIFY(s.run());
         s.clearSlot("OCT");  // the run is for a study that no longer exists
@@ -152,7 +141,7 @@ private Q_SLOTS:
     {
         StudySession s;
         // No model: one slot per image, in order.
-        QCOMPARE(openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
         QCOMPARE(s.slotNames(), QStringList({"Image 1", "Image 2"}));
         // The model's slots take the open images by their file names.
         QVERIFY(loadModel(s, tiny_.model));
@@ -160,7 +149,7 @@ private Q_SLOTS:
         QCOMPARE(s.slotPath("CFP"), tiny_.cfp);
         QCOMPARE(s.slotPath("OCT"), tiny_.oct);
         // A third image finds no free slot: reported, not guessed.
-        QCOMPARE(openAndWait(s, {tiny_.cfp}), QStringList());
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
         QVERIFY(s.notice().contains("No free slot fits CFP_patient.png"));
         // The user's choice replaces a slot's image; a volume never goes into an image slot.
         QSignalSpy opened(&s, &StudySession::filesOpened);
@@ -174,11 +163,8 @@ private Q_SLOTS:
     {
         StudySession s;
         const QString bad = dir_.filePath("broken.png");
-        QFile f(bad);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("\x89PNG not really");
-        f.close();
-        const QStringList problems = openAndWait(s, {bad, tiny_.cfp});
+        QVERIFY(test::writeBytes(bad, "\x89PNG not really"));
+        const QStringList problems = test::openAndWait(s, {bad, tiny_.cfp});
         QCOMPARE(problems.size(), 1);
         QVERIFY(problems.first().contains("broken.png"));
         QVERIFY(s.notice().contains("broken.png"));
@@ -225,7 +211,7 @@ private Q_SLOTS:
         QCOMPARE(tasks.first().state, JobState::Cancelled);
 
         // The real 20-file series opens whole.
-        QCOMPARE(openAndWait(s, {source}), QStringList());
+        QCOMPARE(test::openAndWait(s, {source}), QStringList());
         QCOMPARE(s.slotNames(), QStringList({"Image 1"}));
         QVERIFY(s.slotImage("Image 1"));
         QCOMPARE(s.slotImage("Image 1")->slices, 20);

@@ -3,12 +3,10 @@
 // validate() refuses, and the data-set check on a worker (problems by row; a newer
 // manifest replaces an older check).
 #include "core/data/Manifest.h"
-#include "core/data/SyntheticData.h"
 #include "core/training/FineTuneSettings.h"
-#include "models/io/Safetensors.h"
 #include "models/train/TrainConfig.h"
-#include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
+#include "tests/TinyStudy.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -28,19 +26,7 @@ class FineTuneSettingsTest : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        SyntheticOptions o;
-        o.studies = 12;
-        o.size = 32;
-        writeSyntheticDataset(dir_.filePath("data").toStdString(), o);
-        BackboneConfig bc;
-        bc.patchSize = 16;
-        bc.embedDim = 16;
-        bc.depth = 1;
-        bc.numHeads = 2;
-        bc.posGrid = {2, 2};
-        torch::manual_seed(0);
-        backbone_ = dir_.filePath("backbone.safetensors");
-        writeSafetensors(backbone_.toStdString(), VisionTransformer::randomWeights(bc), {{"config", bc.toJson().dump()}});
+        backbone_ = test::writeTinyTrainingSet(dir_.path(), 12);
     }
 
     void defaultsAreThePapersRecipe()

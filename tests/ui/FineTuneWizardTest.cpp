@@ -3,12 +3,9 @@
 // the backbone's family is detected; the run page trains (loss curve filled, stage
 // and device shown) and the results page lists per-class metrics and where the
 // model was saved.
-#include "core/data/SyntheticData.h"
 #include "core/training/FineTuneSettings.h"
-#include "models/ei/ModelConfig.h"
-#include "models/io/Safetensors.h"
-#include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
+#include "tests/TinyStudy.h"
 #include "ui/wizard/FineTuneWizard.h"
 #include "ui/QCustomPlotInclude.h"
 
@@ -36,20 +33,7 @@ private Q_SLOTS:
     void walksThroughAllPagesOnATinyRun()
     {
         QTemporaryDir dir;
-        SyntheticOptions o;
-        o.studies = 16;
-        o.size = 32;
-        writeSyntheticDataset(dir.filePath("data").toStdString(), o);
-        // A tiny canonical backbone file, as import-backbone writes them.
-        BackboneConfig bc;
-        bc.patchSize = 16;
-        bc.embedDim = 16;
-        bc.depth = 1;
-        bc.numHeads = 2;
-        bc.posGrid = {2, 2};
-        torch::manual_seed(0);
-        writeSafetensors(dir.filePath("backbone.safetensors").toStdString(), VisionTransformer::randomWeights(bc),
-                         {{"config", bc.toJson().dump()}});
+        test::writeTinyTrainingSet(dir.path(), 16);
         std::ofstream(dir.filePath("bad.csv").toStdString()) << "id,split,label,CFP\n1,train,x,data/img/none.png\n";
 
         FineTuneWizard wizard;

@@ -37,18 +37,6 @@ QJsonObject readJson(const QString& path)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-// Opens files through the window and waits for the session's worker; the problems.
-QStringList openAndWait(MainWindow& w, const QStringList& paths)
-{
-    QSignalSpy opened(&w, &MainWindow::filesOpened);
-    const quint64 ticket = w.openFiles(paths);
-    if (!opened.wait(60000))
-        return {"timed out"};
-    if (opened.first().at(0).toULongLong() != ticket)
-        return {"another ticket"};
-    return opened.first().at(1).toStringList();
-}
-
 }  // namespace
 
 class MainWindowTest : public QObject {
@@ -79,7 +67,7 @@ private Q_SLOTS:
         w.openModel(model_);
         QVERIFY(loaded.wait(60000));
         QCOMPARE(w.slotNames(), QStringList({"CFP", "OCT"}));
-        QCOMPARE(openAndWait(w, {oct_, cfp_}), QStringList());  // reverse order: the file names decide
+        QCOMPARE(test::openAndWait(w, {oct_, cfp_}), QStringList());  // reverse order: the file names decide
         QCOMPARE(QString::fromStdString(w.slotImage("CFP")->sourcePath).section('/', -1), QString("CFP_patient.png"));
         QCOMPARE(w.slotImage("OCT")->channels, 1);
 
@@ -162,11 +150,8 @@ private Q_SLOTS:
     {
         MainWindow w;
         const QString bad = dir_.filePath("broken.png");
-        QFile f(bad);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("\x89PNG not really");
-        f.close();
-        const QStringList problems = openAndWait(w, {bad});
+        QVERIFY(test::writeBytes(bad, "\x89PNG not really"));
+        const QStringList problems = test::openAndWait(w, {bad});
         QCOMPARE(problems.size(), 1);
         QVERIFY(problems.first().contains("broken.png"));
         QVERIFY(w.messageText().contains("broken.png"));

@@ -71,9 +71,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     showSlots();
 }
 
-MainWindow::~MainWindow() { shutdown(); }
+MainWindow::~MainWindow()
+{
+    shutdown();
+    // The session goes while the widgets that show it are still whole.
+    delete session_;
+    session_ = nullptr;
+}
 
-void MainWindow::shutdown() { session_->shutdown(); }
+void MainWindow::shutdown()
+{
+    if (session_)
+        session_->shutdown();
+}
 
 void MainWindow::connectSession()
 {
