@@ -6,12 +6,14 @@
 
 #include <QWidget>
 
+class QLabel;
 class QTimer;
-class QTreeWidget;
+class QVBoxLayout;
 
 namespace ei {
 
 class TaskList;
+struct JobStatus;
 
 class TaskPanel : public QWidget {
     Q_OBJECT
@@ -22,9 +24,11 @@ public:
 
 private:
     void refresh();
+    QWidget* makeRow(const JobStatus& status);
 
     TaskList* tasks_;
-    QTreeWidget* tree_ = nullptr;
+    QVBoxLayout* rows_ = nullptr;
+    QLabel* empty_ = nullptr;
     QTimer* delay_ = nullptr;
 };
 
