@@ -56,13 +56,13 @@ void MainWindow::buildActions()
             openStudyFolder(dir);
     });
     add(file, tr("Open &model (.eimodel)\u2026"), QKeySequence(Qt::CTRL | Qt::Key_M), [this] { openModelDialog(); });
+    add(file, tr("&Close study"), QKeySequence(Qt::CTRL | Qt::Key_W), [this] { session_->closeStudy(); });
     recentStudies_ = file->addMenu(tr("Recent studies"));
     recentModels_ = file->addMenu(tr("Recent models"));
     file->addSeparator();
     add(file, tr("&Export PNG + report\u2026"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { exportDialog(); });
     file->addSeparator();
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
-    add(file, tr("&Close study"), QKeySequence(Qt::CTRL | Qt::Key_W), [this] { session_->closeStudy(); });
     connect(session_->recent(), &RecentItems::changed, this, &MainWindow::rebuildRecentMenus);
     rebuildRecentMenus();
 
