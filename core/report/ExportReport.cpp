@@ -72,8 +72,9 @@ std::string ExportReport::toJson(bool includePatientIdentifiers) const
             o["format"] = im.format;
             o["modality"] = im.tags.modality;
             o["laterality"] = im.tags.laterality;
-            o["study_date"] = im.tags.studyDate;
             if (includePatientIdentifiers) {
+                // Dates are identifiers too (HIPAA Safe Harbor): only when asked.
+                o["study_date"] = im.tags.studyDate;
                 o["path"] = in.sourcePath;
                 o["patient"] = {{"name", im.patient.name},
                                 {"id", im.patient.id},

@@ -215,7 +215,7 @@ void MainWindow::exportDialog()
     row->addWidget(browse);
     form->addRow(tr("PNG file"), row);
     form->addRow(new QLabel(tr("The JSON report is written next to it (same name, .json)."), &dialog));
-    auto* identifiers = new QCheckBox(tr("Include patient identifiers (name, ID, birth date, accession) in the report"), &dialog);
+    auto* identifiers = new QCheckBox(tr("Include patient identifiers (name, ID, birth and study dates, accession, full paths) in the report"), &dialog);
     form->addRow(identifiers);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, &dialog);
     form->addRow(buttons);
@@ -283,12 +283,7 @@ void MainWindow::rebuildRecentMenus()
         return;
     recentStudies_->clear();
     for (const QString& p : session_->recent()->items(RecentItems::Studies))
-        recentStudies_->addAction(p, this, [this, p] {
-            if (QFileInfo(p).isDir())
-                openStudyFolder(p);
-            else
-                openFiles({p});
-        });
+        recentStudies_->addAction(p, this, [this, p] { session_->openStudy({p}); });  // the next study
     recentModels_->clear();
     for (const QString& p : session_->recent()->items(RecentItems::Models))
         recentModels_->addAction(p, this, [this, p] { openModel(p); });
