@@ -7,12 +7,14 @@
 #include "ui/window/MainWindow.h"
 
 #include <QApplication>
+#include <QCoreApplication>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
 #include <QTimer>
 
 #include <cstdio>
+#include <string>
 
 namespace {
 
@@ -29,37 +31,56 @@ QString findDemo()
     return {};
 }
 
+// The command line, the same for the window and for --help / --version.
+struct Options {
+    QCommandLineParser parser;
+    // --version also names the libraries and the device found (core/BuildInfo), so that a
+    // result can be traced to the software that produced it.
+    const QCommandLineOption version{{QStringLiteral("v"), QStringLiteral("version")},
+                                     QStringLiteral("Print the versions of EIView and its libraries and the device found.")};
+    const QCommandLineOption study{QStringLiteral("study"), QStringLiteral("Study folder to open."), QStringLiteral("DIR")};
+    const QCommandLineOption model{QStringLiteral("model"), QStringLiteral("Model file (.eimodel) to open."), QStringLiteral("FILE")};
+    const QCommandLineOption device{QStringLiteral("device"), QStringLiteral("auto, cpu or cuda:k (default auto)."),
+                                    QStringLiteral("DEVICE"), QStringLiteral("auto")};
+    const QCommandLineOption screenshot{QStringLiteral("screenshot"),
+                                        QStringLiteral("Render the window to PNG after loading and inference, then quit."),
+                                        QStringLiteral("PNG")};
+
+    Options()
+    {
+        QCoreApplication::setApplicationName(QStringLiteral("EIView"));
+        QCoreApplication::setOrganizationName(QStringLiteral("EIView"));
+        QCoreApplication::setApplicationVersion(QStringLiteral(EIVIEW_VERSION_STRING));
+        parser.setApplicationDescription(QStringLiteral("EIView: multimodal image viewer running the EI model."));
+        parser.addHelpOption();
+        parser.addOptions({version, study, model, device, screenshot});
+        parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Images to open."), QStringLiteral("[FILE...]"));
+    }
+};
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("EIView"));
-    QApplication::setOrganizationName(QStringLiteral("EIView"));
-    QApplication::setApplicationVersion(QStringLiteral(EIVIEW_VERSION_STRING));
-
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("EIView: multimodal image viewer running the EI model."));
-    parser.addHelpOption();
-    // --version also names the libraries and the device found (core/BuildInfo), so that a
-    // result can be traced to the software that produced it.
-    const QCommandLineOption versionOpt({QStringLiteral("v"), QStringLiteral("version")},
-                                        QStringLiteral("Print the versions of EIView and its libraries and the device found."));
-    parser.addOption(versionOpt);
-    const QCommandLineOption studyOpt(QStringLiteral("study"), QStringLiteral("Study folder to open."), QStringLiteral("DIR"));
-    const QCommandLineOption modelOpt(QStringLiteral("model"), QStringLiteral("Model file (.eimodel) to open."), QStringLiteral("FILE"));
-    const QCommandLineOption deviceOpt(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda:k (default auto)."),
-                                       QStringLiteral("DEVICE"), QStringLiteral("auto"));
-    const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
-                                     QStringLiteral("Render the window to PNG after loading and inference, then quit."),
-                                     QStringLiteral("PNG"));
-    parser.addOptions({studyOpt, modelOpt, deviceOpt, shotOpt});
-    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Images to open."), QStringLiteral("[FILE...]"));
-    parser.process(app);
-    if (parser.isSet(versionOpt)) {
-        std::fputs(ei::BuildInfo::versionReport("eiview").c_str(), stdout);
-        return 0;
+    // --help and --version answer without a display (scripts, ssh sessions, the package
+    // test): a QApplication would abort there, so these get a QCoreApplication.
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version") {
+            QCoreApplication core(argc, argv);
+            Options options;
+            options.parser.process(core);  // prints the help and exits
+            std::fputs(ei::BuildInfo::versionReport("eiview").c_str(), stdout);
+            return 0;
+        }
     }
+
+    QApplication app(argc, argv);
+    Options options;
+    QCommandLineParser& parser = options.parser;
+    parser.process(app);
+    const QCommandLineOption &studyOpt = options.study, &modelOpt = options.model, &deviceOpt = options.device,
+                             &shotOpt = options.screenshot;
 
     QString study = parser.value(studyOpt), model = parser.value(modelOpt);
     QStringList files = parser.positionalArguments();

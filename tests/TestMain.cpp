@@ -29,6 +29,7 @@ static QString envOr(const char* name, const QString& fallback)
 QString fetchedDataDir() { return envOr("EIVIEW_TESTDATA_DIR", QStringLiteral(EIVIEW_TESTDATA_DIR_DEFAULT)); }
 QString sourceDataDir() { return QStringLiteral(EIVIEW_SOURCE_DIR "/tests/data"); }
 QString cliPath() { return envOr("EIVIEW_CLI", QStringLiteral(EIVIEW_CLI_DEFAULT)); }
+QString viewerPath() { return envOr("EIVIEW_VIEWER", QStringLiteral(EIVIEW_VIEWER_DEFAULT)); }
 QString pythonPath() { return envOr("EIVIEW_PYTHON", QStringLiteral("/usr/bin/python3")); }
 
 }  // namespace ei::test

@@ -34,6 +34,8 @@ QString fetchedDataDir();
 QString sourceDataDir();
 // The built eiview-cli executable (env EIVIEW_CLI), for CLI tests.
 QString cliPath();
+// The built eiview executable (env EIVIEW_VIEWER), for tests of its command line.
+QString viewerPath();
 // /usr/bin/python3 with numpy + torch from Debian (env EIVIEW_PYTHON).
 QString pythonPath();
 
