@@ -50,14 +50,16 @@ quint64 LoadJob::open(const QStringList& paths)
                                             : tr("Opening %1 files").arg(paths.size());
     return submit(title, [this, paths = paths](const JobControl& control) mutable -> Deliver {
         // A study folder stands for what is in it (a series folder or DICOMDIR for itself).
+        auto outcome = std::make_shared<LoadOutcome>();
         for (int i = paths.size() - 1; i >= 0; --i)
             if (QFileInfo(paths[i]).isDir()) {
                 const QStringList inside = expandStudyFolder(paths[i]);
+                if (inside.isEmpty())
+                    outcome->problems << tr("%1: holds no image files").arg(paths[i]);
                 paths.removeAt(i);
                 for (int k = inside.size() - 1; k >= 0; --k)
                     paths.insert(i, inside[k]);
             }
-        auto outcome = std::make_shared<LoadOutcome>();
         const double n = std::max(1, int(paths.size()));
         for (int i = 0; i < paths.size(); ++i) {
             const QString& path = paths[i];

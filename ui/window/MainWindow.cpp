@@ -20,6 +20,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QMimeData>
 #include <QProgressBar>
@@ -28,6 +29,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <array>
@@ -53,6 +55,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     message_->setWordWrap(true);
     message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     message_->hide();
+    auto* dismiss = new QToolButton(message_);  // the notice stays until the next success or this
+    dismiss->setObjectName(QStringLiteral("noticeClose"));
+    dismiss->setText(QStringLiteral("\u2715"));
+    dismiss->setAutoRaise(true);
+    dismiss->setToolTip(tr("Dismiss this message"));
+    auto* row = new QHBoxLayout(message_);
+    row->setContentsMargins(0, 2, 4, 0);
+    row->addStretch(1);
+    row->addWidget(dismiss, 0, Qt::AlignTop);
+    connect(dismiss, &QToolButton::clicked, session_, &StudySession::dismissNotice);
     v->addWidget(message_);
     grid_ = new ViewportGrid(central);
     v->addWidget(grid_, 1);
@@ -389,7 +401,7 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (paths.size() == 1 && paths.first().endsWith(QLatin1String(".eimodel"), Qt::CaseInsensitive))
         openModel(paths.first());
     else if (paths.size() == 1 && QFileInfo(paths.first()).isDir())
-        openStudyFolder(paths.first());
+        openStudyFolder(paths.first());  // a folder is a study: it replaces the current one
     else
         openFiles(paths);
 }
