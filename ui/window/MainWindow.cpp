@@ -20,6 +20,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMimeData>
@@ -50,22 +51,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     auto* v = new QVBoxLayout(central);
     v->setContentsMargins(0, 0, 0, 0);
     v->setSpacing(0);
-    message_ = new QLabel(central);
-    message_->setObjectName(QStringLiteral("notice"));
+    // The notice: a message line with a close button; it stays until the next success.
+    notice_ = new QFrame(central);
+    notice_->setObjectName(QStringLiteral("notice"));
+    message_ = new QLabel(notice_);
     message_->setWordWrap(true);
     message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    message_->hide();
-    auto* dismiss = new QToolButton(message_);  // the notice stays until the next success or this
+    auto* dismiss = new QToolButton(notice_);
     dismiss->setObjectName(QStringLiteral("noticeClose"));
     dismiss->setText(QStringLiteral("\u2715"));
     dismiss->setAutoRaise(true);
     dismiss->setToolTip(tr("Dismiss this message"));
-    auto* row = new QHBoxLayout(message_);
-    row->setContentsMargins(0, 2, 4, 0);
-    row->addStretch(1);
-    row->addWidget(dismiss, 0, Qt::AlignTop);
     connect(dismiss, &QToolButton::clicked, session_, &StudySession::dismissNotice);
-    v->addWidget(message_);
+    auto* row = new QHBoxLayout(notice_);
+    row->setContentsMargins(0, 0, 4, 0);
+    row->addWidget(message_, 1);
+    row->addWidget(dismiss, 0, Qt::AlignTop);
+    notice_->hide();
+    v->addWidget(notice_);
     grid_ = new ViewportGrid(central);
     v->addWidget(grid_, 1);
     setCentralWidget(central);
@@ -303,20 +306,21 @@ void MainWindow::showResult()
         prediction_->clearResult();
 }
 
-QString MainWindow::messageText() const { return message_->isHidden() ? QString() : message_->text(); }
+QString MainWindow::messageText() const { return notice_->isHidden() ? QString() : message_->text(); }
 
 void MainWindow::showNotice()
 {
     const QString text = session_->notice();
     if (text.isEmpty()) {
         message_->clear();
-        message_->hide();
+        notice_->hide();
         return;
     }
-    message_->setProperty("warning", session_->noticeIsWarning());
-    message_->style()->polish(message_);
+    notice_->setProperty("warning", session_->noticeIsWarning());
+    for (QWidget* w : {static_cast<QWidget*>(notice_), static_cast<QWidget*>(message_)})
+        w->style()->polish(w);
     message_->setText(text);
-    message_->show();
+    notice_->show();
 }
 
 void MainWindow::showBusy(bool busy)

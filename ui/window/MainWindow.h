@@ -17,6 +17,7 @@
 
 class QAction;
 class QComboBox;
+class QFrame;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -115,6 +116,7 @@ private:
     OverlayPanel* overlay_ = nullptr;
     StudyPanel* study_ = nullptr;
     TaskPanel* tasks_ = nullptr;
+    QFrame* notice_ = nullptr;
     QLabel* message_ = nullptr;
     QComboBox* deviceBox_ = nullptr;
     QLabel* deviceLabel_ = nullptr;
