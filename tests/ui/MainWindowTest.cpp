@@ -146,6 +146,37 @@ private Q_SLOTS:
         w.shutdown();
     }
 
+    void shortcutsActOnTheActiveViewport()
+    {
+        // Issue 13, #1 and #2: Alt+1..9 worked only after the presets menu had been opened,
+        // and then on the viewport active at that time; L left the panel's checkbox as it was.
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QCOMPARE(test::openAndWait(w, {cfp_, oct_}), QStringList());
+        Viewport* first = w.viewportGrid()->viewport("Image 1");
+        Viewport* second = w.viewportGrid()->viewport("Image 2");
+        QVERIFY(first && second);
+        const double firstWidth = first->windowWidth(), secondWidth = second->windowWidth();
+        w.viewportGrid()->setActiveViewport(second);
+        QTest::keyClick(&w, Qt::Key_3, Qt::AltModifier);  // "Auto contrast (1-99 %)" for photos
+        QVERIFY2(second->windowWidth() < secondWidth, qPrintable(QString::number(second->windowWidth())));
+        QCOMPARE(first->windowWidth(), firstWidth);
+        w.viewportGrid()->setActiveViewport(first);
+        QTest::keyClick(&w, Qt::Key_3, Qt::AltModifier);
+        QVERIFY(first->windowWidth() < firstWidth);
+
+        QVERIFY(!w.overlayPanel()->linked());
+        QTest::keyClick(&w, Qt::Key_L);
+        QVERIFY(w.viewportGrid()->linked());
+        QVERIFY(w.overlayPanel()->linked());
+        QTest::keyClick(&w, Qt::Key_L);
+        QVERIFY(!w.viewportGrid()->linked());
+        QVERIFY(!w.overlayPanel()->linked());
+        w.shutdown();
+    }
+
     void badFilesAreReportedNotFatal()
     {
         MainWindow w;

@@ -5,6 +5,7 @@
 #include "ui/viewer/OverlayRenderer.h"
 
 #include <QCheckBox>
+#include <QSignalBlocker>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -132,6 +133,12 @@ OverlaySettings OverlayPanel::settings() const
 
 void OverlayPanel::setVisibleChecked(bool on) { visible_->setChecked(on); }
 bool OverlayPanel::linked() const { return linked_->isChecked(); }
+
+void OverlayPanel::setLinkedChecked(bool on)
+{
+    const QSignalBlocker block(linked_);
+    linked_->setChecked(on);
+}
 
 void OverlayPanel::emitChanged()
 {

@@ -27,6 +27,7 @@ public:
     OverlaySettings settings() const;
     void setVisibleChecked(bool on);
     bool linked() const;
+    void setLinkedChecked(bool on);  // without emitting linkedChanged
 
 Q_SIGNALS:
     void settingsChanged(const QString& target, const ei::OverlaySettings& settings);

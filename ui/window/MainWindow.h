@@ -9,10 +9,13 @@
 #include "core/inference/InferenceResult.h"
 #include "core/inference/InferenceRunner.h"
 #include "ui/viewer/OverlaySettings.h"
+#include "ui/viewer/WindowPresets.h"
 
 #include <QMainWindow>
 #include <QStringList>
+#include <QVector>
 
+#include <functional>
 #include <memory>
 
 class QAction;
@@ -32,6 +35,7 @@ class PredictionPanel;
 class StudyPanel;
 class StudySession;
 class TaskPanel;
+class Viewport;
 class ViewportGrid;
 
 class MainWindow : public QMainWindow {
@@ -103,6 +107,8 @@ private:
     void showBusy(bool busy);
     void applyOverlay(const QString& target, const OverlaySettings& settings);
     void rebuildRecentMenus();  // MainWindowMenus.cpp
+    // Preset k (0-based) of the active viewport's modality, if it has that many.
+    void applyWindowPreset(int k, const std::function<QVector<WindowPresets::Preset>(const Viewport*)>& presetsOf);
     void openDialog();
     void openModelDialog();
     void exportDialog();
@@ -133,6 +139,7 @@ private:
     QAction* linkAction_ = nullptr;
     QMenu* recentStudies_ = nullptr;
     QMenu* recentModels_ = nullptr;
+    QVector<QAction*> presetActions_;  // Alt+1..9
 };
 
 }  // namespace ei

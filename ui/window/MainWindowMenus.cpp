@@ -82,22 +82,36 @@ void MainWindow::buildActions()
     add(view, tr("&Fit to window"), QKeySequence(Qt::Key_F), [eachTarget] { eachTarget([](Viewport* v) { v->fitToWindow(); }); });
     add(view, tr("&1:1 pixels"), QKeySequence(Qt::Key_1), [eachTarget] { eachTarget([](Viewport* v) { v->oneToOne(); }); });
     add(view, tr("&Reset window / level"), QKeySequence(Qt::Key_R), [eachTarget] { eachTarget([](Viewport* v) { v->resetWindow(); }); });
+    // Window presets act on the viewport that is active when they are triggered (menu or
+    // Alt+1..9): the k-th preset for that viewport's modality. The menu lists them by name.
     QMenu* presets = view->addMenu(tr("Window presets"));
-    connect(presets, &QMenu::aboutToShow, this, [this, presets, active] {
+    const auto presetsOf = [](const Viewport* v) {
+        return v && v->image() ? WindowPresets::bundled().forModality(QString::fromStdString(v->image()->tags.modality))
+                               : QVector<WindowPresets::Preset>{};
+    };
+    for (int k = 0; k < 9; ++k) {
+        auto* a = new QAction(this);
+        a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + k)));
+        connect(a, &QAction::triggered, this, [this, k, presetsOf] { applyWindowPreset(k, presetsOf); });
+        addAction(a);  // the shortcut works whether or not the menu was ever opened
+        presetActions_.push_back(a);
+    }
+    connect(presets, &QMenu::aboutToShow, this, [this, presets, presetsOf] {
         presets->clear();
-        Viewport* v = active();
-        if (!v || !v->image())
-            return;
-        int n = 0;
-        for (const auto& p : WindowPresets::bundled().forModality(QString::fromStdString(v->image()->tags.modality))) {
-            QAction* a = presets->addAction(p.name);
-            if (n < 9)
-                a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + n)));
-            ++n;
-            connect(a, &QAction::triggered, this, [v, p] {
-                const auto [c, w] = WindowPresets::windowFor(p, *v->image());
-                v->setWindow(c, w);
-            });
+        const auto list = presetsOf(grid_->activeViewport());
+        for (int k = 0; k < list.size(); ++k) {
+            QAction* a = k < presetActions_.size() ? presetActions_[k] : new QAction(presets);
+            a->setText(list[k].name);
+            if (k >= presetActions_.size()) {
+                const auto preset = list[k];
+                connect(a, &QAction::triggered, this, [this, preset] {
+                    if (Viewport* v = grid_->activeViewport(); v && v->image()) {
+                        const auto [c, w] = WindowPresets::windowFor(preset, *v->image());
+                        v->setWindow(c, w);
+                    }
+                });
+            }
+            presets->addAction(a);
         }
     });
     view->addSeparator();
@@ -125,6 +139,7 @@ void MainWindow::buildActions()
     });
     linkAction_ = add(view, tr("&Link zoom / pan"), QKeySequence(Qt::Key_L), [this] {
         grid_->setLinked(linkAction_->isChecked());
+        overlay_->setLinkedChecked(linkAction_->isChecked());  // one state, shown twice
     });
     linkAction_->setCheckable(true);
     QAction* annotations = add(view, tr("&Annotations (text, colour bar)"), QKeySequence(Qt::Key_I), [this] {
@@ -275,6 +290,16 @@ void MainWindow::showShortcuts()
     box.setTextFormat(Qt::RichText);
     box.setText(html);
     box.exec();
+}
+
+void MainWindow::applyWindowPreset(int k, const std::function<QVector<WindowPresets::Preset>(const Viewport*)>& presetsOf)
+{
+    Viewport* v = grid_->activeViewport();
+    const auto list = presetsOf(v);
+    if (k >= list.size())
+        return;
+    const auto [c, w] = WindowPresets::windowFor(list[k], *v->image());
+    v->setWindow(c, w);
 }
 
 void MainWindow::rebuildRecentMenus()
