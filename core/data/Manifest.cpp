@@ -209,6 +209,30 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
     for (const auto& split : options.requiredSplits)
         if (!counts.count(split))
             m.problems_.push_back({0, "split '" + split + "' has no usable study"});
+    // For training: a class that validation (or the test split, when there is one) never
+    // sees cannot be measured there; early stopping and the reported mAP would ignore it.
+    const bool training = std::find(options.requiredSplits.begin(), options.requiredSplits.end(), "train") !=
+                          options.requiredSplits.end();
+    if (training) {
+        const auto byClass = m.classCounts();
+        const auto countOf = [&byClass](const std::string& split, const std::string& cls) {
+            const auto s = byClass.find(split);
+            if (s == byClass.end())
+                return 0;
+            const auto c = s->second.find(cls);
+            return c == s->second.end() ? 0 : c->second;
+        };
+        for (const auto& cls : m.classes_) {
+            const int train = countOf("train", cls);
+            for (const std::string split : {"val", "test"}) {
+                if (!counts.count(split) || countOf(split, cls) > 0)
+                    continue;
+                m.problems_.push_back({0, "class '" + cls + "' has " + std::to_string(train) + " training stud" +
+                                              (train == 1 ? "y" : "ies") + " and none in the " + split +
+                                              " split: its AP cannot be measured there"});
+            }
+        }
+    }
     return m;
 }
 

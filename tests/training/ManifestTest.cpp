@@ -129,7 +129,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         writeText(dir.filePath("a.png"), "x");
         writeText(dir.filePath("m.csv"),
-                  "\xEF\xBB\xBFid,split,label,MR\r\n1,train,acl;meniscus,a.png\r\n2,train,,a.png\r\n3,val,\"abnormal\",a.png\r\n");
+                  "\xEF\xBB\xBFid,split,label,MR\r\n1,train,acl;meniscus,a.png\r\n2,train,,a.png\r\n3,val,\"abnormal\",a.png\r\n"
+                  "4,val,acl;meniscus,a.png\r\n");
         ei::ManifestOptions options;
         options.multilabel = true;
         options.classes = {"abnormal", "acl", "meniscus"};
@@ -140,6 +141,23 @@ private Q_SLOTS:
         QCOMPARE(m.target(m.rows()[1]), (std::vector<float>{0, 0, 0}));  // empty = normal
         QCOMPARE(m.splitCounts().at("train"), 2);
         QCOMPARE(m.classCounts().at("val").at("abnormal"), 1);
+    }
+
+    void aClassValidationNeverSeesIsFlagged()
+    {
+        // Issue 13, #18: one training study of a class and none in val / test passed the check.
+        QTemporaryDir dir;
+        writeText(dir.filePath("a.png"), "x");
+        writeText(dir.filePath("m.csv"), "id,split,label,CFP\n1,train,normal,a.png\n2,train,rare,a.png\n"
+                                         "3,val,normal,a.png\n4,test,normal,a.png\n");
+        const auto m = ei::Manifest::read(dir.filePath("m.csv").toStdString());
+        QVERIFY2(hasProblem(m, 0, "class 'rare' has 1 training study and none in the val split"), qPrintable(dump(m)));
+        QVERIFY2(hasProblem(m, 0, "class 'rare' has 1 training study and none in the test split"), qPrintable(dump(m)));
+        QCOMPARE(int(m.problems().size()), 2);
+        // Evaluating a model on a split (no training) does not ask for it.
+        ei::ManifestOptions evaluation;
+        evaluation.requiredSplits = {"test"};
+        QVERIFY(ei::Manifest::read(dir.filePath("m.csv").toStdString(), evaluation).problems().empty());
     }
 
     void syntheticDataIsSeededBalancedAndNeedsBothModalities()
