@@ -11,6 +11,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include <QApplication>
 #include <QtTest>
 
 using namespace ei;
@@ -70,6 +71,24 @@ private Q_SLOTS:
         QVERIFY(panel.topClassText().contains("65.0"));
         QVERIFY(!panel.hasThresholdLine());
         QVERIFY(panel.intendedUseText().contains("synthetic demo"));  // still there after a result
+    }
+
+    void chartsStayReadable()
+    {
+        // Issue 13, #13 and #14: the legend covered bars (auxiliary heads on, three classes),
+        // and before any run the gate chart showed a bare 0..1 axis.
+        PredictionPanel panel;
+        panel.resize(400, 700);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QVERIFY(!panel.gateAxesShown());
+        panel.setResult(sampleResult(false));
+        panel.setShowAuxiliary(true);
+        QVERIFY(panel.gateAxesShown());
+        QApplication::processEvents();
+        QVERIFY(!panel.legendCoversBars());
+        panel.clearResult();
+        QVERIFY(!panel.gateAxesShown());
     }
 
     void multiLabelShowsTheDecisionLine()

@@ -50,6 +50,15 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent)
     probPlot_ = new QCustomPlot(this);
     probPlot_->setMinimumHeight(200);
     styleAxes(probPlot_);
+    // The legend gets a row of its own under the bars: inside the axis rect it covered
+    // them (auxiliary heads on, three or more classes).
+    auto* legendRow = new QCPLayoutGrid;
+    probPlot_->plotLayout()->addElement(1, 0, legendRow);
+    legendRow->addElement(0, 0, probPlot_->legend);
+    probPlot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    probPlot_->legend->setWrap(4);
+    probPlot_->plotLayout()->setRowStretchFactor(1, 0.001);
+    legendRow->setMargins(QMargins(0, 0, 0, 4));
     layout->addWidget(probPlot_, 3);
 
     aux_ = new QCheckBox(tr("Show auxiliary heads"), this);
@@ -129,7 +138,11 @@ void PredictionPanel::rebuild()
             plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
             plot->xAxis->setRange(0, 1);
             plot->yAxis->setRange(0, 1);
+            plot->yAxis->setRangeReversed(false);
         }
+        // Gate weights exist only after a run: no axes until then (a bare 0..1 says nothing).
+        gatePlot_->xAxis->setVisible(false);
+        gatePlot_->yAxis->setVisible(false);
         probPlot_->replot();
         gatePlot_->replot();
         return;
@@ -197,7 +210,6 @@ void PredictionPanel::rebuild()
         line->setPen(QPen(QColor(0xe0, 0x60, 0x60), 1.5, Qt::DashLine));
     }
     probPlot_->legend->setVisible(true);
-    probPlot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     probPlot_->replot();
 
     // Gate chart: one bar per modality.
@@ -221,6 +233,8 @@ void PredictionPanel::rebuild()
     gatePlot_->yAxis->setTicker(gateTicker);
     gatePlot_->yAxis->setRange(0.4, gk.size() + 0.6);
     gatePlot_->yAxis->setRangeReversed(true);
+    gatePlot_->xAxis->setVisible(true);
+    gatePlot_->yAxis->setVisible(true);
     gatePlot_->xAxis->setRange(0, 1.0);
     gatePlot_->replot();
 
@@ -271,6 +285,13 @@ QVector<double> PredictionPanel::seriesValues(const QString& name) const
                 out << it->value;
     }
     return out;
+}
+
+bool PredictionPanel::gateAxesShown() const { return gatePlot_->xAxis->visible(); }
+
+bool PredictionPanel::legendCoversBars() const
+{
+    return probPlot_->legend->visible() && probPlot_->legend->outerRect().intersects(probPlot_->axisRect()->rect());
 }
 
 QVector<double> PredictionPanel::gateValues() const

@@ -36,6 +36,8 @@ public:
     QVector<double> seriesValues(const QString& name) const;  // "fused", "CFP", "CFP (aux)"
     QVector<double> gateValues() const;
     bool hasThresholdLine() const;
+    bool gateAxesShown() const;     // only with a result
+    bool legendCoversBars() const;  // the legend overlaps the bars' area
     QString topClassText() const;
     QString intendedUseText() const;
 
