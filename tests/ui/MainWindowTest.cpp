@@ -15,6 +15,7 @@
 #include "ui/viewer/Viewport.h"
 #include "ui/viewer/ViewportGrid.h"
 
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QImage>
 #include <QJsonArray>
@@ -119,6 +120,15 @@ private Q_SLOTS:
         QVERIFY(on != off);
         w.toggleOverlay();
         QCOMPARE(v->grab().toImage(), on);
+        // Issue 13, #16: one viewport is offered only its own maps (no "[INT] from" itself).
+        QVERIFY(w.overlayPanel()->mapKinds().contains("int_CFP"));  // all viewports: OCT has it
+        auto* target = w.overlayPanel()->findChild<QComboBox*>("targetCombo");
+        QVERIFY(target);
+        target->setCurrentIndex(target->findData("CFP"));
+        QCOMPARE(w.overlayPanel()->mapKinds(), v->availableMapKinds());
+        QVERIFY(!w.overlayPanel()->mapKinds().contains("int_CFP"));
+        target->setCurrentIndex(target->findData(QString()));
+        QVERIFY(w.overlayPanel()->mapKinds().contains("int_CFP"));
 
         // The same study again comes from the cache, at once.
         QCOMPARE(w.cacheSize(), 1);

@@ -27,6 +27,7 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent)
     form->addRow(visible_);
 
     target_ = new QComboBox(this);
+    target_->setObjectName(QStringLiteral("targetCombo"));
     form->addRow(tr("Apply to"), target_);
     kind_ = new QComboBox(this);
     kind_->setToolTip(tr("Patch similarity maps (MODEL.md section 4)"));
@@ -101,6 +102,14 @@ void OverlayPanel::setMapKinds(const QStringList& kinds)
 }
 
 QString OverlayPanel::target() const { return target_->currentData().toString(); }
+
+QStringList OverlayPanel::mapKinds() const
+{
+    QStringList kinds;
+    for (int i = 0; i < kind_->count(); ++i)
+        kinds << kind_->itemData(i).toString();
+    return kinds;
+}
 
 void OverlayPanel::setSettings(const OverlaySettings& s)
 {

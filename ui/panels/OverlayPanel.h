@@ -22,6 +22,7 @@ public:
     // Slot names for the target list ("All viewports" first) and the map kinds offered.
     void setTargets(const QStringList& slotNames);
     void setMapKinds(const QStringList& kinds);
+    QStringList mapKinds() const;  // as offered, in order
     QString target() const;  // "" = all viewports
     void setSettings(const OverlaySettings& settings);  // shows a viewport's settings
     OverlaySettings settings() const;

@@ -168,8 +168,17 @@ void MainWindow::buildDocks()
     dock(tr("Heat map"), QStringLiteral("overlayDock"), overlay_, Qt::RightDockWidgetArea);
     connect(overlay_, &OverlayPanel::settingsChanged, this, &MainWindow::applyOverlay);
     connect(overlay_, &OverlayPanel::targetChanged, this, [this](const QString& target) {
+        // One viewport is offered only the maps it has (no "[INT] from" itself).
         Viewport* v = target.isEmpty() ? nullptr : grid_->viewport(target);
-        overlay_->setSettings(v ? v->overlaySettings() : overlaySettings_);
+        const QStringList kinds = mapKindsFor(target);
+        if (!kinds.isEmpty())
+            overlay_->setMapKinds(kinds);
+        OverlaySettings s = v ? v->overlaySettings() : overlaySettings_;
+        if (v && !kinds.isEmpty() && !kinds.contains(s.kind)) {
+            s.kind = kinds.first();
+            v->setOverlaySettings(s);
+        }
+        overlay_->setSettings(s);
     });
     connect(overlay_, &OverlayPanel::linkedChanged, this, [this](bool on) {
         grid_->setLinked(on);
@@ -286,15 +295,11 @@ void MainWindow::showStudy()
 void MainWindow::showResult()
 {
     const auto result = session_->result();
-    QStringList kinds;
-    for (Viewport* v : grid_->viewports()) {
+    for (Viewport* v : grid_->viewports())
         v->setResult(result);
-        for (const QString& k : v->availableMapKinds())
-            if (!kinds.contains(k))
-                kinds << k;
-    }
+    const QStringList kinds = mapKindsFor(QString());
     if (!kinds.isEmpty()) {
-        overlay_->setMapKinds(kinds);
+        overlay_->setMapKinds(mapKindsFor(overlay_->target()));
         if (!kinds.contains(overlaySettings_.kind)) {
             overlaySettings_.kind = kinds.first();
             applyOverlay(QString(), overlaySettings_);
@@ -304,6 +309,17 @@ void MainWindow::showResult()
         prediction_->setResult(result);
     else
         prediction_->clearResult();
+}
+
+QStringList MainWindow::mapKindsFor(const QString& target) const
+{
+    QStringList kinds;
+    for (Viewport* v : grid_->viewports())
+        if (target.isEmpty() || v == grid_->viewport(target))
+            for (const QString& k : v->availableMapKinds())
+                if (!kinds.contains(k))
+                    kinds << k;
+    return kinds;
 }
 
 QString MainWindow::messageText() const { return notice_->isHidden() ? QString() : message_->text(); }

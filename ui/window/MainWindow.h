@@ -103,6 +103,8 @@ private:
     void showSlots();
     void showStudy();
     void showResult();
+    // The map kinds of one viewport, or of all of them (target ""), in order.
+    QStringList mapKindsFor(const QString& target) const;
     void showNotice();
     void showBusy(bool busy);
     void applyOverlay(const QString& target, const OverlaySettings& settings);

@@ -121,11 +121,7 @@ void MainWindow::buildActions()
     add(view, tr("Next map kind"), QKeySequence(Qt::Key_M), [this] {
         if (!session_->result())
             return;
-        QStringList kinds;
-        for (Viewport* v : grid_->viewports())
-            for (const QString& k : v->availableMapKinds())
-                if (!kinds.contains(k))
-                    kinds << k;
+        const QStringList kinds = mapKindsFor(QString());
         if (kinds.isEmpty())
             return;
         OverlaySettings s = overlaySettings_;
