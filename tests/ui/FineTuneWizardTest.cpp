@@ -93,6 +93,11 @@ private Q_SLOTS:
         auto* plot = wizard.findChild<QCustomPlot*>("lossPlot");
         QVERIFY(plot->graph(0)->dataCount() > 0);  // loss per step
         QVERIFY(plot->graph(1)->dataCount() >= 2);  // val mAP before and after an epoch
+        // Issue 13, #8: stages are marked (a line and a name each), the loss axis is
+        // logarithmic, and the chart is dark like the window.
+        QVERIFY2(plot->itemCount() >= 2, qPrintable(QString::number(plot->itemCount())));
+        QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLogarithmic);
+        QVERIFY(plot->toPixmap(200, 120).toImage().pixelColor(3, 3).lightness() < 60);
         QVERIFY(QFile::exists(wizard.modelPath()));
         wizard.next();
 
@@ -106,11 +111,16 @@ private Q_SLOTS:
         QVERIFY(rocCurve && rocCurve->dataCount() >= 2);
         QCOMPARE(rocCurve->data()->at(0)->key, 0.0);
         QCOMPARE(rocCurve->data()->at(rocCurve->dataCount() - 1)->value, 1.0);
+        QVERIFY(roc->toPixmap(200, 120).toImage().pixelColor(3, 3).lightness() < 60);
         auto* pr = wizard.findChild<QCustomPlot*>("prPlot");
         QCOMPARE(pr->plottableCount(), 2);  // one PR curve per class
         auto* prCurve = qobject_cast<QCPCurve*>(pr->plottable(0));
         QVERIFY(prCurve && prCurve->dataCount() >= 1);
-        QVERIFY(prCurve->data()->at(0)->value > 0 && prCurve->data()->at(0)->value <= 1);  // a precision
+        // Issue 13, #8: it starts at recall 0 with precision 1, not at (0, 0).
+        QCOMPARE(prCurve->data()->at(0)->key, 0.0);
+        QCOMPARE(prCurve->data()->at(0)->value, 1.0);
+        for (int i = 1; i < prCurve->dataCount(); ++i)
+            QVERIFY(prCurve->data()->at(i)->key > 0 && prCurve->data()->at(i)->value > 0);
         QVERIFY(wizard.findChild<QLabel*>("savedLabel")->text().contains("model.eimodel"));
         QTest::mouseClick(wizard.findChild<QPushButton*>("openButton"), Qt::LeftButton);
         QCOMPARE(openSpy.count(), 1);

@@ -1,6 +1,8 @@
 // See PredictionPanel.h.
 #include "ui/panels/PredictionPanel.h"
 
+#include "ui/PlotStyle.h"
+
 #include "ui/QCustomPlotInclude.h"
 
 #include <QCheckBox>
@@ -12,8 +14,6 @@
 namespace ei {
 
 namespace {
-const QColor kPlotBackground(0x1d, 0x1f, 0x23);
-const QColor kAxis(0x9a, 0xa0, 0xa8);
 const QColor kFused(0xe8, 0xb0, 0x4a);
 // Modality colours: distinct, calm, readable on dark grey.
 const QColor kModality[] = {QColor(0x5b, 0x9b, 0xd5), QColor(0x6f, 0xbf, 0x8f), QColor(0xb0, 0x8c, 0xd8),
@@ -49,7 +49,7 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent)
 
     probPlot_ = new QCustomPlot(this);
     probPlot_->setMinimumHeight(200);
-    styleAxes(probPlot_);
+    applyDarkPlotStyle(probPlot_);
     // The legend gets a row of its own under the bars: inside the axis rect it covered
     // them (auxiliary heads on, three or more classes).
     auto* legendRow = new QCPLayoutGrid;
@@ -71,25 +71,9 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent)
     layout->addWidget(gateTitle);
     gatePlot_ = new QCustomPlot(this);
     gatePlot_->setMinimumHeight(110);
-    styleAxes(gatePlot_);
+    applyDarkPlotStyle(gatePlot_);
     layout->addWidget(gatePlot_, 1);
     setModel(ModelSummary{});
-}
-
-void PredictionPanel::styleAxes(QCustomPlot* plot)
-{
-    plot->setBackground(kPlotBackground);
-    for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
-        axis->setBasePen(QPen(kAxis));
-        axis->setTickPen(QPen(kAxis));
-        axis->setSubTickPen(QPen(kAxis));
-        axis->setTickLabelColor(kAxis);
-        axis->setLabelColor(kAxis);
-        axis->grid()->setPen(QPen(QColor(0x33, 0x36, 0x3b), 1, Qt::DotLine));
-    }
-    plot->legend->setBrush(QColor(0x26, 0x28, 0x2d, 230));
-    plot->legend->setBorderPen(QPen(QColor(0x40, 0x44, 0x4a)));
-    plot->legend->setTextColor(QColor(0xd8, 0xdb, 0xe0));
 }
 
 void PredictionPanel::setModel(const ModelSummary& model)

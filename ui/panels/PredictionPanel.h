@@ -43,7 +43,6 @@ public:
 
 private:
     void rebuild();
-    void styleAxes(QCustomPlot* plot);
 
     ModelSummary model_;
     std::shared_ptr<const InferenceResult> result_;

@@ -6,6 +6,7 @@
 #include "core/jobs/Job.h"
 #include "core/training/FineTuneSettings.h"
 #include "core/training/TrainingJob.h"
+#include "ui/PlotStyle.h"
 #include "ui/QCustomPlotInclude.h"
 #include "ui/wizard/FineTuneWizard.h"
 
@@ -40,6 +41,7 @@ QCustomPlot* curvePlot(const QString& name, const QString& title, const QString&
     plot->legend->setVisible(true);
     plot->plotLayout()->insertRow(0);
     plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title));
+    applyDarkPlotStyle(plot);
     return plot;
 }
 
@@ -72,6 +74,7 @@ public:
         plot_->setMinimumHeight(220);
         plot_->addGraph(plot_->xAxis, plot_->yAxis);
         plot_->graph(0)->setName(QObject::tr("training loss"));
+        plot_->graph(0)->setPen(QPen(QColor(0x5b, 0x9b, 0xd5), 1.5));
         plot_->addGraph(plot_->xAxis, plot_->yAxis2);
         plot_->graph(1)->setName(QObject::tr("validation mAP"));
         plot_->graph(1)->setPen(QPen(Qt::red));
@@ -81,7 +84,11 @@ public:
         plot_->yAxis2->setLabel(QObject::tr("val mAP"));
         plot_->yAxis2->setVisible(true);
         plot_->yAxis2->setRange(0, 1);
+        // Log scale: stage 2 starts with a loss jump that would flatten the rest.
+        plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
+        plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
         plot_->legend->setVisible(true);
+        applyDarkPlotStyle(plot_);
         auto* row = new QHBoxLayout;
         row->addWidget(outEdit_);
         row->addWidget(start_);
@@ -151,6 +158,7 @@ private:
         }
         for (int g = 0; g < 2; ++g)
             plot_->graph(g)->data()->clear();
+        plot_->clearItems();  // the stage marks of an earlier run
         steps_ = 0;
         finished_ = false;
         setRunning(true);
@@ -168,6 +176,8 @@ private:
             stageIndex_ = e["stage_index"].toInt();
             device_->setText(QObject::tr("device: %1").arg(e["device"].toString()));
             stage_->setText(QObject::tr("stage %1 of %2: %3").arg(stageIndex_ + 1).arg(stages_).arg(e["stage"].toString()));
+            if (stageIndex_ > 0)
+                markStage(e["stage"].toString());
         } else if (kind == "step") {
             plot_->graph(0)->addData(++steps_, e["loss"].toDouble());
             const double epochs = std::max(1, s_->recipe.maxEpochs);
@@ -184,6 +194,22 @@ private:
             plot_->yAxis2->setRange(0, 1);
             plot_->replot(QCustomPlot::rpQueuedReplot);
         }
+    }
+
+    // A dashed line where a later stage starts, named at the bottom of the chart.
+    void markStage(const QString& name)
+    {
+        auto* line = new QCPItemStraightLine(plot_);
+        line->point1->setCoords(steps_ + 0.5, 0);
+        line->point2->setCoords(steps_ + 0.5, 1);
+        line->setPen(QPen(QColor(0x80, 0x86, 0x90), 1, Qt::DashLine));
+        auto* label = new QCPItemText(plot_);
+        label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        label->position->setCoords(steps_ + 0.5, 0.98);  // at the bottom: the legend is at the top
+        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        label->setText(QStringLiteral(" ") + name);
+        label->setColor(QColor(0xb0, 0xb6, 0xc0));
     }
 
     FineTuneSettings* s_;
@@ -250,15 +276,25 @@ public:
         table_->setItem(classes.size(), 3, cell(m["mS2"]));
         // Curves as QCPCurve: they keep the points' order (a graph would sort by x and
         // scramble the vertical runs of ties).
-        const QList<QColor> colours{Qt::blue, Qt::red, Qt::darkGreen, Qt::magenta, Qt::darkCyan, Qt::darkYellow};
-        const auto draw = [&](QCustomPlot* plot, const QJsonArray& perClass) {
+        // Colours readable on the dark charts.
+        const QList<QColor> colours{QColor(0x5b, 0x9b, 0xd5), QColor(0xe8, 0xb0, 0x4a), QColor(0x6f, 0xbf, 0x8f),
+                                    QColor(0xd8, 0x7f, 0x8c), QColor(0xb0, 0x8c, 0xd8), QColor(0x7f, 0xc8, 0xc8)};
+        const auto draw = [&](QCustomPlot* plot, const QJsonArray& perClass, bool precisionRecall) {
             plot->clearPlottables();
             for (int c = 0; c < perClass.size(); ++c) {
                 auto* curve = new QCPCurve(plot->xAxis, plot->yAxis);
                 curve->setName(classes[c].toString());
                 curve->setPen(QPen(colours[c % colours.size()], 1.5));
                 QVector<double> x, y;
+                // A precision-recall curve starts at recall 0 with precision 1 (scikit-learn's
+                // convention); the thresholds that recall nothing say nothing about precision.
+                if (precisionRecall) {
+                    x.append(0.0);
+                    y.append(1.0);
+                }
                 for (const auto& p : perClass[c].toArray()) {
+                    if (precisionRecall && p.toArray()[0].toDouble() == 0.0)
+                        continue;
                     x.append(p.toArray()[0].toDouble());
                     y.append(p.toArray()[1].toDouble());
                 }
@@ -266,8 +302,8 @@ public:
             }
             plot->replot();
         };
-        draw(plot_, m["curves"].toObject()["roc"].toArray());
-        draw(prPlot_, m["curves"].toObject()["pr"].toArray());
+        draw(plot_, m["curves"].toObject()["roc"].toArray(), false);
+        draw(prPlot_, m["curves"].toObject()["pr"].toArray(), true);
         saved_->setText(QObject::tr("Saved: %1").arg(wizard_->modelPath()));
     }
 
