@@ -8,6 +8,7 @@
 #include "ui/viewer/ViewportGrid.h"
 #include "ui/viewer/WindowPresets.h"
 
+#include <QSignalSpy>
 #include <QtTest>
 
 #include <cmath>
@@ -253,6 +254,16 @@ private Q_SLOTS:
         QCOMPARE(v.slice(), 17);
         v.stepToModelSlice(-1);
         QCOMPARE(v.slice(), 12);
+
+        // Issue 13, #17: the read-out follows a slice change made from the keyboard.
+        v.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&v));
+        QSignalSpy readOut(&v, &Viewport::pixelReadOut);
+        QTest::mouseMove(&v, QPoint(100, 100));
+        QVERIFY(!readOut.isEmpty());
+        QVERIFY2(readOut.last().first().toString().contains("z 12"), qPrintable(readOut.last().first().toString()));
+        v.setSlice(13);
+        QVERIFY2(readOut.last().first().toString().contains("z 13"), qPrintable(readOut.last().first().toString()));
     }
 
     void linkedViewsFollowInRelativeTerms()

@@ -160,6 +160,10 @@ void Viewport::setSlice(int slice)
     slice_ = slice;
     rebuildDisplay();
     rebuildOverlay();
+    if (!readOut_.isEmpty()) {  // the cursor is still over the image: its z changed
+        readOut_ = readOut(readOutAt_);
+        Q_EMIT pixelReadOut(readOut_);
+    }
     Q_EMIT sliceChanged(slice_);
 }
 
@@ -524,6 +528,7 @@ void Viewport::mouseMoveEvent(QMouseEvent* e)
         setWindow(dragWindowCenter_ - d.y() * perPixel, std::max(perPixel, dragWindowWidth_ + d.x() * perPixel));
     }
     readOut_ = readOut(pos);
+    readOutAt_ = pos;
     Q_EMIT pixelReadOut(readOut_);
     update();
 }

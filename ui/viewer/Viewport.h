@@ -76,7 +76,7 @@ public:
 
 Q_SIGNALS:
     void viewChangedByUser(double zoom, QPointF center);  // for linked zoom / pan
-    void pixelReadOut(const QString& text);
+    void pixelReadOut(const QString& text);  // on mouse moves, and on slice changes under the cursor
     void windowChanged(double center, double width);
     void sliceChanged(int slice);
     void fileDropped(const QString& path);
@@ -124,6 +124,7 @@ private:
     QPointF dragCenter_;
     double dragWindowCenter_ = 0, dragWindowWidth_ = 1;
     QString readOut_;
+    QPointF readOutAt_;  // where the cursor was when readOut_ was made
 };
 
 }  // namespace ei
