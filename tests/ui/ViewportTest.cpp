@@ -266,6 +266,21 @@ private Q_SLOTS:
         QVERIFY2(readOut.last().first().toString().contains("z 13"), qPrintable(readOut.last().first().toString()));
     }
 
+    void annotationsMakeRoomForTheColourBar()
+    {
+        // Issue 13, #15: toggling the annotations (I) off and on did not re-fit, so the
+        // colour bar came back over the image.
+        Viewport v;
+        v.resize(200, 400);  // the width limits the fit: the bar's room matters
+        v.setImage(greyImage(100, 100, 50.0f, 1));
+        v.fitToWindow();
+        const double withBar = v.zoom();
+        v.setAnnotationsVisible(false);
+        QVERIFY2(v.zoom() > withBar, qPrintable(QString("%1 vs %2").arg(v.zoom()).arg(withBar)));
+        v.setAnnotationsVisible(true);
+        QCOMPARE(v.zoom(), withBar);
+    }
+
     void linkedViewsFollowInRelativeTerms()
     {
         ViewportGrid grid;

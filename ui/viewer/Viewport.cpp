@@ -335,7 +335,10 @@ void Viewport::setActive(bool active)
 void Viewport::setAnnotationsVisible(bool visible)
 {
     annotations_ = visible;
-    update();
+    if (fit_)
+        fitToWindow();  // the colour bar's room comes and goes with the annotations
+    else
+        update();
 }
 
 void Viewport::paintEvent(QPaintEvent*)
