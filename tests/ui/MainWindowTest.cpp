@@ -141,8 +141,21 @@ private Q_SLOTS:
         const QString png = dir_.filePath("export.png"), report = dir_.filePath("export.json");
         QString error;
         QVERIFY2(w.exportTo(png, report, false, &error), qPrintable(error));
+        // Issue 13, #12: the PNG is the viewports without the active frame and the empty
+        // background around the images, over a footer that states the result.
         const QImage shot(png);
-        QCOMPARE(shot.size(), w.viewportGrid()->size());
+        QVERIFY(!shot.isNull());
+        QVERIFY(shot.height() > 60);
+        const QRgb accent = QColor(0x5b, 0x9b, 0xd5).rgb();
+        for (int x = 0; x < shot.width(); ++x)
+            QVERIFY(shot.pixel(x, 0) != accent);
+        for (int y = 0; y < shot.height(); ++y)
+            QVERIFY(shot.pixel(0, y) != accent);
+        int footerInk = 0;  // text drawn in the footer (its last 50 rows)
+        for (int y = shot.height() - 50; y < shot.height(); ++y)
+            for (int x = 0; x < shot.width(); ++x)
+                footerInk += shot.pixel(x, y) != shot.pixel(0, shot.height() - 1);
+        QVERIFY2(footerInk > 200, qPrintable(QString::number(footerInk)));
         const QJsonObject rep = readJson(report);
         const QJsonArray repFused = rep["fused"].toObject()["probs"].toArray();
         for (int i = 0; i < 3; ++i)

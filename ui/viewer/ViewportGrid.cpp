@@ -93,12 +93,4 @@ void ViewportGrid::follow(Viewport* source)
     following_ = false;
 }
 
-QImage ViewportGrid::render()
-{
-    QImage out(size(), QImage::Format_RGB32);
-    out.fill(Qt::black);
-    QWidget::render(&out);
-    return out;
-}
-
 }  // namespace ei

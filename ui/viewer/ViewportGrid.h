@@ -32,8 +32,6 @@ public:
     // Grid shape for n viewports: {rows, columns}.
     static std::pair<int, int> shapeFor(int n);
 
-    // What the export writes: the viewports as they are drawn (overlays, colour bars).
-    QImage render();
 
 Q_SIGNALS:
     void fileDropped(const QString& slot, const QString& path);

@@ -10,6 +10,7 @@
 #include "ui/panels/TaskPanel.h"
 #include "ui/viewer/Viewport.h"
 #include "ui/viewer/ViewportGrid.h"
+#include "ui/window/ExportImage.h"
 #include "ui/window/ViewerResources.h"
 
 #include <QBuffer>
@@ -377,10 +378,10 @@ bool MainWindow::exportTo(const QString& pngPath, const QString& jsonPath, bool 
 {
     try {
         QByteArray png;
-        if (session_->result()) {
+        if (const auto result = session_->result()) {
             QBuffer buffer(&png);
             buffer.open(QIODevice::WriteOnly);
-            grid_->render().save(&buffer, "PNG");
+            composeExportImage(grid_, *result, session_->model()).save(&buffer, "PNG");
         }
         session_->exportResult(png, pngPath, jsonPath, includePatientIdentifiers);
     } catch (const std::exception& e) {

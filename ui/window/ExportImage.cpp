@@ -1,0 +1,126 @@
+// See ExportImage.h.
+#include "ui/window/ExportImage.h"
+
+#include "core/inference/InferenceResult.h"
+#include "core/inference/InferenceRunner.h"
+#include "ui/viewer/Viewport.h"
+#include "ui/viewer/ViewportGrid.h"
+
+#include <QFileInfo>
+#include <QFontMetrics>
+#include <QPainter>
+
+#include <algorithm>
+
+namespace ei {
+
+namespace {
+
+const QColor kPage(0x12, 0x13, 0x15);
+const QColor kText(0xd8, 0xdb, 0xe0);
+const QColor kWarn(0xf2, 0xc9, 0xc0);
+
+// The part of a rendered viewport that differs from its background (the corner colour),
+// with a small margin; the whole image when nothing does.
+QImage trimmed(const QImage& shot)
+{
+    const QRgb bg = shot.pixel(2, 2);
+    int left = shot.width(), right = -1, top = shot.height(), bottom = -1;
+    for (int y = 0; y < shot.height(); ++y) {
+        const auto* line = reinterpret_cast<const QRgb*>(shot.constScanLine(y));
+        for (int x = 0; x < shot.width(); ++x)
+            if (line[x] != bg) {
+                left = std::min(left, x);
+                right = std::max(right, x);
+                top = std::min(top, y);
+                bottom = std::max(bottom, y);
+            }
+    }
+    if (right < 0)
+        return shot;
+    const int m = 6;
+    return shot.copy(QRect(QPoint(left, top), QPoint(right, bottom)).adjusted(-m, -m, m, m).intersected(shot.rect()));
+}
+
+QString percent(float p) { return QString::number(p * 100.0, 'f', 1) + QStringLiteral(" %"); }
+
+}  // namespace
+
+QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model)
+{
+    // Each viewport without the active frame.
+    QVector<QImage> shots;
+    for (Viewport* v : grid->viewports()) {
+        const bool wasActive = v == grid->activeViewport();
+        v->setActive(false);
+        QImage shot(v->size(), QImage::Format_RGB32);
+        v->render(&shot);
+        v->setActive(wasActive);
+        shots << trimmed(shot);
+    }
+
+    // The footer: what the result says and which model said it.
+    QStringList lines;
+    int top = 0;
+    for (std::size_t c = 1; c < result.fusedProbs.size(); ++c)
+        if (result.fusedProbs[c] > result.fusedProbs[top])
+            top = int(c);
+    if (!result.classes.empty() && !result.fusedProbs.empty())
+        lines << QStringLiteral("Most likely: %1 (%2, fused)").arg(QString::fromStdString(result.classes[top]), percent(result.fusedProbs[top]));
+    QStringList fused;
+    for (std::size_t c = 0; c < result.classes.size() && c < result.fusedProbs.size(); ++c)
+        fused << QStringLiteral("%1 %2").arg(QString::fromStdString(result.classes[c]), percent(result.fusedProbs[c]));
+    lines << QStringLiteral("Fused: ") + fused.join(QStringLiteral(", "));
+    for (std::size_t m = 0; m < result.modalities.size(); ++m) {
+        const auto& mod = result.modalities[m];
+        QStringList probs;
+        for (std::size_t c = 0; c < result.classes.size() && c < mod.probs.size(); ++c)
+            probs << QStringLiteral("%1 %2").arg(QString::fromStdString(result.classes[c]), percent(mod.probs[c]));
+        QString line = QString::fromStdString(mod.name) + QStringLiteral(" alone: ") + probs.join(QStringLiteral(", "));
+        if (m < result.gate.size())
+            line += QStringLiteral("   gate %1").arg(result.gate[m], 0, 'f', 2);
+        lines << line;
+    }
+    lines << QStringLiteral("Model: %1   SHA-256 %2   device %3")
+                 .arg(QFileInfo(QString::fromStdString(model.path)).fileName(),
+                      QString::fromStdString(result.modelFingerprint.empty() ? model.fingerprint : result.modelFingerprint).left(16),
+                      QString::fromStdString(result.device));
+    const QString intended = model.intendedUse.empty() ? QStringLiteral("Intended use: not stated in the model file.")
+                                                       : QStringLiteral("Intended use: ") + QString::fromStdString(model.intendedUse);
+
+    int width = 0, height = 0;
+    for (const QImage& s : shots) {
+        width += s.width();
+        height = std::max(height, s.height());
+    }
+    width = std::max(width, 640);
+    QFont font;
+    font.setPixelSize(13);
+    const QFontMetrics fm(font);
+    const int pad = 10;
+    const QRect textArea(pad, 0, width - 2 * pad, 10000);
+    const int linesHeight = fm.lineSpacing() * int(lines.size());
+    const int intendedHeight = fm.boundingRect(textArea, Qt::TextWordWrap, intended).height();
+    const int footer = pad + linesHeight + 4 + intendedHeight + pad;
+
+    QImage out(width, height + footer, QImage::Format_RGB32);
+    out.fill(kPage);
+    QPainter p(&out);
+    int x = 0;
+    for (const QImage& s : shots) {
+        p.drawImage(x, 0, s);
+        x += s.width();
+    }
+    p.setFont(font);
+    p.setPen(kText);
+    int y = height + pad;
+    for (const QString& line : lines) {
+        p.drawText(QRect(pad, y, width - 2 * pad, fm.lineSpacing()), Qt::AlignLeft | Qt::AlignVCenter, line);
+        y += fm.lineSpacing();
+    }
+    p.setPen(kWarn);
+    p.drawText(QRect(pad, y + 4, width - 2 * pad, intendedHeight), Qt::TextWordWrap, intended);
+    return out;
+}
+
+}  // namespace ei

@@ -1,0 +1,18 @@
+// The PNG of an export: each viewport as the user sees it (overlay, colour bar, text),
+// without the active-viewport frame, trimmed of the empty background around the image,
+// side by side, over a footer that states the result: the fused top class, the fused and
+// per-modality probabilities, the gate weights, the model's file, fingerprint and
+// intended use. A PNG that leaves EIView then carries what it is.
+#pragma once
+
+#include <QImage>
+
+namespace ei {
+
+class ViewportGrid;
+struct InferenceResult;
+struct ModelSummary;
+
+QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model);
+
+}  // namespace ei
