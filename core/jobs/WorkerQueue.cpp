@@ -42,23 +42,23 @@ WorkerQueue::~WorkerQueue() { shutdown(); }
 
 void WorkerQueue::updateStatus(quint64 ticket, const std::function<void(JobStatus&)>& change)
 {
-    const auto it = status_.find(ticket);
-    if (it == status_.end())
+    const auto it = tasks_.find(ticket);
+    if (it == tasks_.end())
         return;
-    change(it->second);
-    Q_EMIT statusChanged(it->second);
+    change(it->second.status);
+    Q_EMIT statusChanged(it->second.status);
 }
 
 quint64 WorkerQueue::submit(const QString& title, Task task)
 {
     const quint64 ticket = newTicket();
     auto flag = std::make_shared<std::atomic<bool>>(false);
-    const bool wasIdle = active_.empty();
-    active_[ticket] = flag;
-    JobStatus& status = status_[ticket];
-    status.ticket = ticket;
-    status.title = title;
-    Q_EMIT statusChanged(status);
+    const bool wasIdle = tasks_.empty();
+    Pending& entry = tasks_[ticket];
+    entry.cancelFlag = flag;
+    entry.status.ticket = ticket;
+    entry.status.title = title;
+    Q_EMIT statusChanged(entry.status);
     if (wasIdle)
         Q_EMIT busyChanged(true);
 
@@ -109,16 +109,18 @@ quint64 WorkerQueue::submit(const QString& title, Task task)
 
 void WorkerQueue::ended(quint64 ticket, JobState state, const QString& message)
 {
+    const auto it = tasks_.find(ticket);
+    if (it == tasks_.end())
+        return;
+    JobStatus status = it->second.status;
+    status.state = state;
+    if (state == JobState::Done)
+        status.fraction = 1.0;
+    status.message = message;
     // The queue is idle (and says so) before anyone reacts to the outcome.
-    active_.erase(ticket);
-    updateStatus(ticket, [&](JobStatus& s) {
-        s.state = state;
-        if (state == JobState::Done)
-            s.fraction = 1.0;
-        s.message = message;
-    });
-    status_.erase(ticket);
-    if (active_.empty())
+    tasks_.erase(it);
+    Q_EMIT statusChanged(status);
+    if (tasks_.empty())
         Q_EMIT busyChanged(false);
     if (state == JobState::Cancelled)
         Q_EMIT cancelled(ticket);
@@ -128,15 +130,15 @@ void WorkerQueue::ended(quint64 ticket, JobState state, const QString& message)
 
 void WorkerQueue::cancel(quint64 ticket)
 {
-    const auto it = active_.find(ticket);
-    if (it != active_.end())
-        it->second->store(true);
+    const auto it = tasks_.find(ticket);
+    if (it != tasks_.end())
+        it->second.cancelFlag->store(true);
 }
 
 void WorkerQueue::cancelAll()
 {
-    for (auto& [ticket, flag] : active_)
-        flag->store(true);
+    for (auto& [ticket, task] : tasks_)
+        task.cancelFlag->store(true);
 }
 
 void WorkerQueue::shutdown()

@@ -34,8 +34,8 @@ public:
 
     void cancel(quint64 ticket) override;
     void cancelAll() override;
-    bool isBusy() const { return !active_.empty(); }
-    bool isActive(quint64 ticket) const { return active_.count(ticket) > 0; }
+    bool isBusy() const { return !tasks_.empty(); }
+    bool isActive(quint64 ticket) const { return tasks_.count(ticket) > 0; }
 
     // Cancels every task and waits for the worker. Call before QApplication returns.
     void shutdown();
@@ -54,9 +54,12 @@ protected:
 private:
     void ended(quint64 ticket, JobState state, const QString& message);
 
+    struct Pending {
+        std::shared_ptr<std::atomic<bool>> cancelFlag;
+        JobStatus status;
+    };
     QThreadPool* pool_ = nullptr;
-    std::map<quint64, std::shared_ptr<std::atomic<bool>>> active_;  // queued or running
-    std::map<quint64, JobStatus> status_;
+    std::map<quint64, Pending> tasks_;  // queued or running
 };
 
 }  // namespace ei

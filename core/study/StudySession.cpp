@@ -36,7 +36,6 @@ StudySession::StudySession(QObject* parent) : QObject(parent)
     connect(inference_, &InferenceJob::finished, this, [this](quint64 ticket, std::shared_ptr<const InferenceResult> r) {
         if (ticket != runTicket_)
             return;  // a run for a study that has since changed
-        runInFlight_ = false;
         lastRunSeconds_ = double(QDateTime::currentMSecsSinceEpoch() - runStartedMs_) / 1000.0;
         cache_.insert(cacheKey(), r);
         setResult(r);
@@ -48,14 +47,12 @@ StudySession::StudySession(QObject* parent) : QObject(parent)
             setNotice(tr("Could not load the model: %1").arg(message));
             Q_EMIT modelFailed(message);
         } else if (ticket == runTicket_) {
-            runInFlight_ = false;
             setNotice(tr("Inference failed: %1").arg(message));
             Q_EMIT inferenceFailed(message);
         }
     });
     connect(inference_, &InferenceJob::cancelled, this, [this](quint64 ticket) {
         if (ticket == runTicket_) {
-            runInFlight_ = false;
             setNotice(tr("Inference cancelled."), false);
             Q_EMIT inferenceCancelled();
         }
@@ -248,12 +245,14 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
         for (const auto& im : outcome.images)
             candidates.push_back({im.image, im.path.toStdString()});
         const std::vector<bool> placed = place(candidates);
-        for (std::size_t i = 0; i < placed.size(); ++i)  // Recent: what is in the study now
-            if (placed[i] && load.recent.isEmpty() && !recent.contains(outcome.images[i].path))
-                recent << outcome.images[i].path;
+        allPlaced = std::find(placed.begin(), placed.end(), false) == placed.end();
+        // Recent: what is in the study now (the study folder, or each file that found a slot).
         if (std::find(placed.begin(), placed.end(), true) == placed.end())
             recent.clear();
-        allPlaced = std::find(placed.begin(), placed.end(), false) == placed.end();
+        else if (recent.isEmpty())
+            for (std::size_t i = 0; i < placed.size(); ++i)
+                if (placed[i] && !recent.contains(outcome.images[i].path))
+                    recent << outcome.images[i].path;
         changed = true;
     }
     if (changed) {
@@ -298,12 +297,11 @@ void StudySession::closeStudy()
 void StudySession::studyEdited()
 {
     // A run still in flight is for the old study: stop it and drop its result.
-    if (runInFlight_) {
+    if (isRunning()) {
         inference_->cancel(runTicket_);
-        runInFlight_ = false;
         Q_EMIT inferenceCancelled();
     }
-    runTicket_ = 0;
+    runTicket_ = 0;  // its late answer is ignored
     setResult(cache_.find(cacheKey()));
 }
 
@@ -326,7 +324,7 @@ bool StudySession::run()
         reason = tr("Cannot run: slot %1 %2 empty. The model needs one image per modality: drop a file onto the slot or "
                     "use File \u203a Open.")
                      .arg(empty.join(QStringLiteral(", ")), empty.size() == 1 ? tr("is") : tr("are"));
-    if (reason.isEmpty() && runInFlight_)
+    if (reason.isEmpty() && isRunning())
         reason = tr("A run is in progress.");
     if (!reason.isEmpty()) {
         setNotice(reason);
@@ -342,14 +340,15 @@ bool StudySession::run()
     setNotice({});
     runStartedMs_ = QDateTime::currentMSecsSinceEpoch();
     runTicket_ = inference_->run(study_.inputs(), true);
-    runInFlight_ = true;
     Q_EMIT runStarted();
     return true;
 }
 
+bool StudySession::isRunning() const { return runTicket_ != 0 && inference_->isActive(runTicket_); }
+
 void StudySession::cancelRun()
 {
-    if (runInFlight_)
+    if (isRunning())
         inference_->cancel(runTicket_);
 }
 

@@ -73,7 +73,7 @@ public:
     // runRefused, when the model is missing, a slot is empty or a run is in flight.
     bool run();
     void cancelRun();
-    bool isRunning() const { return runInFlight_; }
+    bool isRunning() const;  // the run of runTicket_ is queued or running
     // Runs as soon as the model and every slot are ready (used at start-up; one attempt).
     void setRunWhenReady(bool on);
     std::shared_ptr<const InferenceResult> result() const { return result_; }
@@ -142,7 +142,6 @@ private:
     QString notice_;
     bool noticeWarning_ = true;
     bool runWhenReady_ = false;
-    bool runInFlight_ = false;
     quint64 runTicket_ = 0;
     quint64 modelTicket_ = 0;
     qint64 runStartedMs_ = 0;
