@@ -9,13 +9,11 @@
 #include "core/inference/InferenceResult.h"
 #include "core/inference/InferenceRunner.h"
 #include "ui/viewer/OverlaySettings.h"
-#include "ui/viewer/WindowPresets.h"
 
 #include <QMainWindow>
 #include <QStringList>
 #include <QVector>
 
-#include <functional>
 #include <memory>
 
 class QAction;
@@ -110,7 +108,7 @@ private:
     void applyOverlay(const QString& target, const OverlaySettings& settings);
     void rebuildRecentMenus();  // MainWindowMenus.cpp
     // Preset k (0-based) of the active viewport's modality, if it has that many.
-    void applyWindowPreset(int k, const std::function<QVector<WindowPresets::Preset>(const Viewport*)>& presetsOf);
+    void applyWindowPreset(int k);
     void openDialog();
     void openModelDialog();
     void exportDialog();

@@ -37,6 +37,18 @@
 
 namespace ei {
 
+namespace {
+
+// The window presets for a viewport's image (its modality's, and the general ones).
+QVector<WindowPresets::Preset> presetsFor(const Viewport* v)
+{
+    if (!v || !v->image())
+        return {};
+    return WindowPresets::bundled().forModality(QString::fromStdString(v->image()->tags.modality));
+}
+
+}  // namespace
+
 void MainWindow::buildActions()
 {
     auto add = [this](QMenu* menu, const QString& text, const QKeySequence& key, auto slot) {
@@ -85,32 +97,23 @@ void MainWindow::buildActions()
     // Window presets act on the viewport that is active when they are triggered (menu or
     // Alt+1..9): the k-th preset for that viewport's modality. The menu lists them by name.
     QMenu* presets = view->addMenu(tr("Window presets"));
-    const auto presetsOf = [](const Viewport* v) {
-        return v && v->image() ? WindowPresets::bundled().forModality(QString::fromStdString(v->image()->tags.modality))
-                               : QVector<WindowPresets::Preset>{};
-    };
     for (int k = 0; k < 9; ++k) {
         auto* a = new QAction(this);
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + k)));
-        connect(a, &QAction::triggered, this, [this, k, presetsOf] { applyWindowPreset(k, presetsOf); });
+        connect(a, &QAction::triggered, this, [this, k] { applyWindowPreset(k); });
         addAction(a);  // the shortcut works whether or not the menu was ever opened
         presetActions_.push_back(a);
     }
-    connect(presets, &QMenu::aboutToShow, this, [this, presets, presetsOf] {
+    connect(presets, &QMenu::aboutToShow, this, [this, presets] {
         presets->clear();
-        const auto list = presetsOf(grid_->activeViewport());
+        const auto list = presetsFor(grid_->activeViewport());
         for (int k = 0; k < list.size(); ++k) {
-            QAction* a = k < presetActions_.size() ? presetActions_[k] : new QAction(presets);
-            a->setText(list[k].name);
-            if (k >= presetActions_.size()) {
-                const auto preset = list[k];
-                connect(a, &QAction::triggered, this, [this, preset] {
-                    if (Viewport* v = grid_->activeViewport(); v && v->image()) {
-                        const auto [c, w] = WindowPresets::windowFor(preset, *v->image());
-                        v->setWindow(c, w);
-                    }
-                });
+            QAction* a = k < presetActions_.size() ? presetActions_[k] : nullptr;
+            if (!a) {  // past Alt+9: a menu entry only
+                a = new QAction(presets);
+                connect(a, &QAction::triggered, this, [this, k] { applyWindowPreset(k); });
             }
+            a->setText(list[k].name);
             presets->addAction(a);
         }
     });
@@ -288,10 +291,10 @@ void MainWindow::showShortcuts()
     box.exec();
 }
 
-void MainWindow::applyWindowPreset(int k, const std::function<QVector<WindowPresets::Preset>(const Viewport*)>& presetsOf)
+void MainWindow::applyWindowPreset(int k)
 {
     Viewport* v = grid_->activeViewport();
-    const auto list = presetsOf(v);
+    const auto list = presetsFor(v);
     if (k >= list.size())
         return;
     const auto [c, w] = WindowPresets::windowFor(list[k], *v->image());
