@@ -49,6 +49,26 @@ struct InferenceResult {
     std::vector<float> gate;                 // one weight per modality, sums to 1
     std::map<std::string, double> timingsMs; // "preprocess", "forward", "maps", "total", ...
 
+    // Single-label: the fused class with the highest probability (the first of ties); -1
+    // without probabilities.
+    int topClass() const
+    {
+        int best = fusedProbs.empty() ? -1 : 0;
+        for (std::size_t i = 1; i < fusedProbs.size(); ++i)
+            if (fusedProbs[i] > fusedProbs[best])
+                best = static_cast<int>(i);
+        return best;
+    }
+    // Multi-label: the classes whose fused probability is at least 0.5, in class order.
+    std::vector<int> positiveClasses() const
+    {
+        std::vector<int> out;
+        for (std::size_t i = 0; i < fusedProbs.size() && i < classes.size(); ++i)
+            if (fusedProbs[i] >= 0.5f)
+                out.push_back(static_cast<int>(i));
+        return out;
+    }
+
     const ModalityResult* modality(const std::string& name) const
     {
         for (const auto& m : modalities)

@@ -13,17 +13,6 @@ namespace ei {
 
 ExportReport::ExportReport(const InferenceResult& result, const ModelSummary& model) : result_(result), model_(model) {}
 
-static std::string topClass(const std::vector<float>& probs, const std::vector<std::string>& classes)
-{
-    if (probs.empty() || classes.size() != probs.size())
-        return {};
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < probs.size(); ++i)
-        if (probs[i] > probs[best])
-            best = i;
-    return classes[best];
-}
-
 std::string ExportReport::toJson(bool includePatientIdentifiers) const
 {
     using nlohmann::json;
@@ -51,13 +40,13 @@ std::string ExportReport::toJson(bool includePatientIdentifiers) const
     }
     j["modalities"] = mods;
     j["fused"] = {{"logits", result_.fusedLogits}, {"probs", result_.fusedProbs}};
-    if (!result_.multilabel)
-        j["fused"]["top_class"] = topClass(result_.fusedProbs, result_.classes);
-    else {
+    if (!result_.multilabel) {
+        const int top = result_.topClass();
+        j["fused"]["top_class"] = top >= 0 && result_.classes.size() == result_.fusedProbs.size() ? result_.classes[top] : "";
+    } else {
         json positives = json::array();
-        for (std::size_t i = 0; i < result_.fusedProbs.size() && i < result_.classes.size(); ++i)
-            if (result_.fusedProbs[i] >= 0.5f)
-                positives.push_back(result_.classes[i]);
+        for (int c : result_.positiveClasses())
+            positives.push_back(result_.classes[c]);
         j["fused"]["positive_classes"] = positives;
     }
     j["gate"] = result_.gate;

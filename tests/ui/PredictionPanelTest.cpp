@@ -6,6 +6,7 @@
 #include "models/Error.h"
 #include "tests/TestRegistry.h"
 #include "ui/panels/PredictionPanel.h"
+#include "ui/window/ExportImage.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -89,6 +90,21 @@ private Q_SLOTS:
         QVERIFY(!panel.legendCoversBars());
         panel.clearResult();
         QVERIFY(!panel.gateAxesShown());
+    }
+
+    void exportFooterStatesTheVerdict()
+    {
+        // The exported PNG's footer says what the panel says: the top class, or for a
+        // multi-label model the classes at or above 0.5 (never a "most likely" there).
+        ModelSummary model;
+        model.path = "/x/demo.eimodel";
+        const QStringList single = exportSummaryLines(*sampleResult(false), model);
+        QCOMPARE(single.first(), QString("Most likely: wetAMD (65.0 %, fused)"));
+        QVERIFY(single.contains("Fused: normal 10.0 %, dryAMD 20.0 %, PCV 5.0 %, wetAMD 65.0 %"));
+        QVERIFY(single.last().startsWith("Model: demo.eimodel   SHA-256 abc123"));
+        const QStringList multi = exportSummaryLines(*sampleResult(true), model);
+        QCOMPARE(multi.first(), QString("Above 0.5: wetAMD (65.0 %) (fused)"));
+        QVERIFY(!multi.join('\n').contains("Most likely"));
     }
 
     void multiLabelShowsTheDecisionLine()

@@ -224,17 +224,16 @@ void PredictionPanel::rebuild()
 
     // In words.
     if (!r->multilabel) {
-        const int best = argmax(r->fusedProbs);
+        const int best = r->topClass();
         topClass_->setText(best < 0 ? tr("No prediction.")
                                     : tr("<b>Most likely: %1</b> &nbsp;(%2 %, fused)")
                                           .arg(QString::fromStdString(r->classes[best]).toHtmlEscaped())
                                           .arg(100.0 * r->fusedProbs[best], 0, 'f', 1));
     } else {
         QStringList positive;
-        for (int c = 0; c < nClasses && c < int(r->fusedProbs.size()); ++c)
-            if (r->fusedProbs[c] >= 0.5f)
-                positive << QStringLiteral("%1 (%2)").arg(QString::fromStdString(r->classes[c]).toHtmlEscaped())
-                                .arg(r->fusedProbs[c], 0, 'f', 2);
+        for (int c : r->positiveClasses())
+            positive << QStringLiteral("%1 (%2)").arg(QString::fromStdString(r->classes[c]).toHtmlEscaped())
+                            .arg(r->fusedProbs[c], 0, 'f', 2);
         topClass_->setText(positive.isEmpty() ? tr("<b>No class above 0.5</b> (fused)")
                                               : tr("<b>Above 0.5: %1</b> (fused)").arg(positive.join(QStringLiteral(", "))));
     }

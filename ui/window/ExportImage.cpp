@@ -46,6 +46,40 @@ QString percent(float p) { return QString::number(p * 100.0, 'f', 1) + QStringLi
 
 }  // namespace
 
+QStringList exportSummaryLines(const InferenceResult& result, const ModelSummary& model)
+{
+    QStringList lines;
+    const int top = result.topClass();
+    if (result.multilabel) {
+        QStringList positive;
+        for (int c : result.positiveClasses())
+            positive << QStringLiteral("%1 (%2)").arg(QString::fromStdString(result.classes[c]), percent(result.fusedProbs[c]));
+        lines << (positive.isEmpty() ? QStringLiteral("No class above 0.5 (fused)")
+                                     : QStringLiteral("Above 0.5: %1 (fused)").arg(positive.join(QStringLiteral(", "))));
+    } else if (top >= 0 && top < int(result.classes.size())) {
+        lines << QStringLiteral("Most likely: %1 (%2, fused)").arg(QString::fromStdString(result.classes[top]), percent(result.fusedProbs[top]));
+    }
+    const auto perClass = [&result](const std::vector<float>& probs) {  // "normal 12.0 %, lesion 88.0 %"
+        QStringList parts;
+        for (std::size_t c = 0; c < result.classes.size() && c < probs.size(); ++c)
+            parts << QStringLiteral("%1 %2").arg(QString::fromStdString(result.classes[c]), percent(probs[c]));
+        return parts.join(QStringLiteral(", "));
+    };
+    lines << QStringLiteral("Fused: ") + perClass(result.fusedProbs);
+    for (std::size_t m = 0; m < result.modalities.size(); ++m) {
+        const auto& mod = result.modalities[m];
+        QString line = QString::fromStdString(mod.name) + QStringLiteral(" alone: ") + perClass(mod.probs);
+        if (m < result.gate.size())
+            line += QStringLiteral("   gate %1").arg(result.gate[m], 0, 'f', 2);
+        lines << line;
+    }
+    lines << QStringLiteral("Model: %1   SHA-256 %2   device %3")
+                 .arg(QFileInfo(QString::fromStdString(model.path)).fileName(),
+                      QString::fromStdString(result.modelFingerprint.empty() ? model.fingerprint : result.modelFingerprint).left(16),
+                      QString::fromStdString(result.device));
+    return lines;
+}
+
 QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model)
 {
     // Each viewport without the active frame.
@@ -60,31 +94,7 @@ QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, con
     }
 
     // The footer: what the result says and which model said it.
-    QStringList lines;
-    int top = 0;
-    for (std::size_t c = 1; c < result.fusedProbs.size(); ++c)
-        if (result.fusedProbs[c] > result.fusedProbs[top])
-            top = int(c);
-    if (!result.classes.empty() && !result.fusedProbs.empty())
-        lines << QStringLiteral("Most likely: %1 (%2, fused)").arg(QString::fromStdString(result.classes[top]), percent(result.fusedProbs[top]));
-    QStringList fused;
-    for (std::size_t c = 0; c < result.classes.size() && c < result.fusedProbs.size(); ++c)
-        fused << QStringLiteral("%1 %2").arg(QString::fromStdString(result.classes[c]), percent(result.fusedProbs[c]));
-    lines << QStringLiteral("Fused: ") + fused.join(QStringLiteral(", "));
-    for (std::size_t m = 0; m < result.modalities.size(); ++m) {
-        const auto& mod = result.modalities[m];
-        QStringList probs;
-        for (std::size_t c = 0; c < result.classes.size() && c < mod.probs.size(); ++c)
-            probs << QStringLiteral("%1 %2").arg(QString::fromStdString(result.classes[c]), percent(mod.probs[c]));
-        QString line = QString::fromStdString(mod.name) + QStringLiteral(" alone: ") + probs.join(QStringLiteral(", "));
-        if (m < result.gate.size())
-            line += QStringLiteral("   gate %1").arg(result.gate[m], 0, 'f', 2);
-        lines << line;
-    }
-    lines << QStringLiteral("Model: %1   SHA-256 %2   device %3")
-                 .arg(QFileInfo(QString::fromStdString(model.path)).fileName(),
-                      QString::fromStdString(result.modelFingerprint.empty() ? model.fingerprint : result.modelFingerprint).left(16),
-                      QString::fromStdString(result.device));
+    const QStringList lines = exportSummaryLines(result, model);
     const QString intended = model.intendedUse.empty() ? QStringLiteral("Intended use: not stated in the model file.")
                                                        : QStringLiteral("Intended use: ") + QString::fromStdString(model.intendedUse);
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <QImage>
+#include <QStringList>
 
 namespace ei {
 
@@ -14,5 +15,10 @@ struct InferenceResult;
 struct ModelSummary;
 
 QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model);
+
+// The footer's lines above the intended use: the verdict (the top class, or for a
+// multi-label model the classes at or above 0.5), fused and per-modality probabilities
+// with the gate weights, and the model.
+QStringList exportSummaryLines(const InferenceResult& result, const ModelSummary& model);
 
 }  // namespace ei
