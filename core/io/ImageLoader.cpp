@@ -189,14 +189,40 @@ std::vector<DicomSeriesEntry> listSeries(const std::string& path, const JobContr
     return {};
 }
 
+namespace {
+
+// Scanning a folder's headers is the smaller part of a series' cost (the first fifth of
+// the progress); reading the pixels of the chosen series the larger.
+constexpr double kScanShare = 0.2;
+
+JobControl partOf(const JobControl* control, double from, double to)
+{
+    return control ? control->part(from, to) : JobControl{};
+}
+
+}  // namespace
+
+std::vector<Image> loadEverySeries(const std::string& path, const JobControl* control)
+{
+    const JobControl scan = partOf(control, 0.0, kScanShare);
+    const auto list = listSeries(path, control ? &scan : nullptr);
+    if (list.empty())
+        throw BadInputError(path, "holds no DICOM image series");
+    std::vector<Image> images;
+    const double n = static_cast<double>(list.size());
+    for (std::size_t s = 0; s < list.size(); ++s) {
+        const JobControl read = partOf(control, kScanShare + (1 - kScanShare) * s / n, kScanShare + (1 - kScanShare) * (s + 1) / n);
+        images.push_back(loadDicomSeries(list[s].files, path, control ? &read : nullptr));
+    }
+    return images;
+}
+
 Image loadImage(const std::string& path, const std::string& seriesUid, const JobControl* control)
 {
     const std::string format = detectImageFormat(path);
     if (format == "dicom-folder" || format == "dicomdir") {
-        // Scanning headers is the smaller part of a series' cost; reading pixels the larger.
-        const JobControl scan = control ? control->part(0.0, 0.2) : JobControl{};
-        const JobControl read = control ? control->part(0.2, 1.0) : JobControl{};
-        const auto list = format == "dicomdir" ? readDicomDir(path) : scanDicomFolder(path, control ? &scan : nullptr);
+        const JobControl scan = partOf(control, 0.0, kScanShare), read = partOf(control, kScanShare, 1.0);
+        const auto list = listSeries(path, control ? &scan : nullptr);
         const auto& series = pickSeries(list, path, seriesUid);
         return loadDicomSeries(series.files, path, control ? &read : nullptr);
     }

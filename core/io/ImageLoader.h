@@ -19,6 +19,10 @@ namespace ei {
 // file of a series (ei::Cancelled).
 Image loadImage(const std::string& path, const std::string& seriesUid = {}, const JobControl* control = nullptr);
 
+// Every DICOM series of a folder or DICOMDIR, each as one image (headers scanned once),
+// with progress and a cancel checkpoint per file. BadInputError when there is none.
+std::vector<Image> loadEverySeries(const std::string& path, const JobControl* control = nullptr);
+
 // The DICOM series in a folder or DICOMDIR; empty for a single file.
 std::vector<DicomSeriesEntry> listSeries(const std::string& path, const JobControl* control = nullptr);
 

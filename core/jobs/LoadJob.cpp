@@ -1,10 +1,8 @@
 // See LoadJob.h.
 #include "core/jobs/LoadJob.h"
 
-#include "core/io/DicomLoader.h"
+#include "core/io/DicomLoader.h"  // hasDicomPreamble
 #include "core/io/ImageLoader.h"
-
-#include "models/Error.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -68,16 +66,8 @@ quint64 LoadJob::open(const QStringList& paths)
             part.checkpoint(0.0, QFileInfo(path).fileName().toStdString());
             try {
                 if (QFileInfo(path).isDir() || isDicomDirFile(p)) {
-                    // Every series is an image; headers are scanned once.
-                    const JobControl scan = part.part(0.0, 0.2);
-                    const auto series = listSeries(p, &scan);
-                    if (series.empty())
-                        throw BadInputError(p, "holds no DICOM image series");
-                    for (std::size_t s = 0; s < series.size(); ++s) {
-                        const JobControl one = part.part(0.2 + 0.8 * s / series.size(), 0.2 + 0.8 * (s + 1) / series.size());
-                        outcome->images.push_back(
-                            {std::make_shared<const Image>(loadDicomSeries(series[s].files, p, &one)), path});
-                    }
+                    for (Image& series : loadEverySeries(p, &part))  // every series is an image
+                        outcome->images.push_back({std::make_shared<const Image>(std::move(series)), path});
                 } else {
                     outcome->images.push_back({std::make_shared<const Image>(loadImage(p, {}, &part)), path});
                 }

@@ -341,6 +341,13 @@ private Q_SLOTS:
         const ei::Image vol = ei::loadImage(dicomdir, mr->seriesUid);
         QCOMPARE(vol.slices, 20);
         QCOMPARE(maxAbsDiff(vol.pixels, load(folder).pixels), 0.0);
+        // Every series at once (what opening the DICOMDIR in the viewer does), in list order,
+        // each the same image as loading it by its UID.
+        const auto every = ei::loadEverySeries(dicomdir);
+        QCOMPARE(every.size(), series.size());
+        for (std::size_t s = 0; s < series.size(); ++s)
+            QCOMPARE(maxAbsDiff(every[s].pixels, ei::loadImage(dicomdir, series[s].seriesUid).pixels), 0.0);
+        QVERIFY_THROWS_EXCEPTION(ei::BadInputError, ei::loadEverySeries(tmp.filePath("IMAGES/OT000001").toStdString()));
         // A series missing from the DICOMDIR's files is reported by name.
         QVERIFY(QFile::remove(tmp.filePath("IMAGES/IM000003")));
         try {
