@@ -1,6 +1,8 @@
 // See TaskList.h.
 #include "core/jobs/TaskList.h"
 
+#include <algorithm>
+
 namespace ei {
 
 TaskList::TaskList(QObject* parent) : QObject(parent) {}
@@ -40,6 +42,23 @@ QVector<JobStatus> TaskList::activeTasks() const
 }
 
 QVector<JobStatus> TaskList::tasks() const { return activeTasks() + finished_; }
+
+QVector<JobStatus> TaskList::shownTasks(qint64 nowMs, qint64* recheckInMs) const
+{
+    QVector<JobStatus> out;
+    qint64 due = -1;
+    for (const auto& [ticket, e] : active_) {
+        // A queued task is due showAfterMs after it starts running, at the earliest.
+        const qint64 wait = e.status.startedMs == 0 ? showAfterMs : e.status.startedMs + showAfterMs - nowMs;
+        if (e.status.startedMs != 0 && wait <= 0)
+            out << e.status;
+        else
+            due = due < 0 ? wait : std::min(due, wait);
+    }
+    if (recheckInMs)
+        *recheckInMs = due;
+    return out + finished_;
+}
 
 void TaskList::cancel(quint64 ticket)
 {

@@ -25,6 +25,10 @@ public:
     // Active tasks (oldest first), then finished ones (newest first, at most keepFinished).
     QVector<JobStatus> tasks() const;
     QVector<JobStatus> activeTasks() const;
+    // What views show at nowMs: the active tasks that have run for showAfterMs, then the
+    // finished ones. *recheckInMs (when given): in how many ms a task now hidden becomes
+    // due, -1 when none is waiting.
+    QVector<JobStatus> shownTasks(qint64 nowMs, qint64* recheckInMs = nullptr) const;
     bool isBusy() const { return !active_.empty(); }
     void cancel(quint64 ticket);
     void clearFinished();

@@ -93,6 +93,35 @@ private Q_SLOTS:
         QVERIFY(list.tasks().isEmpty());
     }
 
+    void viewsShowATaskOnlyAfterItHasRunAWhile()
+    {
+        WorkerQueue queue;
+        TaskList list;
+        list.watch(&queue);
+        std::atomic<bool> release{false};
+        const quint64 ticket = queue.submit("waits", [&](const JobControl& c) -> WorkerQueue::Deliver {
+            while (!release.load()) {
+                c.checkpoint(0.5, "waiting");
+                QThread::msleep(1);
+            }
+            return {};
+        });
+        qint64 recheck = 0;
+        QVERIFY(list.shownTasks(0, &recheck).isEmpty());  // queued: not yet
+        QCOMPARE(recheck, qint64(TaskList::showAfterMs));
+        QTRY_VERIFY(!list.activeTasks().isEmpty() && list.activeTasks().first().startedMs > 0);
+        const qint64 started = list.activeTasks().first().startedMs;
+        QVERIFY(list.shownTasks(started + 10, &recheck).isEmpty());
+        QCOMPARE(recheck, qint64(TaskList::showAfterMs - 10));
+        const auto shown = list.shownTasks(started + TaskList::showAfterMs, &recheck);
+        QCOMPARE(shown.size(), 1);
+        QCOMPARE(shown.first().ticket, ticket);
+        QCOMPARE(recheck, qint64(-1));
+        release = true;
+        QTRY_VERIFY(!list.isBusy());
+        QCOMPARE(list.shownTasks(started).size(), 1);  // finished ones are always listed
+    }
+
     void ticketsAreUniqueAcrossJobs()
     {
         WorkerQueue a, b;

@@ -86,22 +86,12 @@ void TaskPanel::refresh()
         delete item->widget();
         delete item;
     }
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    qint64 nextDue = -1;
-    for (const JobStatus& s : tasks_->tasks()) {
-        if (!s.isFinished()) {
-            const qint64 age = s.startedMs > 0 ? now - s.startedMs : 0;
-            if (s.startedMs == 0 || age < TaskList::showAfterMs) {
-                const qint64 due = s.startedMs == 0 ? TaskList::showAfterMs : TaskList::showAfterMs - age;
-                nextDue = nextDue < 0 ? due : std::min(nextDue, due);
-                continue;
-            }
-        }
+    qint64 recheckIn = -1;
+    for (const JobStatus& s : tasks_->shownTasks(QDateTime::currentMSecsSinceEpoch(), &recheckIn))
         rows_->insertWidget(rows_->count() - 1, makeRow(s));
-    }
     empty_->setVisible(visibleRows() == 0);
-    if (nextDue >= 0)
-        delay_->start(int(nextDue) + 1);
+    if (recheckIn >= 0)
+        delay_->start(int(recheckIn) + 1);
 }
 
 }  // namespace ei

@@ -16,6 +16,7 @@
 #include <QBuffer>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -210,27 +211,26 @@ void MainWindow::buildStatusBar()
     progressDelay_ = new QTimer(this);
     progressDelay_->setSingleShot(true);
     TaskList* tasks = session_->tasks();
+    // The newest task the task list shows (one that has run for TaskList::showAfterMs).
     const auto showTask = [this, tasks, taskWidgets] {
-        const auto active = tasks->activeTasks();
-        if (active.isEmpty()) {
-            progressDelay_->stop();
-            for (QWidget* w : taskWidgets)
-                w->hide();
-            return;
+        qint64 recheckIn = -1;
+        const auto shown = tasks->shownTasks(QDateTime::currentMSecsSinceEpoch(), &recheckIn);
+        const JobStatus* newest = nullptr;
+        for (const JobStatus& s : shown)
+            if (!s.isFinished())
+                newest = &s;  // active ones come first, oldest first
+        for (QWidget* w : taskWidgets)
+            w->setVisible(newest != nullptr);
+        if (newest) {
+            progress_->setValue(int(newest->fraction * 1000));
+            stage_->setText(newest->message.isEmpty() ? newest->title : newest->title + QStringLiteral(": ") + newest->message);
+            cancel_->setProperty("ticket", newest->ticket);
         }
-        const JobStatus& s = active.last();  // the newest
-        progress_->setValue(int(s.fraction * 1000));
-        stage_->setText(s.message.isEmpty() ? s.title : s.title + QStringLiteral(": ") + s.message);
-        cancel_->setProperty("ticket", s.ticket);
-        if (!stage_->isVisible() && !progressDelay_->isActive())
-            progressDelay_->start(TaskList::showAfterMs);
+        if (recheckIn >= 0)
+            progressDelay_->start(int(recheckIn) + 1);
     };
     connect(tasks, &TaskList::changed, this, showTask);
-    connect(progressDelay_, &QTimer::timeout, this, [tasks, taskWidgets] {
-        if (tasks->isBusy())
-            for (QWidget* w : taskWidgets)
-                w->show();
-    });
+    connect(progressDelay_, &QTimer::timeout, this, showTask);
     connect(cancel_, &QPushButton::clicked, this, [this, tasks] { tasks->cancel(cancel_->property("ticket").toULongLong()); });
     deviceLabel_ = new QLabel(this);
     modelLabel_ = new QLabel(tr("No model"), this);
