@@ -4,6 +4,7 @@
 // and device shown) and the results page lists per-class metrics and where the
 // model was saved.
 #include "core/training/FineTuneSettings.h"
+#include "core/training/TrainingJob.h"
 #include "tests/TestRegistry.h"
 #include "tests/TinyStudy.h"
 #include "ui/wizard/FineTuneWizard.h"
@@ -87,8 +88,14 @@ private Q_SLOTS:
         QCOMPARE(wizard.currentId(), int(FineTuneWizard::RunPageId));
         QVERIFY(!wizard.button(QWizard::NextButton)->isEnabled());
         wizard.findChild<QLineEdit*>("outEdit")->setText(dir.filePath("run"));
+        QSignalSpy progress(wizard.job(), &TrainingJob::progress);
         QTest::mouseClick(wizard.findChild<QPushButton*>("startButton"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(wizard.button(QWizard::NextButton)->isEnabled(), 600000);
+        // The job's fraction of the run (the page's ETA uses it) only grows, up to the end.
+        QVERIFY(progress.count() > 0);
+        for (int i = 1; i < progress.count(); ++i)
+            QVERIFY(progress.at(i).at(1).toDouble() >= progress.at(i - 1).at(1).toDouble());
+        QCOMPARE(progress.last().at(1).toDouble(), 1.0);
         QVERIFY(wizard.findChild<QLabel*>("deviceLabel")->text().contains("cpu"));
         auto* plot = wizard.findChild<QCustomPlot*>("lossPlot");
         QVERIFY(plot->graph(0)->dataCount() > 0);  // loss per step

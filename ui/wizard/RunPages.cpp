@@ -108,10 +108,11 @@ public:
             pause_->setText(on ? QObject::tr("Resume") : QObject::tr("Pause"));
             if (on)
                 eta_->setText(QObject::tr("paused"));
-            timer_.invalidate();  // the ETA restarts after a pause
+            timer_.invalidate();  // the pace is measured afresh after a pause
         });
         QObject::connect(cancel_, &QPushButton::clicked, this, [this] { job_->cancel(); });
         QObject::connect(job_, &TrainingJob::eventReceived, this, [this](const QString& line) { onEvent(line); });
+        QObject::connect(job_, &TrainingJob::progress, this, [this](quint64, double fraction) { showEta(fraction); });
         QObject::connect(job_, &TrainingJob::finished, this, [this] {
             finished_ = true;
             stage_->setText(QObject::tr("finished"));
@@ -164,6 +165,7 @@ private:
         setRunning(true);
         stage_->setText(QObject::tr("checking the data set"));
         timer_.start();
+        etaFrom_ = 0;
         job_->start(s_->request(outEdit_->text()));
     }
 
@@ -172,20 +174,13 @@ private:
         const auto e = QJsonDocument::fromJson(line.toUtf8()).object();
         const QString kind = e["event"].toString();
         if (kind == "stage_start") {
-            stages_ = e["stages"].toInt();
-            stageIndex_ = e["stage_index"].toInt();
+            const int index = e["stage_index"].toInt();
             device_->setText(QObject::tr("device: %1").arg(e["device"].toString()));
-            stage_->setText(QObject::tr("stage %1 of %2: %3").arg(stageIndex_ + 1).arg(stages_).arg(e["stage"].toString()));
-            if (stageIndex_ > 0)
+            stage_->setText(QObject::tr("stage %1 of %2: %3").arg(index + 1).arg(e["stages"].toInt()).arg(e["stage"].toString()));
+            if (index > 0)
                 markStage(e["stage"].toString());
         } else if (kind == "step") {
             plot_->graph(0)->addData(++steps_, e["loss"].toDouble());
-            const double epochs = std::max(1, s_->recipe.maxEpochs);
-            const double fraction = (stageIndex_ + e["epoch"].toDouble() / epochs) / std::max(1, stages_);
-            if (timer_.isValid() && fraction > 0 && !job_->isPaused()) {
-                const double remaining = timer_.elapsed() / 1000.0 * (1 - fraction) / fraction;
-                eta_->setText(QObject::tr("at most ~%1 s left (early stopping may end sooner)").arg(qRound(remaining)));
-            }
         } else if (kind == "validation") {
             plot_->graph(1)->addData(steps_, e["val_mAP"].toDouble());
         }
@@ -194,6 +189,24 @@ private:
             plot_->yAxis2->setRange(0, 1);
             plot_->replot(QCustomPlot::rpQueuedReplot);
         }
+    }
+
+    // The time left at the pace since the run (or its last resume) started, from the
+    // job's own fraction of the run (TrainingJob reports it per step).
+    void showEta(double fraction)
+    {
+        if (job_->isPaused())
+            return;
+        if (!timer_.isValid()) {  // resumed: measure the pace afresh
+            timer_.start();
+            etaFrom_ = fraction;
+            return;
+        }
+        const double done = fraction - etaFrom_;
+        if (done <= 0)
+            return;
+        const double remaining = timer_.elapsed() / 1000.0 * (1 - fraction) / done;
+        eta_->setText(QObject::tr("at most ~%1 s left (early stopping may end sooner)").arg(qRound(remaining)));
     }
 
     // A dashed line where a later stage starts, named at the bottom of the chart.
@@ -220,7 +233,8 @@ private:
     QCustomPlot* plot_;
     QElapsedTimer timer_;
     bool finished_ = false;
-    int steps_ = 0, stages_ = 1, stageIndex_ = 0;
+    double etaFrom_ = 0;  // the fraction done when timer_ started
+    int steps_ = 0;
 };
 
 class ResultsPage : public QWizardPage {
