@@ -281,6 +281,92 @@ private Q_SLOTS:
         QCOMPARE(v.zoom(), withBar);
     }
 
+    void annotationsNeverOverlap()
+    {
+        // Issue 13, #7: in a 1 x 3 layout the file name ran into the W/L text; #17: the
+        // read-out ran over the bottom orientation letter.
+        Viewport v;
+        v.resize(300, 300);  // a third of a small screen
+        auto im = greyImage(64, 64, 10.0f, 5);
+        im->hasGeometry = true;  // axial: P at the bottom
+        im->sourcePath = "/data/a-very-long-study-folder/series-file-name-that-runs-on-and-on.dcm";
+        v.setSlotName("AXIAL");
+        v.setImage(im);
+        v.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&v));
+        QTest::mouseMove(&v, QPoint(150, 150));  // a read-out line under the slice line
+        const Viewport::AnnotationLayout l = v.annotationLayout();
+        QVERIFY(!l.title.isEmpty());
+        QVERIFY2(!l.titleRect.intersects(l.windowRect), "title over the W/L text");
+        QFontMetricsF fm(v.font());
+        QVERIFY(l.title.contains(QChar(0x2026)));  // elided, not overdrawn
+        QCOMPARE(l.letters[3], QStringLiteral("P"));
+        QVERIFY2(!l.letterRects[3].intersects(l.bottomRect), "bottom letter under the read-out");
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(!l.letterRects[i].intersects(l.titleRect) || i != 2);
+    }
+
+    void rotateFlipAndInvertChangeTheViewOnly()
+    {
+        Viewport v;
+        v.resize(400, 400);
+        auto im = greyImage(100, 100, 0.0f);
+        for (int y = 0; y < 100; ++y)
+            for (int x = 0; x < 50; ++x)
+                im->pixels[std::size_t(y) * 100 + x] = 255.0f;  // left half white
+        im->hasGeometry = true;  // rows go to L, columns to P
+        v.setImage(im);
+        v.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&v));
+        QCOMPARE(v.annotationLayout().letters[1], QStringLiteral("L"));
+        QCOMPARE(v.annotationLayout().letters[3], QStringLiteral("P"));
+        const QPointF c = v.imageToWidget(QPointF(50, 50));
+        const QPointF right = v.imageToWidget(QPointF(90, 50));
+        QVERIFY(right.x() > c.x() + 10);
+        v.rotate(1);  // clockwise: what was right is now below
+        const QPointF c1 = v.imageToWidget(QPointF(50, 50)), r1 = v.imageToWidget(QPointF(90, 50));
+        QVERIFY2(r1.y() > c1.y() + 10 && std::abs(r1.x() - c1.x()) < 1e-6, qPrintable(QString("%1 %2").arg(r1.x()).arg(r1.y())));
+        QCOMPARE(v.annotationLayout().letters[3], QStringLiteral("L"));
+        QCOMPARE(v.annotationLayout().letters[0], QStringLiteral("P"));
+        // the widget pixel at an image point shows that point's value after rotation
+        QVERIFY(widgetPixel(v, QPointF(20, 50)).red() > 200);
+        QVERIFY(widgetPixel(v, QPointF(80, 50)).red() < 50);
+        // round trip through the transform
+        const QPointF back = v.widgetToImage(v.imageToWidget(QPointF(12.5, 70.25)));
+        QVERIFY(std::abs(back.x() - 12.5) < 1e-9 && std::abs(back.y() - 70.25) < 1e-9);
+        v.rotate(-1);
+        v.setFlipped(true);  // mirrored: the white half is on the right of the screen
+        QVERIFY(v.imageToWidget(QPointF(20, 50)).x() > v.imageToWidget(QPointF(80, 50)).x());
+        QCOMPARE(v.annotationLayout().letters[1], QStringLiteral("R"));
+        QVERIFY(widgetPixel(v, QPointF(20, 50)).red() > 200);
+        v.setInverted(true);
+        QVERIFY(widgetPixel(v, QPointF(20, 50)).red() < 50);
+        QCOMPARE(im->pixels[0], 255.0f);  // the data is untouched
+        v.resetOrientation();
+        QVERIFY(!v.flipped() && !v.inverted() && v.rotation() == 0);
+        QVERIFY(widgetPixel(v, QPointF(20, 50)).red() > 200);
+    }
+
+    void cineLoopsThroughTheSlices()
+    {
+        Viewport v;
+        v.resize(200, 200);
+        v.setImage(greyImage(8, 8, 1.0f, 3));
+        QCOMPARE(v.slice(), 1);
+        QSignalSpy spy(&v, &Viewport::sliceChanged);
+        v.setCine(true, 50.0);
+        QVERIFY(v.cineRunning());
+        QTRY_VERIFY_WITH_TIMEOUT(spy.size() >= 3, 2000);
+        QCOMPARE(spy.at(0).first().toInt(), 2);
+        QCOMPARE(spy.at(1).first().toInt(), 0);  // loops
+        v.setCine(false);
+        QVERIFY(!v.cineRunning());
+        Viewport flat;
+        flat.setImage(greyImage(8, 8, 1.0f, 1));
+        flat.setCine(true);
+        QVERIFY(!flat.cineRunning());  // nothing to play on a 2-D image
+    }
+
     void linkedViewsFollowInRelativeTerms()
     {
         ViewportGrid grid;

@@ -1,45 +1,13 @@
 // See Viewport.h.
 #include "ui/viewer/Viewport.h"
 
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QFileInfo>
-#include <QMimeData>
-#include <QMouseEvent>
-#include <QPainter>
-#include <QPainterPath>
-#include <QWheelEvent>
+#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
 
 namespace ei {
 
-namespace {
-const QColor kBackground(0x12, 0x13, 0x15);
-const QColor kText(0xd8, 0xdb, 0xe0);
-const QColor kDim(0x8a, 0x90, 0x99);
-const QColor kAccent(0x5b, 0x9b, 0xd5);
-
-// The axis letter that a direction (LPS patient coordinates) points to.
-QString axisLetter(double x, double y, double z)
-{
-    const double ax = std::abs(x), ay = std::abs(y), az = std::abs(z);
-    if (ax >= ay && ax >= az)
-        return x > 0 ? QStringLiteral("L") : QStringLiteral("R");
-    if (ay >= ax && ay >= az)
-        return y > 0 ? QStringLiteral("P") : QStringLiteral("A");
-    return z > 0 ? QStringLiteral("S") : QStringLiteral("I");
-}
-
-void shadowText(QPainter& p, const QRectF& r, int flags, const QString& text, const QColor& color = kText)
-{
-    p.setPen(QColor(0, 0, 0, 200));
-    p.drawText(r.translated(1, 1), flags, text);
-    p.setPen(color);
-    p.drawText(r, flags, text);
-}
-}  // namespace
 
 Viewport::Viewport(QWidget* parent) : QWidget(parent)
 {
@@ -48,6 +16,8 @@ Viewport::Viewport(QWidget* parent) : QWidget(parent)
     setAcceptDrops(true);
     setMinimumSize(160, 160);
     setAttribute(Qt::WA_OpaquePaintEvent);
+    cine_ = new QTimer(this);
+    connect(cine_, &QTimer::timeout, this, [this] { setSlice(slice_ + 1 < sliceCount() ? slice_ + 1 : 0); });
 }
 
 void Viewport::setSlotName(const QString& name)
@@ -59,6 +29,7 @@ void Viewport::setSlotName(const QString& name)
 void Viewport::setImage(std::shared_ptr<const Image> image)
 {
     image_ = std::move(image);
+    cine_->stop();
     slice_ = 0;
     dataMin_ = 0;
     dataMax_ = 255;
@@ -192,7 +163,7 @@ void Viewport::rebuildDisplay()
         const bool rgb = im.channels >= 3;
         display_ = QImage(im.width, im.height, rgb ? QImage::Format_RGB888 : QImage::Format_Grayscale8);
         const double lo = center_ - width_ / 2.0;
-        const bool invert = im.photometric == "MONOCHROME1";
+        const bool invert = (im.photometric == "MONOCHROME1") != inverted_;
         const float* src = im.pixels.data() + static_cast<std::size_t>(slice_) * im.sliceStride();
         for (int y = 0; y < im.height; ++y) {
             uchar* line = display_.scanLine(y);
@@ -259,8 +230,11 @@ double Viewport::fitZoom() const
         return 1.0;
     // the right margin leaves room for the colour bar, so it never covers the image
     const double margin = 8.0, barRoom = annotations_ ? 64.0 : margin;
-    const double zw = (width() - margin - barRoom) / image_->width;
-    const double zh = (height() - 2 * margin) / (image_->height * pixelAspect());
+    const bool quarter = rotation_ % 2 == 1;
+    const double w = quarter ? image_->height * pixelAspect() : image_->width;
+    const double h = quarter ? image_->width : image_->height * pixelAspect();
+    const double zw = (width() - margin - barRoom) / w;
+    const double zh = (height() - 2 * margin) / h;
     return std::max(0.01, std::min(zw, zh));
 }
 
@@ -269,8 +243,10 @@ void Viewport::fitToWindow()
     fit_ = true;
     if (image_ && image_->width > 0) {
         zoom_ = fitZoom();
+        // the image's middle goes to the middle of the room left of the colour bar
+        viewCenter_ = QPointF(image_->width / 2.0, image_->height / 2.0);
         const double barRoom = annotations_ ? 64.0 : 8.0;
-        viewCenter_ = QPointF(image_->width / 2.0 + (barRoom - 8.0) / 2.0 / zoom_, image_->height / 2.0);
+        viewCenter_ = widgetToImage(QPointF(width() / 2.0 + (barRoom - 8.0) / 2.0, height() / 2.0));
     }
     update();
 }
@@ -285,17 +261,61 @@ void Viewport::oneToOne()
     Q_EMIT viewChangedByUser(zoom_, viewCenter_);
 }
 
-QPointF Viewport::imageToWidget(QPointF p) const
+QTransform Viewport::imageTransform() const
 {
-    return {(p.x() - viewCenter_.x()) * zoom_ + width() / 2.0,
-            (p.y() - viewCenter_.y()) * zoom_ * pixelAspect() + height() / 2.0};
+    QTransform t;
+    t.translate(width() / 2.0, height() / 2.0);
+    t.scale(zoom_, zoom_);
+    if (flipped_)
+        t.scale(-1.0, 1.0);
+    t.rotate(90.0 * rotation_);
+    t.scale(1.0, pixelAspect());
+    t.translate(-viewCenter_.x(), -viewCenter_.y());
+    return t;
 }
 
-QPointF Viewport::widgetToImage(QPointF p) const
+QPointF Viewport::imageToWidget(QPointF p) const { return imageTransform().map(p); }
+
+QPointF Viewport::widgetToImage(QPointF p) const { return imageTransform().inverted().map(p); }
+
+void Viewport::rotate(int quarterTurns)
 {
-    return {(p.x() - width() / 2.0) / zoom_ + viewCenter_.x(),
-            (p.y() - height() / 2.0) / (zoom_ * pixelAspect()) + viewCenter_.y()};
+    rotation_ = ((rotation_ + quarterTurns) % 4 + 4) % 4;
+    fitToWindow();
 }
+
+void Viewport::setFlipped(bool flipped)
+{
+    flipped_ = flipped;
+    if (fit_)
+        fitToWindow();
+    update();
+}
+
+void Viewport::setInverted(bool inverted)
+{
+    inverted_ = inverted;
+    rebuildDisplay();
+}
+
+void Viewport::resetOrientation()
+{
+    rotation_ = 0;
+    flipped_ = false;
+    inverted_ = false;
+    rebuildDisplay();
+    fitToWindow();
+}
+
+void Viewport::setCine(bool on, double fps)
+{
+    if (on && image_ && image_->isVolume())
+        cine_->start(static_cast<int>(std::lround(1000.0 / std::clamp(fps, 1.0, 60.0))));
+    else
+        cine_->stop();
+}
+
+bool Viewport::cineRunning() const { return cine_->isActive(); }
 
 QString Viewport::readOut(QPointF widgetPoint) const
 {
@@ -339,273 +359,6 @@ void Viewport::setAnnotationsVisible(bool visible)
         fitToWindow();  // the colour bar's room comes and goes with the annotations
     else
         update();
-}
-
-void Viewport::paintEvent(QPaintEvent*)
-{
-    QPainter p(this);
-    p.fillRect(rect(), kBackground);
-    QFont small = font();
-    small.setPointSizeF(std::max(7.5, font().pointSizeF() * 0.9));
-    p.setFont(small);
-
-    if (!image_ || display_.isNull()) {
-        p.setPen(QPen(kDim, 1, Qt::DashLine));
-        p.drawRoundedRect(rect().adjusted(12, 12, -12, -12), 8, 8);
-        shadowText(p, rect(), Qt::AlignCenter,
-                   tr("%1\nempty slot\n\nDrop an image here or use File \u203a Open (Ctrl+O)")
-                       .arg(slotName_.isEmpty() ? tr("Viewport") : slotName_),
-                   kDim);
-        if (active_) {
-            p.setPen(QPen(kAccent, 2));
-            p.drawRect(rect().adjusted(1, 1, -1, -1));
-        }
-        return;
-    }
-
-    const QRectF imageRect(0, 0, image_->width, image_->height);
-    p.save();
-    p.translate(width() / 2.0, height() / 2.0);
-    p.scale(zoom_, zoom_ * pixelAspect());
-    p.translate(-viewCenter_.x(), -viewCenter_.y());
-    // Below 2x, smooth; above, show the pixels as they are (a reader wants to see them).
-    p.setRenderHint(QPainter::SmoothPixmapTransform, zoom_ < 2.0);
-    p.drawImage(imageRect, display_);
-    const SimilarityMap* map = currentMap();
-    if (overlay_.visible && !overlayImage_.isNull()) {
-        p.setRenderHint(QPainter::SmoothPixmapTransform, true);
-        p.drawImage(imageRect, overlayImage_);
-        if (overlay_.showGrid && map) {
-            QPen pen(QColor(255, 255, 255, 90), 0);  // cosmetic: one screen pixel at any zoom
-            pen.setCosmetic(true);
-            p.setPen(pen);
-            const double sx = double(image_->width) / map->inputWidth, sy = double(image_->height) / map->inputHeight;
-            for (int c = 0; c * map->patch <= map->inputWidth; ++c)
-                p.drawLine(QPointF(c * map->patch * sx, 0), QPointF(c * map->patch * sx, image_->height));
-            for (int r = 0; r * map->patch <= map->inputHeight; ++r)
-                p.drawLine(QPointF(0, r * map->patch * sy), QPointF(image_->width, r * map->patch * sy));
-        }
-    }
-    p.restore();
-
-    if (annotations_) {
-        drawOrientation(p);
-        drawCornerText(p);
-        if (overlay_.visible && map && currentMapSlice() >= 0)
-            drawColorBar(p, *map);
-    }
-    if (active_) {
-        p.setPen(QPen(kAccent, 2));
-        p.drawRect(rect().adjusted(1, 1, -1, -1));
-    }
-}
-
-void Viewport::drawCornerText(QPainter& p)
-{
-    const QRectF r = rect().adjusted(8, 6, -8, -6);
-    QString title = slotName_;
-    if (!image_->sourcePath.empty())
-        title += QStringLiteral("  \u2022  ") + QFileInfo(QString::fromStdString(image_->sourcePath)).fileName();
-    shadowText(p, r, Qt::AlignLeft | Qt::AlignTop, title);
-
-    QString right = QStringLiteral("W %1  L %2\n%3%")
-                        .arg(width_, 0, 'g', 4)
-                        .arg(center_, 0, 'g', 4)
-                        .arg(zoom_ * 100.0, 0, 'f', 0);
-    shadowText(p, r.adjusted(0, 0, -46, 0), Qt::AlignRight | Qt::AlignTop, right, kDim);
-
-    QStringList bottom;
-    if (image_->isVolume()) {
-        QString s = tr("slice %1 / %2").arg(slice_ + 1).arg(image_->slices);
-        const int k = currentMapSlice();
-        if (modality_ && !modality_->sliceIndices.empty())
-            s += k >= 0 ? tr("   model slice %1 of %2").arg(k + 1).arg(modality_->sliceIndices.size())
-                        : tr("   (no map: PgUp/PgDn jump to the model's slices)");
-        bottom << s;
-    }
-    if (overlay_.visible && modality_ && !currentMap() && !modality_->maps.empty())
-        bottom << tr("no %1 map for this modality").arg(OverlayRenderer::displayName(overlay_.kind));
-    if (!readOut_.isEmpty())
-        bottom << readOut_;
-    shadowText(p, r, Qt::AlignLeft | Qt::AlignBottom, bottom.join('\n'));
-}
-
-void Viewport::drawOrientation(QPainter& p)
-{
-    if (!image_->hasGeometry)
-        return;
-    const auto& d = image_->direction;
-    const QString right = axisLetter(d[0], d[1], d[2]), left = axisLetter(-d[0], -d[1], -d[2]);
-    const QString down = axisLetter(d[3], d[4], d[5]), up = axisLetter(-d[3], -d[4], -d[5]);
-    QFont f = p.font();
-    f.setBold(true);
-    p.save();
-    p.setFont(f);
-    const QRectF r = rect().adjusted(6, 22, -6, -22);
-    shadowText(p, r, Qt::AlignLeft | Qt::AlignVCenter, left, kAccent);
-    shadowText(p, r.adjusted(0, 0, -46, 0), Qt::AlignRight | Qt::AlignVCenter, right, kAccent);
-    shadowText(p, rect().adjusted(0, 24, 0, 0), Qt::AlignHCenter | Qt::AlignTop, up, kAccent);
-    shadowText(p, rect().adjusted(0, 0, 0, -6), Qt::AlignHCenter | Qt::AlignBottom, down, kAccent);
-    p.restore();
-}
-
-void Viewport::drawColorBar(QPainter& p, const SimilarityMap& map)
-{
-    const ColorMap& colors = ColorMap::byName(OverlayRenderer::isDelta(map) ? QStringLiteral("diverging") : overlay_.colorMap);
-    const int barW = 12;
-    const int barH = std::clamp(height() / 2, 60, 320);
-    const QRect bar(width() - barW - 34, (height() - barH) / 2, barW, barH);
-    for (int i = 0; i < barH; ++i) {
-        const double t = 1.0 - double(i) / (barH - 1);
-        p.fillRect(QRect(bar.left(), bar.top() + i, barW, 1), QColor(colors.at(t)));
-    }
-    p.setPen(QColor(0x40, 0x44, 0x4a));
-    p.drawRect(bar.adjusted(0, 0, -1, -1));
-    if (overlay_.threshold > 0) {  // cut-off mark
-        p.setPen(QPen(kText, 1, Qt::DashLine));
-        auto mark = [&](double t) {
-            const int y = bar.top() + int(std::lround((1.0 - t) * (barH - 1)));
-            p.drawLine(bar.left() - 3, y, bar.right() + 3, y);
-        };
-        if (OverlayRenderer::isDelta(map)) {
-            mark(0.5 + overlay_.threshold / 2);
-            mark(0.5 - overlay_.threshold / 2);
-        } else {
-            mark(overlay_.threshold);
-        }
-    }
-    QFont f = p.font();
-    f.setPointSizeF(std::max(7.0, f.pointSizeF() * 0.9));
-    p.setFont(f);
-    const QRectF labels(bar.right() + 3, bar.top() - 8, 34, barH + 16);
-    auto fmt = [](double v) { return QString::number(v, 'f', 2); };
-    shadowText(p, labels, Qt::AlignLeft | Qt::AlignTop, fmt(range_.hi), kText);
-    shadowText(p, labels, Qt::AlignLeft | Qt::AlignVCenter, fmt((range_.lo + range_.hi) / 2.0), kDim);
-    shadowText(p, labels, Qt::AlignLeft | Qt::AlignBottom, fmt(range_.lo), kText);
-    p.save();
-    p.translate(bar.left() - 6, bar.center().y());
-    p.rotate(-90);
-    shadowText(p, QRectF(-barH / 2.0, -14, barH, 14), Qt::AlignCenter, OverlayRenderer::displayName(overlay_.kind), kDim);
-    p.restore();
-}
-
-void Viewport::resizeEvent(QResizeEvent*)
-{
-    if (fit_)
-        fitToWindow();
-}
-
-void Viewport::mousePressEvent(QMouseEvent* e)
-{
-    Q_EMIT activated();
-    setFocus();
-    if (!image_)
-        return;
-    dragStart_ = e->position().toPoint();
-    if (e->button() == Qt::LeftButton) {
-        drag_ = Drag::Pan;
-        dragCenter_ = viewCenter_;
-        setCursor(Qt::ClosedHandCursor);
-    } else if (e->button() == Qt::RightButton) {
-        drag_ = Drag::Window;
-        dragWindowCenter_ = center_;
-        dragWindowWidth_ = width_;
-    }
-}
-
-void Viewport::mouseMoveEvent(QMouseEvent* e)
-{
-    const QPoint pos = e->position().toPoint();
-    if (drag_ == Drag::Pan) {
-        const QPointF d = pos - dragStart_;
-        viewCenter_ = dragCenter_ - QPointF(d.x() / zoom_, d.y() / (zoom_ * pixelAspect()));
-        fit_ = false;
-        update();
-        Q_EMIT viewChangedByUser(zoom_, viewCenter_);
-    } else if (drag_ == Drag::Window) {
-        // One widget width of drag spans the data range: coarse enough to be quick,
-        // fine enough for 16-bit data.
-        const double range = std::max(1e-3, double(dataMax_) - dataMin_);
-        const double perPixel = range / std::max(200, width());
-        const QPoint d = pos - dragStart_;
-        setWindow(dragWindowCenter_ - d.y() * perPixel, std::max(perPixel, dragWindowWidth_ + d.x() * perPixel));
-    }
-    readOut_ = readOut(pos);
-    readOutAt_ = pos;
-    Q_EMIT pixelReadOut(readOut_);
-    update();
-}
-
-void Viewport::mouseReleaseEvent(QMouseEvent*)
-{
-    drag_ = Drag::None;
-    unsetCursor();
-}
-
-void Viewport::mouseDoubleClickEvent(QMouseEvent*)
-{
-    fitToWindow();
-    Q_EMIT viewChangedByUser(zoom_, viewCenter_);
-}
-
-void Viewport::wheelEvent(QWheelEvent* e)
-{
-    if (!image_)
-        return;
-    const double steps = e->angleDelta().y() / 120.0;
-    if (image_->isVolume() && !(e->modifiers() & Qt::ControlModifier)) {
-        setSlice(slice_ + (steps > 0 ? -1 : 1) * std::max(1, int(std::abs(steps))));
-    } else {
-        zoomBy(std::pow(1.2, steps), e->position());
-    }
-    e->accept();
-}
-
-void Viewport::keyPressEvent(QKeyEvent* e)
-{
-    switch (e->key()) {
-    case Qt::Key_Up:
-        setSlice(slice_ - 1);
-        break;
-    case Qt::Key_Down:
-        setSlice(slice_ + 1);
-        break;
-    case Qt::Key_PageUp:
-        stepToModelSlice(-1);
-        break;
-    case Qt::Key_PageDown:
-        stepToModelSlice(+1);
-        break;
-    case Qt::Key_Home:
-        setSlice(0);
-        break;
-    case Qt::Key_End:
-        setSlice(sliceCount() - 1);
-        break;
-    default:
-        QWidget::keyPressEvent(e);
-    }
-}
-
-void Viewport::leaveEvent(QEvent*)
-{
-    readOut_.clear();
-    update();
-}
-
-void Viewport::dragEnterEvent(QDragEnterEvent* e)
-{
-    if (e->mimeData()->hasUrls())
-        e->acceptProposedAction();
-}
-
-void Viewport::dropEvent(QDropEvent* e)
-{
-    const auto urls = e->mimeData()->urls();
-    if (!urls.isEmpty() && urls.first().isLocalFile()) {
-        Q_EMIT fileDropped(urls.first().toLocalFile());
-        e->acceptProposedAction();
-    }
 }
 
 }  // namespace ei

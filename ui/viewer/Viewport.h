@@ -1,9 +1,10 @@
-// One modality's image on screen: window / level, zoom, pan, slice scrolling, pixel
-// read-out, orientation labels and the similarity-map overlay with its colour bar.
-// Mouse: left drag pans, right drag changes window (horizontal: width, vertical:
-// level), wheel zooms about the cursor (on volumes the wheel scrolls slices and
-// Ctrl+wheel zooms). A plain QWidget that paints through one transform, so the overlay
-// can never drift from the image.
+// One modality's image on screen: window / level, zoom, pan, rotate / flip / invert,
+// slice scrolling and cine, pixel read-out, orientation labels and the similarity-map
+// overlay with its colour bar. Mouse: left drag pans, right drag changes window
+// (horizontal: width, vertical: level), wheel zooms about the cursor (on volumes the
+// wheel scrolls slices and Ctrl+wheel zooms). A plain QWidget that paints through one
+// transform (imageTransform), so the overlay can never drift from the image.
+// Painting: ViewportPaint.cpp; mouse and keys: ViewportInput.cpp.
 #pragma once
 
 #include "core/io/Image.h"
@@ -13,6 +14,8 @@
 
 #include <QImage>
 #include <QPointF>
+#include <QRectF>
+#include <QTransform>
 #include <QWidget>
 
 #include <memory>
@@ -64,10 +67,38 @@ public:
 
     QPointF imageToWidget(QPointF imagePoint) const;
     QPointF widgetToImage(QPointF widgetPoint) const;
+    // Image pixel coordinates to widget coordinates: centre, pixel aspect, rotation,
+    // flip, zoom. Everything drawn over the image goes through it.
+    QTransform imageTransform() const;
+
+    // Display orientation: quarter turns clockwise (0..3), mirrored left-right on screen,
+    // grey values inverted. They change the view only, never the data the model reads.
+    int rotation() const { return rotation_; }
+    void rotate(int quarterTurns);
+    bool flipped() const { return flipped_; }
+    void setFlipped(bool flipped);
+    bool inverted() const { return inverted_; }
+    void setInverted(bool inverted);
+    void resetOrientation();  // no rotation, flip or inversion
+
+    // Cine: steps through the slices of a volume, looping, at fps frames per second.
+    void setCine(bool on, double fps = 10.0);
+    bool cineRunning() const;
 
     // The image after window / level of the current slice (what is painted under the map).
     const QImage& displayImage() const { return display_; }
     QString readOut(QPointF widgetPoint) const;  // "x 12 y 40: 128 | map 0.53"
+
+    // Where the annotations go, so they never overlap: the title (slot and file name,
+    // elided to what is free beside the window text), the window text, the bottom text
+    // block and the orientation letters (left, right, top, bottom).
+    struct AnnotationLayout {
+        QString title;
+        QRectF titleRect, windowRect, bottomRect;
+        QString letters[4];
+        QRectF letterRects[4];
+    };
+    AnnotationLayout annotationLayout() const;
 
     void setActive(bool active);
     // Text, orientation letters and colour bar on / off (the picture alone, for reading).
@@ -102,6 +133,8 @@ private:
     void drawColorBar(QPainter& p, const SimilarityMap& map);
     void drawOrientation(QPainter& p);
     void drawCornerText(QPainter& p);
+    QStringList bottomLines() const;
+    QString orientationLetter(QPointF screenDirection) const;
 
     QString slotName_;
     std::shared_ptr<const Image> image_;
@@ -119,6 +152,10 @@ private:
     bool fit_ = true;
     bool active_ = false;
     bool annotations_ = true;
+    int rotation_ = 0;
+    bool flipped_ = false;
+    bool inverted_ = false;
+    class QTimer* cine_ = nullptr;
     enum class Drag { None, Pan, Window } drag_ = Drag::None;
     QPoint dragStart_;
     QPointF dragCenter_;

@@ -1,0 +1,243 @@
+// Viewport painting: the image and overlay through imageTransform(), then the
+// annotations (corner text, orientation letters, colour bar) laid out so they never
+// overlap. See Viewport.h.
+#include "ui/viewer/Viewport.h"
+
+#include <QFileInfo>
+#include <QFontMetricsF>
+#include <QPainter>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ei {
+
+namespace {
+const QColor kBackground(0x12, 0x13, 0x15);
+const QColor kText(0xd8, 0xdb, 0xe0);
+const QColor kDim(0x8a, 0x90, 0x99);
+const QColor kAccent(0x5b, 0x9b, 0xd5);
+
+// The axis letter that a direction (LPS patient coordinates) points to.
+QString axisLetter(double x, double y, double z)
+{
+    const double ax = std::abs(x), ay = std::abs(y), az = std::abs(z);
+    if (ax >= ay && ax >= az)
+        return x > 0 ? QStringLiteral("L") : QStringLiteral("R");
+    if (ay >= ax && ay >= az)
+        return y > 0 ? QStringLiteral("P") : QStringLiteral("A");
+    return z > 0 ? QStringLiteral("S") : QStringLiteral("I");
+}
+
+void shadowText(QPainter& p, const QRectF& r, int flags, const QString& text, const QColor& color = kText)
+{
+    p.setPen(QColor(0, 0, 0, 200));
+    p.drawText(r.translated(1, 1), flags, text);
+    p.setPen(color);
+    p.drawText(r, flags, text);
+}
+}  // namespace
+
+void Viewport::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.fillRect(rect(), kBackground);
+    QFont small = font();
+    small.setPointSizeF(std::max(7.5, font().pointSizeF() * 0.9));
+    p.setFont(small);
+
+    if (!image_ || display_.isNull()) {
+        p.setPen(QPen(kDim, 1, Qt::DashLine));
+        p.drawRoundedRect(rect().adjusted(12, 12, -12, -12), 8, 8);
+        shadowText(p, rect(), Qt::AlignCenter,
+                   tr("%1\nempty slot\n\nDrop an image here or use File \u203a Open (Ctrl+O)")
+                       .arg(slotName_.isEmpty() ? tr("Viewport") : slotName_),
+                   kDim);
+        if (active_) {
+            p.setPen(QPen(kAccent, 2));
+            p.drawRect(rect().adjusted(1, 1, -1, -1));
+        }
+        return;
+    }
+
+    const QRectF imageRect(0, 0, image_->width, image_->height);
+    p.save();
+    p.setTransform(imageTransform());
+    // Below 2x, smooth; above, show the pixels as they are (a reader wants to see them).
+    p.setRenderHint(QPainter::SmoothPixmapTransform, zoom_ < 2.0);
+    p.drawImage(imageRect, display_);
+    const SimilarityMap* map = currentMap();
+    if (overlay_.visible && !overlayImage_.isNull()) {
+        p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+        p.drawImage(imageRect, overlayImage_);
+        if (overlay_.showGrid && map) {
+            QPen pen(QColor(255, 255, 255, 90), 0);  // cosmetic: one screen pixel at any zoom
+            pen.setCosmetic(true);
+            p.setPen(pen);
+            const double sx = double(image_->width) / map->inputWidth, sy = double(image_->height) / map->inputHeight;
+            for (int c = 0; c * map->patch <= map->inputWidth; ++c)
+                p.drawLine(QPointF(c * map->patch * sx, 0), QPointF(c * map->patch * sx, image_->height));
+            for (int r = 0; r * map->patch <= map->inputHeight; ++r)
+                p.drawLine(QPointF(0, r * map->patch * sy), QPointF(image_->width, r * map->patch * sy));
+        }
+    }
+    p.restore();
+
+    if (annotations_) {
+        drawOrientation(p);
+        drawCornerText(p);
+        if (overlay_.visible && map && currentMapSlice() >= 0)
+            drawColorBar(p, *map);
+    }
+    if (active_) {
+        p.setPen(QPen(kAccent, 2));
+        p.drawRect(rect().adjusted(1, 1, -1, -1));
+    }
+}
+
+QStringList Viewport::bottomLines() const
+{
+    QStringList bottom;
+    if (image_->isVolume()) {
+        QString s = tr("slice %1 / %2").arg(slice_ + 1).arg(image_->slices);
+        const int k = currentMapSlice();
+        if (modality_ && !modality_->sliceIndices.empty())
+            s += k >= 0 ? tr("   model slice %1 of %2").arg(k + 1).arg(modality_->sliceIndices.size())
+                        : tr("   (no map: PgUp/PgDn jump to the model's slices)");
+        bottom << s;
+    }
+    if (overlay_.visible && modality_ && !currentMap() && !modality_->maps.empty())
+        bottom << tr("no %1 map for this modality").arg(OverlayRenderer::displayName(overlay_.kind));
+    if (!readOut_.isEmpty())
+        bottom << readOut_;
+    return bottom;
+}
+
+QString Viewport::orientationLetter(QPointF screenDirection) const
+{
+    // The patient direction that a screen direction shows: back through the view
+    // transform to image axes, then through the image geometry to LPS.
+    const QTransform inv = imageTransform().inverted();
+    const QPointF d = inv.map(screenDirection) - inv.map(QPointF(0, 0));
+    const auto& dir = image_->direction;
+    const double sx = d.x() * image_->spacing[0], sy = d.y() * image_->spacing[1];
+    return axisLetter(sx * dir[0] + sy * dir[3], sx * dir[1] + sy * dir[4], sx * dir[2] + sy * dir[5]);
+}
+
+Viewport::AnnotationLayout Viewport::annotationLayout() const
+{
+    AnnotationLayout l;
+    if (!image_)
+        return l;
+    QFont small = font();
+    small.setPointSizeF(std::max(7.5, font().pointSizeF() * 0.9));
+    const QFontMetricsF fm(small);
+    const QRectF r = QRectF(rect()).adjusted(8, 6, -8, -6);
+    const double line = fm.lineSpacing();
+
+    // Window text at the top right, left of the colour bar's labels.
+    const QString windowText = QStringLiteral("W %1  L %2").arg(width_, 0, 'g', 4).arg(center_, 0, 'g', 4);
+    const double windowW = std::max(fm.horizontalAdvance(windowText), fm.horizontalAdvance(QStringLiteral("00000%"))) + 2;
+    l.windowRect = QRectF(r.right() - 46 - windowW, r.top(), windowW, 2 * line);
+
+    // Title: what is free to the left of it, elided in the middle (the file name's end
+    // says most).
+    QString title = slotName_;
+    if (!image_->sourcePath.empty())
+        title += QStringLiteral("  \u2022  ") + QFileInfo(QString::fromStdString(image_->sourcePath)).fileName();
+    const double titleW = std::max(0.0, l.windowRect.left() - 8 - r.left());
+    l.title = fm.elidedText(title, Qt::ElideMiddle, titleW);
+    l.titleRect = QRectF(r.left(), r.top(), titleW, line);
+
+    // Bottom text block, and the bottom letter above it when they would meet.
+    const int lines = static_cast<int>(bottomLines().size());
+    l.bottomRect = QRectF(r.left(), r.bottom() - lines * line, r.width(), lines * line);
+
+    if (image_->hasGeometry) {
+        l.letters[0] = orientationLetter(QPointF(-1, 0));
+        l.letters[1] = orientationLetter(QPointF(1, 0));
+        l.letters[2] = orientationLetter(QPointF(0, -1));
+        l.letters[3] = orientationLetter(QPointF(0, 1));
+        QFont bold = small;
+        bold.setBold(true);
+        const QFontMetricsF bm(bold);
+        const double lw = bm.horizontalAdvance(QStringLiteral("W")) + 2, lh = bm.height();
+        const double midY = height() / 2.0 - lh / 2, midX = width() / 2.0 - lw / 2;
+        l.letterRects[0] = QRectF(6, midY, lw, lh);
+        l.letterRects[1] = QRectF(width() - 52 - lw, midY, lw, lh);
+        l.letterRects[2] = QRectF(midX, l.titleRect.bottom() + 4, lw, lh);
+        double bottomY = height() - 6 - lh;
+        if (lines > 0)
+            bottomY = std::min(bottomY, l.bottomRect.top() - 2 - lh);
+        l.letterRects[3] = QRectF(midX, bottomY, lw, lh);
+    }
+    return l;
+}
+
+void Viewport::drawCornerText(QPainter& p)
+{
+    const AnnotationLayout l = annotationLayout();
+    shadowText(p, l.titleRect, Qt::AlignLeft | Qt::AlignTop, l.title);
+    const QString right = QStringLiteral("W %1  L %2\n%3%")
+                              .arg(width_, 0, 'g', 4)
+                              .arg(center_, 0, 'g', 4)
+                              .arg(zoom_ * 100.0, 0, 'f', 0);
+    shadowText(p, l.windowRect, Qt::AlignRight | Qt::AlignTop, right, kDim);
+    shadowText(p, l.bottomRect, Qt::AlignLeft | Qt::AlignBottom, bottomLines().join('\n'));
+}
+
+void Viewport::drawOrientation(QPainter& p)
+{
+    if (!image_->hasGeometry)
+        return;
+    const AnnotationLayout l = annotationLayout();
+    QFont f = p.font();
+    f.setBold(true);
+    p.save();
+    p.setFont(f);
+    for (int i = 0; i < 4; ++i)
+        shadowText(p, l.letterRects[i], Qt::AlignCenter, l.letters[i], kAccent);
+    p.restore();
+}
+
+void Viewport::drawColorBar(QPainter& p, const SimilarityMap& map)
+{
+    const ColorMap& colors = ColorMap::byName(OverlayRenderer::isDelta(map) ? QStringLiteral("diverging") : overlay_.colorMap);
+    const int barW = 12;
+    const int barH = std::clamp(height() / 2, 60, 320);
+    const QRect bar(width() - barW - 34, (height() - barH) / 2, barW, barH);
+    for (int i = 0; i < barH; ++i) {
+        const double t = 1.0 - double(i) / (barH - 1);
+        p.fillRect(QRect(bar.left(), bar.top() + i, barW, 1), QColor(colors.at(t)));
+    }
+    p.setPen(QColor(0x40, 0x44, 0x4a));
+    p.drawRect(bar.adjusted(0, 0, -1, -1));
+    if (overlay_.threshold > 0) {  // cut-off mark
+        p.setPen(QPen(kText, 1, Qt::DashLine));
+        auto mark = [&](double t) {
+            const int y = bar.top() + int(std::lround((1.0 - t) * (barH - 1)));
+            p.drawLine(bar.left() - 3, y, bar.right() + 3, y);
+        };
+        if (OverlayRenderer::isDelta(map)) {
+            mark(0.5 + overlay_.threshold / 2);
+            mark(0.5 - overlay_.threshold / 2);
+        } else {
+            mark(overlay_.threshold);
+        }
+    }
+    QFont f = p.font();
+    f.setPointSizeF(std::max(7.0, f.pointSizeF() * 0.9));
+    p.setFont(f);
+    const QRectF labels(bar.right() + 3, bar.top() - 8, 34, barH + 16);
+    auto fmt = [](double v) { return QString::number(v, 'f', 2); };
+    shadowText(p, labels, Qt::AlignLeft | Qt::AlignTop, fmt(range_.hi), kText);
+    shadowText(p, labels, Qt::AlignLeft | Qt::AlignVCenter, fmt((range_.lo + range_.hi) / 2.0), kDim);
+    shadowText(p, labels, Qt::AlignLeft | Qt::AlignBottom, fmt(range_.lo), kText);
+    p.save();
+    p.translate(bar.left() - 6, bar.center().y());
+    p.rotate(-90);
+    shadowText(p, QRectF(-barH / 2.0, -14, barH, 14), Qt::AlignCenter, OverlayRenderer::displayName(overlay_.kind), kDim);
+    p.restore();
+}
+
+}  // namespace ei
