@@ -200,6 +200,60 @@ private Q_SLOTS:
         w.shutdown();
     }
 
+    void viewMenuDrivesLayoutOrientationAndFocus()
+    {
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QCOMPARE(test::openAndWait(w, {cfp_, oct_}), QStringList());
+        ViewportGrid* grid = w.viewportGrid();
+        Viewport* first = grid->viewport("Image 1");
+        Viewport* second = grid->viewport("Image 2");
+        grid->setActiveViewport(first);
+        w.focusActiveViewport();
+
+        // Z maximises the active viewport and brings the grid back.
+        QTest::keyClick(&w, Qt::Key_Z);
+        QCOMPARE(grid->maximized(), first);
+        QTRY_VERIFY(!second->isVisible());
+        QTest::keyClick(&w, Qt::Key_Z);
+        QVERIFY(!grid->maximized());
+        QTRY_VERIFY(second->isVisible());
+        grid->setGridLayout(ViewportGrid::Layout::Column);
+        QTRY_VERIFY(second->geometry().top() >= first->geometry().bottom());
+        QCOMPARE(ViewportGrid::shapeFor(3, ViewportGrid::Layout::TwoByTwo), std::make_pair(2, 2));
+
+        // Orientation keys act on the active viewport only.
+        QTest::keyClick(&w, Qt::Key_BracketRight);
+        QCOMPARE(first->rotation(), 1);
+        QCOMPARE(second->rotation(), 0);
+        QTest::keyClick(&w, Qt::Key_H);
+        QVERIFY(first->flipped());
+        QTest::keyClick(&w, Qt::Key_I, Qt::ControlModifier);
+        QVERIFY(first->inverted());
+        QTest::keyClick(&w, Qt::Key_0, Qt::ControlModifier);
+        QVERIFY(!first->flipped() && !first->inverted() && first->rotation() == 0);
+
+        // Issue 13, #6: with the views unlinked, + zooms the active one; Shift+F fits all.
+        QTest::keyClick(&w, Qt::Key_Plus);
+        grid->setActiveViewport(second);
+        QTest::keyClick(&w, Qt::Key_Plus);
+        QVERIFY(!first->fitting() && !second->fitting());
+        QTest::keyClick(&w, Qt::Key_F, Qt::ShiftModifier);
+        QVERIFY(first->fitting() && second->fitting());
+
+        // Issue 13, #19: after a dialog the keys act on the image again.
+        w.overlayPanel()->findChild<QComboBox*>("targetCombo")->setFocus();
+        QTimer::singleShot(200, [] {
+            if (QWidget* box = QApplication::activeModalWidget())
+                box->close();
+        });
+        QTest::keyClick(&w, Qt::Key_F1);
+        QTRY_COMPARE(w.focusWidget(), static_cast<QWidget*>(second));
+        w.shutdown();
+    }
+
     void badFilesAreReportedNotFatal()
     {
         MainWindow w;

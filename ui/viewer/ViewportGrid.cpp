@@ -14,10 +14,16 @@ ViewportGrid::ViewportGrid(QWidget* parent) : QWidget(parent)
     layout_->setSpacing(2);
 }
 
-std::pair<int, int> ViewportGrid::shapeFor(int n)
+std::pair<int, int> ViewportGrid::shapeFor(int n, Layout layout)
 {
     if (n <= 1)
         return {1, 1};
+    if (layout == Layout::Row)
+        return {1, n};
+    if (layout == Layout::Column)
+        return {n, 1};
+    if (layout == Layout::TwoByTwo)
+        return {(n + 1) / 2, 2};
     if (n <= 3)
         return {1, n};
     const int cols = static_cast<int>(std::ceil(std::sqrt(double(n))));
@@ -30,25 +36,65 @@ void ViewportGrid::setSlots(const QStringList& names)
         v->deleteLater();
     viewports_.clear();
     active_ = nullptr;
-    const auto [rows, cols] = shapeFor(names.size());
+    maximized_ = nullptr;
     for (int i = 0; i < names.size(); ++i) {
         auto* v = new Viewport(this);
         v->setSlotName(names[i]);
         v->setObjectName(QStringLiteral("viewport_") + names[i]);
-        layout_->addWidget(v, i / cols, i % cols);
         connect(v, &Viewport::viewChangedByUser, this, [this, v] { follow(v); });
         connect(v, &Viewport::activated, this, [this, v] { setActiveViewport(v); });
         connect(v, &Viewport::pixelReadOut, this, &ViewportGrid::pixelReadOut);
         connect(v, &Viewport::fileDropped, this, [this, v](const QString& path) { Q_EMIT fileDropped(v->slotName(), path); });
         viewports_.push_back(v);
     }
+    arrange();
+    if (!viewports_.isEmpty())
+        setActiveViewport(viewports_.front());
+}
+
+void ViewportGrid::arrange()
+{
+    for (Viewport* v : viewports_)
+        layout_->removeWidget(v);
+    for (int i = 0; i < layout_->rowCount(); ++i)
+        layout_->setRowStretch(i, 0);
+    for (int i = 0; i < layout_->columnCount(); ++i)
+        layout_->setColumnStretch(i, 0);
+    if (maximized_) {
+        for (Viewport* v : viewports_)
+            v->setVisible(v == maximized_);
+        layout_->addWidget(maximized_, 0, 0);
+        layout_->setRowStretch(0, 1);
+        layout_->setColumnStretch(0, 1);
+        return;
+    }
+    const auto [rows, cols] = shapeFor(viewports_.size(), layoutKind_);
+    for (int i = 0; i < viewports_.size(); ++i) {
+        layout_->addWidget(viewports_[i], i / cols, i % cols);
+        viewports_[i]->setVisible(true);
+    }
     for (int r = 0; r < rows; ++r)
         layout_->setRowStretch(r, 1);
     for (int c = 0; c < cols; ++c)
         layout_->setColumnStretch(c, 1);
-    if (!viewports_.isEmpty())
-        setActiveViewport(viewports_.front());
 }
+
+void ViewportGrid::setGridLayout(Layout layout)
+{
+    layoutKind_ = layout;
+    maximized_ = nullptr;
+    arrange();
+}
+
+void ViewportGrid::setMaximized(Viewport* v)
+{
+    maximized_ = viewports_.contains(v) ? v : nullptr;
+    if (maximized_)
+        setActiveViewport(maximized_);
+    arrange();
+}
+
+void ViewportGrid::toggleMaximized() { setMaximized(maximized_ ? nullptr : active_); }
 
 Viewport* ViewportGrid::viewport(const QString& slot) const
 {

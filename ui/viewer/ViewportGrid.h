@@ -1,5 +1,6 @@
 // The viewports of a study, one per model modality, in a grid that suits their count
-// (1x2, 1x3, 2x2, ...). Optionally links zoom and pan: the others follow the one the
+// (1x2, 1x3, 2x2, ...) or the layout the user picked (one row, one column, 2 x 2), with
+// one viewport maximised on request. Optionally links zoom and pan: the others follow the one the
 // user moves, in relative terms (zoom relative to each one's fit, centre as a fraction
 // of each image), so images of different sizes stay comparable.
 #pragma once
@@ -29,8 +30,16 @@ public:
     void setLinked(bool linked);
     bool linked() const { return linked_; }
 
+    enum class Layout { Automatic, Row, Column, TwoByTwo };
     // Grid shape for n viewports: {rows, columns}.
-    static std::pair<int, int> shapeFor(int n);
+    static std::pair<int, int> shapeFor(int n, Layout layout = Layout::Automatic);
+    void setGridLayout(Layout layout);
+    Layout gridLayout() const { return layoutKind_; }
+
+    // One viewport fills the grid (the others hidden); nullptr shows all again.
+    void setMaximized(Viewport* v);
+    Viewport* maximized() const { return maximized_; }
+    void toggleMaximized();  // the active viewport
 
 
 Q_SIGNALS:
@@ -40,10 +49,13 @@ Q_SIGNALS:
 
 private:
     void follow(Viewport* source);
+    void arrange();
 
     QGridLayout* layout_ = nullptr;
     QVector<Viewport*> viewports_;
     Viewport* active_ = nullptr;
+    Viewport* maximized_ = nullptr;
+    Layout layoutKind_ = Layout::Automatic;
     bool linked_ = false;
     bool following_ = false;
 };

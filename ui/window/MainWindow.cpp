@@ -154,6 +154,7 @@ void MainWindow::buildDocks()
         const QString path = QFileDialog::getOpenFileName(this, tr("Open an image for %1").arg(slot));
         if (!path.isEmpty())
             assignFile(slot, path);
+        focusActiveViewport();
     });
     connect(study_, &StudyPanel::clearRequested, this, &MainWindow::clearSlot);
     connect(study_, &StudyPanel::moveRequested, this, &MainWindow::moveSlot);

@@ -63,6 +63,10 @@ public:
     void setOverlayVisible(bool visible);  // all viewports
     void toggleOverlay();
 
+    // Keyboard focus to the active viewport (after every dialog, so the keys act on the
+    // image again).
+    void focusActiveViewport();
+
     // Stops the workers and frees the model (before QApplication returns).
     void shutdown();
 

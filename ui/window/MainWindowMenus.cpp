@@ -47,7 +47,19 @@ QVector<WindowPresets::Preset> presetsFor(const Viewport* v)
     return WindowPresets::bundled().forModality(QString::fromStdString(v->image()->tags.modality));
 }
 
+// Gives the keyboard back to the active viewport when a dialog is done, however it ends.
+struct FocusBack {
+    MainWindow* window;
+    ~FocusBack() { window->focusActiveViewport(); }
+};
+
 }  // namespace
+
+void MainWindow::focusActiveViewport()
+{
+    if (Viewport* v = grid_->activeViewport())
+        v->setFocus(Qt::OtherFocusReason);
+}
 
 void MainWindow::buildActions()
 {
@@ -63,6 +75,7 @@ void MainWindow::buildActions()
     QMenu* file = menuBar()->addMenu(tr("&File"));
     add(file, tr("&Open images / folder / DICOMDIR\u2026"), QKeySequence::Open, [this] { openDialog(); });
     add(file, tr("Open &study folder\u2026"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), [this] {
+        FocusBack back{this};
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a study folder"));
         if (!dir.isEmpty())
             openStudyFolder(dir);
@@ -94,6 +107,39 @@ void MainWindow::buildActions()
     add(view, tr("&Fit to window"), QKeySequence(Qt::Key_F), [eachTarget] { eachTarget([](Viewport* v) { v->fitToWindow(); }); });
     add(view, tr("&1:1 pixels"), QKeySequence(Qt::Key_1), [eachTarget] { eachTarget([](Viewport* v) { v->oneToOne(); }); });
     add(view, tr("&Reset window / level"), QKeySequence(Qt::Key_R), [eachTarget] { eachTarget([](Viewport* v) { v->resetWindow(); }); });
+    // Zoom and pan follow the Link switch; these always act on every viewport.
+    add(view, tr("Fit &all viewports"), QKeySequence(Qt::SHIFT | Qt::Key_F), [this] {
+        for (Viewport* v : grid_->viewports())
+            v->fitToWindow();
+    });
+    add(view, tr("Reset all &windows"), QKeySequence(Qt::SHIFT | Qt::Key_R), [this] {
+        for (Viewport* v : grid_->viewports())
+            v->resetWindow();
+    });
+    QMenu* orientation = view->addMenu(tr("&Orientation"));
+    add(orientation, tr("Rotate &clockwise"), QKeySequence(Qt::Key_BracketRight), [active] { if (auto* v = active()) v->rotate(1); });
+    add(orientation, tr("Rotate c&ounter-clockwise"), QKeySequence(Qt::Key_BracketLeft), [active] { if (auto* v = active()) v->rotate(-1); });
+    add(orientation, tr("Flip &horizontally"), QKeySequence(Qt::Key_H), [active] { if (auto* v = active()) v->setFlipped(!v->flipped()); });
+    add(orientation, tr("Flip &vertically"), QKeySequence(Qt::Key_V), [active] {
+        if (auto* v = active()) {  // a vertical mirror is a horizontal one turned half way
+            v->setFlipped(!v->flipped());
+            v->rotate(2);
+        }
+    });
+    add(orientation, tr("&Invert grey values"), QKeySequence(Qt::CTRL | Qt::Key_I), [active] { if (auto* v = active()) v->setInverted(!v->inverted()); });
+    add(orientation, tr("&Reset orientation"), QKeySequence(Qt::CTRL | Qt::Key_0), [active] { if (auto* v = active()) v->resetOrientation(); });
+    QMenu* layout = view->addMenu(tr("&Layout"));
+    const std::pair<QString, ViewportGrid::Layout> layouts[] = {
+        {tr("&Automatic"), ViewportGrid::Layout::Automatic},
+        {tr("One &row (1 \u00d7 N)"), ViewportGrid::Layout::Row},
+        {tr("One &column (N \u00d7 1)"), ViewportGrid::Layout::Column},
+        {tr("&2 \u00d7 2"), ViewportGrid::Layout::TwoByTwo},
+    };
+    for (const auto& [name, kind] : layouts)
+        layout->addAction(name, this, [this, kind = kind] { grid_->setGridLayout(kind); });
+    layout->addSeparator();
+    add(layout, tr("&Maximise the active viewport / back"), QKeySequence(Qt::Key_Z), [this] { grid_->toggleMaximized(); });
+    add(view, tr("&Cine (play the slices)"), QKeySequence(Qt::Key_C), [active] { if (auto* v = active()) v->setCine(!v->cineRunning()); });
     // Window presets act on the viewport that is active when they are triggered (menu or
     // Alt+1..9): the k-th preset for that viewport's modality. The menu lists them by name.
     QMenu* presets = view->addMenu(tr("Window presets"));
@@ -155,6 +201,7 @@ void MainWindow::buildActions()
         const auto& vs = grid_->viewports();
         if (!vs.isEmpty())
             grid_->setActiveViewport(vs[(vs.indexOf(grid_->activeViewport()) + 1) % vs.size()]);
+        focusActiveViewport();
     });
 
     QMenu* model = menuBar()->addMenu(tr("&Model"));
@@ -172,12 +219,14 @@ void MainWindow::buildActions()
         connect(wizard, &FineTuneWizard::openModelRequested, this, &MainWindow::openModel);
         session_->tasks()->watch(wizard->job());  // training and the data-set check show in the task list too
         session_->tasks()->watch(wizard->settings()->checkJob());
+        connect(wizard, &QObject::destroyed, this, [this] { focusActiveViewport(); });
         wizard->show();
     });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&Keyboard and mouse"), QKeySequence(Qt::Key_F1), [this] { showShortcuts(); });
     add(help, tr("&About EIView"), QKeySequence(), [this] {
+        FocusBack back{this};
         AboutDialog dialog(this);
         if (session_->hasModel())
             dialog.setModel(QFileInfo(QString::fromStdString(session_->model().path)).fileName(),
@@ -214,6 +263,7 @@ void MainWindow::buildActions()
 
 void MainWindow::exportDialog()
 {
+    FocusBack back{this};
     if (!session_->result()) {
         QMessageBox::information(this, tr("Export"), tr("Nothing to export yet: run the model first (F5)."));
         return;
@@ -255,6 +305,7 @@ void MainWindow::exportDialog()
 
 void MainWindow::openDialog()
 {
+    FocusBack back{this};
     const QStringList files = QFileDialog::getOpenFileNames(
         this, tr("Open images, a DICOMDIR or series files"), QString(),
         tr("Images (*.dcm *.png *.jpg *.jpeg *.tif *.tiff *.bmp *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.mgz *.mgh *.npy DICOMDIR);;All files (*)"));
@@ -264,6 +315,7 @@ void MainWindow::openDialog()
 
 void MainWindow::openModelDialog()
 {
+    FocusBack back{this};
     const QString path = QFileDialog::getOpenFileName(this, tr("Open a model"), QString(), tr("EIView models (*.eimodel);;All files (*)"));
     if (!path.isEmpty())
         openModel(path);
@@ -271,6 +323,7 @@ void MainWindow::openModelDialog()
 
 void MainWindow::showShortcuts()
 {
+    FocusBack back{this};
     QString html = tr("<h3>Keyboard</h3><table cellspacing=4>");
     for (QAction* a : actions())
         if (!a->shortcut().isEmpty())
