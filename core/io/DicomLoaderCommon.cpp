@@ -7,6 +7,7 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <cstdio>
 #include <mutex>
 
 namespace ei {
@@ -66,12 +67,86 @@ void readDicomTags(DcmItem* ds, ImageTags& tags, PatientIdentity& patient)
         if (!v.empty())
             tags.other[name] = v;
     }
+    tags.elements.clear();
+    readDicomElements(ds, tags.elements);
     patient.name = dicomString(ds, DCM_PatientName);
     patient.id = dicomString(ds, DCM_PatientID);
     patient.birthDate = dicomString(ds, DCM_PatientBirthDate);
     patient.sex = dicomString(ds, DCM_PatientSex);
     patient.accessionNumber = dicomString(ds, DCM_AccessionNumber);
     patient.institution = dicomString(ds, DCM_InstitutionName);
+}
+
+bool isIdentifyingTag(const DcmTagKey& key, DcmEVR vr)
+{
+    if (vr == EVR_PN || key.getGroup() == 0x0010)
+        return true;
+    static const DcmTagKey identifying[] = {
+        DCM_AccessionNumber, DCM_InstitutionName, DCM_InstitutionAddress, DCM_InstitutionalDepartmentName,
+        DCM_StationName, DCM_DeviceSerialNumber, DCM_StudyID, DCM_ReferringPhysicianAddress,
+        DCM_ReferringPhysicianTelephoneNumbers, DCM_RequestingService, DCM_AdmissionID,
+        DCM_PerformedProcedureStepID, DCM_ScheduledProcedureStepID, DCM_RequestedProcedureID,
+        DCM_OperatorsName, DCM_PerformingPhysicianName, DCM_PhysiciansOfRecord, DCM_PersonAddress,
+    };
+    for (const DcmTagKey& k : identifying)
+        if (k == key)
+            return true;
+    return false;
+}
+
+namespace {
+
+constexpr std::size_t kMaxElements = 5000;
+constexpr int kMaxDepth = 6;
+
+void listItem(DcmItem* item, int depth, std::vector<DicomElement>& out)
+{
+    for (unsigned long i = 0; i < item->card() && out.size() < kMaxElements; ++i) {
+        DcmElement* e = item->getElement(i);
+        DcmTag tag = e->getTag();
+        DicomElement row;
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "(%04X,%04X)", tag.getGTag(), tag.getETag());
+        row.tag = buf;
+        row.name = tag.getTagName() ? tag.getTagName() : "";
+        row.vr = DcmVR(e->getVR()).getVRName();
+        row.depth = depth;
+        const DcmEVR vr = e->ident();
+        if (isIdentifyingTag(tag, e->getVR())) {
+            row.value = kHiddenValue;
+        } else if (vr == EVR_SQ) {
+            auto* sq = static_cast<DcmSequenceOfItems*>(e);
+            row.value = std::to_string(sq->card()) + (sq->card() == 1 ? " item" : " items");
+        } else if (vr == EVR_OB || vr == EVR_OW || vr == EVR_OF || vr == EVR_OD || vr == EVR_OL || vr == EVR_UN ||
+                   vr == EVR_pixelSQ || vr == EVR_ox || vr == EVR_px || tag == DCM_PixelData) {
+            row.value = "<" + std::to_string(e->getLength()) + " bytes>";
+        } else {
+            OFString v;
+            if (e->getOFStringArray(v).good())
+                row.value = v.c_str();
+            if (row.value.size() > 256)
+                row.value = row.value.substr(0, 253) + "...";
+        }
+        out.push_back(std::move(row));
+        if (vr == EVR_SQ && depth < kMaxDepth && !isIdentifyingTag(tag, e->getVR())) {
+            auto* sq = static_cast<DcmSequenceOfItems*>(e);
+            for (unsigned long k = 0; k < sq->card() && out.size() < kMaxElements; ++k) {
+                DicomElement itemRow;
+                itemRow.tag = "item " + std::to_string(k + 1);
+                itemRow.depth = depth + 1;
+                out.push_back(itemRow);
+                listItem(sq->getItem(k), depth + 2, out);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void readDicomElements(DcmItem* dataset, std::vector<DicomElement>& out)
+{
+    if (dataset)
+        listItem(dataset, 0, out);
 }
 
 bool isDicomDirObject(DcmFileFormat& file)

@@ -21,6 +21,12 @@ std::string dicomString(DcmItem* item, const DcmTagKey& key);
 // The tags the study panel shows (ImageTags) and the patient identity, kept apart.
 void readDicomTags(DcmItem* dataset, ImageTags& tags, PatientIdentity& patient);
 
+// Every element of a data set (sequences item by item, at most kMaxElements in all),
+// with identifying values hidden. Pixel data is listed by size only.
+void readDicomElements(DcmItem* dataset, std::vector<DicomElement>& out);
+// True for a tag whose value identifies a person or a place (the panel hides it).
+bool isIdentifyingTag(const DcmTagKey& key, DcmEVR vr);
+
 // True for a DICOMDIR (Media Storage Directory Storage).
 bool isDicomDirObject(DcmFileFormat& file);
 

@@ -22,6 +22,17 @@ struct PatientIdentity {
     std::string institution;
 };
 
+// One element of a DICOM data set as the tag browser lists it. Identifying values
+// (person names, group 0010, IDs, institution, ...) are replaced by kHiddenValue.
+struct DicomElement {
+    std::string tag;    // "(0018,0080)"
+    std::string name;   // "RepetitionTime" (DCMTK's dictionary; "Unknown Tag & Data" if none)
+    std::string vr;     // "DS", "SQ", ...
+    std::string value;  // text (at most 256 characters), "<1234 bytes>" for binary data
+    int depth = 0;      // 0 at the top, 1 inside a sequence item, ...
+};
+inline constexpr const char* kHiddenValue = "(identifier, not shown)";
+
 // Non-identifying tags the study panel shows.
 struct ImageTags {
     std::string modality;           // DICOM (0008,0060): OP, OPT, XC, ES, MR, CT, ...
@@ -32,6 +43,7 @@ struct ImageTags {
     std::string bodyPart;           // (0018,0015)
     std::string seriesInstanceUid;  // (0020,000E)
     std::map<std::string, std::string> other;  // "(gggg,eeee) Name" -> value, identifiers excluded
+    std::vector<DicomElement> elements;         // DICOM: the whole data set, in file order
 };
 
 struct Image {

