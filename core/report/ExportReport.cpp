@@ -76,6 +76,8 @@ std::string ExportReport::toJson(bool includePatientIdentifiers) const
         ins.push_back(o);
     }
     j["inputs"] = ins;
+    if (!measurements_.empty())
+        j["measurements"] = measurements_;
     j["patient_identifiers_included"] = includePatientIdentifiers;
     return j.dump(2) + "\n";
 }
@@ -90,6 +92,52 @@ void ExportReport::writePng(const std::string& path, const std::string& pngBytes
     if (pngBytes.size() < 8 || pngBytes.compare(1, 3, "PNG") != 0)
         throw BadInputError(path, "the rendered export is not a PNG image");
     writeFileAtomically(path, pngBytes);
+}
+
+void ExportReport::addMeasurement(const Measurement& m, const Image& image, const SimilarityMap* map, int mapSlice)
+{
+    nlohmann::json e;
+    e["id"] = m.id;
+    e["kind"] = measureKindName(m.kind).toLower().toStdString();
+    e["slot"] = m.slot.toStdString();
+    e["slice"] = m.slice;
+    nlohmann::json pts = nlohmann::json::array();
+    for (const QPointF& p : m.points)
+        pts.push_back({p.x(), p.y()});
+    e["points_px"] = pts;
+    bool mm = false;
+    switch (m.kind) {
+    case MeasureKind::Distance:
+        e["length"] = measuredLength(m, image, &mm);
+        e["unit"] = mm ? "mm" : "px";
+        break;
+    case MeasureKind::Angle:
+        e["degrees"] = measuredAngle(m, image);
+        break;
+    default: {
+        const RegionStats st = regionStats(m, image, map, mapSlice);
+        e["pixels"] = st.pixels;
+        e["mean"] = st.mean;
+        e["sd"] = st.sd;
+        e["min"] = st.min;
+        e["max"] = st.max;
+        e["area"] = st.area;
+        e["unit"] = st.millimetres ? "mm2" : "px2";
+        if (st.mapMean) {
+            e["map_kind"] = map->kind;
+            e["map_mean"] = *st.mapMean;
+        }
+    }
+    }
+    e["text"] = describeMeasurement(m, image, map, mapSlice).toStdString();
+    measurements_.push_back(e);
+}
+
+void ExportReport::writePdf(const std::string& path, const std::string& pdfBytes)
+{
+    if (pdfBytes.compare(0, 5, "%PDF-") != 0)
+        throw BadInputError(path, "the rendered report is not a PDF document");
+    writeFileAtomically(path, pdfBytes);
 }
 
 }  // namespace ei

@@ -1,6 +1,9 @@
 // See StudySession.h.
 #include "core/study/StudySession.h"
 
+#include "core/view/MapSampling.h"
+#include "core/view/Measurement.h"
+
 #include "core/inference/InferenceJob.h"
 #include "core/jobs/LoadJob.h"
 #include "core/jobs/TaskList.h"
@@ -9,6 +12,7 @@
 #include "models/Error.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
 
 #include <algorithm>
@@ -21,6 +25,7 @@ StudySession::StudySession(QObject* parent) : QObject(parent)
     loader_ = new LoadJob(this);
     recent_ = new RecentItems(this);
     tasks_ = new TaskList(this);
+    measurements_ = new MeasurementList(this);
     tasks_->watch(inference_);
     tasks_->watch(loader_);
 
@@ -189,6 +194,8 @@ quint64 StudySession::openFiles(const QStringList& paths)
 
 quint64 StudySession::openStudy(const QStringList& paths)
 {
+    if (!paths.isEmpty())
+        studySource_ = paths.front();
     const quint64 ticket = loader_->open(paths);
     QStringList recent;
     for (const QString& p : paths)
@@ -227,6 +234,7 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
         if (!outcome.images.empty()) {
             try {
                 study_.assign(load.slot.toStdString(), outcome.images.front().image, outcome.images.front().path.toStdString());
+                measurements_->clearSlot(load.slot);
                 changed = true;
             } catch (const std::exception& e) {
                 problems << QString::fromStdString(e.what());
@@ -239,6 +247,7 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
     } else if (!outcome.images.empty()) {
         if (load.replace) {
             study_.clearAll();
+            measurements_->clear();
             setNotice({});
         }
         std::vector<Study::Candidate> candidates;
@@ -272,6 +281,7 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
 void StudySession::clearSlot(const QString& slot)
 {
     study_.clear(slot.toStdString());
+    measurements_->clearSlot(slot);
     Q_EMIT studyChanged();
     studyEdited();
 }
@@ -282,6 +292,7 @@ void StudySession::moveSlot(const QString& from, const QString& to)
     if (from == to || !names.contains(from) || !names.contains(to))
         return;
     study_.swap(from.toStdString(), to.toStdString());
+    measurements_->swapSlots(from, to);
     Q_EMIT studyChanged();
     studyEdited();
 }
@@ -290,6 +301,7 @@ void StudySession::closeStudy()
 {
     cancelLoading();
     study_.clearAll();
+    measurements_->clear();
     Q_EMIT studyChanged();
     studyEdited();
 }
@@ -368,6 +380,8 @@ void StudySession::maybeAutoRun()
 
 void StudySession::setResult(std::shared_ptr<const InferenceResult> result)
 {
+    if (result != result_)
+        exported_ = false;
     if (result == result_)
         return;
     result_ = std::move(result);
@@ -386,15 +400,70 @@ void StudySession::setNotice(const QString& text, bool warning)
 // ---- export ----------------------------------------------------------------------------
 
 void StudySession::exportResult(const QByteArray& png, const QString& pngPath, const QString& jsonPath,
-                                bool includePatientIdentifiers) const
+                                bool includePatientIdentifiers, const QByteArray& pdf, const QString& pdfPath,
+                                const std::map<QString, QString>& mapKinds)
 {
     if (!result_)
         throw UsageError("nothing to export: run the model first (F5)");
     ExportReport report(*result_, model_);
     for (const auto& s : study_.slots())
         report.addInput({s.name, study_.path(s.name), study_.imagePtr(s.name).get()});
+    for (const Measurement& m : measurements_->all())
+        if (const auto image = slotImage(m.slot)) {
+            int mapSlice = -1;
+            const SimilarityMap* map = findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice);
+            report.addMeasurement(m, *image, map, mapSlice);
+        }
     ExportReport::writePng(pngPath.toStdString(), png.toStdString());
     report.writeJson(jsonPath.toStdString(), includePatientIdentifiers);
+    if (!pdfPath.isEmpty())
+        ExportReport::writePdf(pdfPath.toStdString(), pdf.toStdString());
+    exported_ = true;
 }
+
+QStringList StudySession::measurementLines(const std::map<QString, QString>& mapKinds) const
+{
+    QStringList lines;
+    for (const Measurement& m : measurements_->all())
+        if (const auto image = slotImage(m.slot)) {
+            int mapSlice = -1;
+            const SimilarityMap* map = result_ ? findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice) : nullptr;
+            lines << QStringLiteral("#%1  ").arg(m.id) + describeMeasurement(m, *image, map, mapSlice);
+        }
+    return lines;
+}
+
+QStringList StudySession::studySequence() const
+{
+    const QFileInfo source(studySource_);
+    if (!studySource_.isEmpty() && source.isDir()) {
+        QDir parent = source.absoluteDir();
+        QStringList dirs = parent.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name | QDir::IgnoreCase);
+        QStringList out;
+        for (const QString& d : dirs)
+            out << parent.filePath(d);
+        return out;
+    }
+    QStringList recent = recent_->items(RecentItems::Studies);
+    std::reverse(recent.begin(), recent.end());  // oldest first, like a worklist
+    return recent;
+}
+
+quint64 StudySession::openAdjacentStudy(int direction)
+{
+    const QStringList sequence = studySequence();
+    QString current = studySource_;
+    if (QFileInfo(current).isDir())
+        current = QFileInfo(current).absoluteFilePath();
+    const int at = static_cast<int>(sequence.indexOf(current));
+    const int next = at < 0 ? (direction > 0 ? 0 : static_cast<int>(sequence.size()) - 1) : at + direction;
+    if (next < 0 || next >= sequence.size() || sequence.isEmpty()) {
+        setNotice(direction > 0 ? tr("This is the last study in the list.") : tr("This is the first study in the list."), false);
+        return 0;
+    }
+    return openStudy({sequence[next]});
+}
+
+bool StudySession::hasUnsavedWork() const { return isRunning() || (result_ && !exported_); }
 
 }  // namespace ei

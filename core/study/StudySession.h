@@ -23,6 +23,7 @@ namespace ei {
 
 class InferenceJob;
 class LoadJob;
+class MeasurementList;
 class RecentItems;
 class TaskList;
 struct LoadOutcome;
@@ -59,6 +60,16 @@ public:
     void moveSlot(const QString& from, const QString& to);  // swaps the two slots' images
     // Empties every slot (the model stays): the next patient.
     void closeStudy();
+    // The study opened last with openStudy (a folder, or the first file), and its
+    // neighbours: the sibling folders of a study folder (sorted by name), else the recent
+    // studies. openAdjacentStudy(+1 / -1) opens the next / previous one like openStudy
+    // (model kept, run on open if set); 0 and a notice when there is none that way.
+    QString currentStudySource() const { return studySource_; }
+    QStringList studySequence() const;
+    quint64 openAdjacentStudy(int direction);
+    // True when replacing the study now would lose work: a run in flight, or a result
+    // that was not exported.
+    bool hasUnsavedWork() const;
     void cancelLoading();
     bool isLoading() const;
 
@@ -80,10 +91,15 @@ public:
     double lastRunSeconds() const { return lastRunSeconds_; }
     int cacheSize() const { return int(cache_.size()); }
 
-    // ---- export: the JSON report of the current result and the view's PNG (atomic
-    // writes; identifiers only when asked). Throws ei::Error.
+    // ---- export: the JSON report of the current result, the view's PNG and, when a path
+    // is given, the PDF report (atomic writes; identifiers only when asked, and never in
+    // the PNG or PDF). Throws ei::Error.
+    // mapKinds: the heat map shown per slot (for the measurements' map statistics).
     void exportResult(const QByteArray& png, const QString& pngPath, const QString& jsonPath,
-                      bool includePatientIdentifiers) const;
+                      bool includePatientIdentifiers, const QByteArray& pdf = {}, const QString& pdfPath = {},
+                      const std::map<QString, QString>& mapKinds = {});
+    // One line per measurement (as the panel and the PDF show them).
+    QStringList measurementLines(const std::map<QString, QString>& mapKinds = {}) const;
 
     // ---- the rest
     QString notice() const { return notice_; }  // the message for the user ("" when none)
@@ -91,6 +107,8 @@ public:
     void dismissNotice() { setNotice({}); }
     RecentItems* recent() const { return recent_; }
     TaskList* tasks() const { return tasks_; }
+    // The study's measurements (dropped with the image they were made on).
+    MeasurementList* measurements() const { return measurements_; }
     InferenceJob* inferenceJob() const { return inference_; }
     LoadJob* loadJob() const { return loader_; }
     // Stops the workers and frees the model (before QApplication returns).
@@ -147,11 +165,14 @@ private:
     qint64 runStartedMs_ = 0;
     double lastRunSeconds_ = 0;
     std::map<quint64, PendingLoad> loads_;
+    QString studySource_;
+    bool exported_ = false;
 
     InferenceJob* inference_ = nullptr;
     LoadJob* loader_ = nullptr;
     RecentItems* recent_ = nullptr;
     TaskList* tasks_ = nullptr;
+    MeasurementList* measurements_ = nullptr;
 };
 
 }  // namespace ei

@@ -8,11 +8,17 @@
 #include "core/jobs/TaskList.h"
 #include "core/study/RecentItems.h"
 #include "core/study/StudySession.h"
+#include "core/view/Measurement.h"
 #include "tests/TestRegistry.h"
 #include "tests/TinyStudy.h"
 #include "tests/core/LoaderTestSupport.h"
 
+#include <QBuffer>
 #include <QCoreApplication>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -215,6 +221,90 @@ private Q_SLOTS:
         QCOMPARE(problems.size(), 1);
         QVERIFY(problems.first().contains("holds no image files"));
         QCOMPARE(s.slotPath("CFP"), second.filePath("CFP_patient.png"));
+    }
+
+    void measurementsBelongToTheirImageAndAreExported()
+    {
+        StudySession s;
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QVERIFY(!s.hasUnsavedWork());
+        QSignalSpy done(&s, &StudySession::inferenceFinished);
+        QVERIFY(s.run());
+        QVERIFY(done.wait(120000));
+        QVERIFY(s.hasUnsavedWork());  // a result not exported yet
+
+        Measurement roi;
+        roi.kind = MeasureKind::Rectangle;
+        roi.slot = "CFP";
+        roi.points = {{2, 2}, {20, 12}};
+        s.measurements()->add(roi);
+        Measurement d;
+        d.slot = "OCT";
+        d.points = {{0, 0}, {3, 4}};
+        s.measurements()->add(d);
+        const QStringList lines = s.measurementLines();
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[0].contains("heat map mean"), qPrintable(lines[0]));  // "cls" unless told otherwise
+        QVERIFY2(lines[1].contains("Distance 5 px"), qPrintable(lines[1]));
+        QVERIFY(!s.measurementLines({{"CFP", ""}})[0].contains("heat map"));  // overlay hidden there
+
+        const QString png = dir_.filePath("m.png"), json = dir_.filePath("m.json");
+        QImage img(4, 4, QImage::Format_RGB32);
+        img.fill(Qt::black);
+        QByteArray bytes;
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        img.save(&buffer, "PNG");
+        s.exportResult(bytes, png, json, false);
+        QVERIFY(!s.hasUnsavedWork());
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray ms = QJsonDocument::fromJson(f.readAll()).object()["measurements"].toArray();
+        QCOMPARE(ms.size(), 2);
+        QCOMPARE(ms[0].toObject()["kind"].toString(), QString("rectangle"));
+        QCOMPARE(ms[0].toObject()["pixels"].toInt(), 18 * 10);
+        QVERIFY(ms[0].toObject().contains("map_mean"));
+        QCOMPARE(ms[1].toObject()["length"].toDouble(), 5.0);
+        QCOMPARE(ms[1].toObject()["unit"].toString(), QString("px"));
+
+        // They go with their image: a cleared slot drops its measurements, a new study all.
+        s.clearSlot("OCT");
+        QCOMPARE(s.measurements()->all().size(), 1);
+        s.closeStudy();
+        QVERIFY(s.measurements()->all().isEmpty());
+    }
+
+    void nextAndPreviousStudyInTheFolder()
+    {
+        QTemporaryDir parent;
+        for (const char* name : {"patient-a", "patient-b", "patient-c"}) {
+            QVERIFY(QDir(parent.path()).mkdir(name));
+            for (const QString& f : {tiny_.cfp, tiny_.oct})
+                QVERIFY(QFile::copy(f, parent.filePath(QString(name) + "/" + QFileInfo(f).fileName())));
+        }
+        StudySession s;
+        QVERIFY(loadModel(s, tiny_.model));
+        s.setRunWhenReady(false);
+        const auto waitOpened = [&s](quint64 ticket) {
+            if (ticket == 0)
+                return false;
+            QSignalSpy opened(&s, &StudySession::filesOpened);
+            return opened.wait(60000) && opened.first().at(1).toStringList().isEmpty();
+        };
+        QVERIFY(waitOpened(s.openStudyFolder(parent.filePath("patient-b"))));
+        QCOMPARE(s.studySequence().size(), 3);
+        QVERIFY(waitOpened(s.openAdjacentStudy(+1)));
+        QCOMPARE(s.slotPath("CFP"), parent.filePath("patient-c/CFP_patient.png"));
+        QCOMPARE(s.openAdjacentStudy(+1), quint64(0));  // the last one: says so, keeps the study
+        QVERIFY(s.notice().contains("last study"));
+        QCOMPARE(s.slotPath("CFP"), parent.filePath("patient-c/CFP_patient.png"));
+        QVERIFY(waitOpened(s.openAdjacentStudy(-1)));
+        QVERIFY(waitOpened(s.openAdjacentStudy(-1)));
+        QCOMPARE(s.slotPath("OCT"), parent.filePath("patient-a/OCT_patient.png"));
+        QCOMPARE(s.openAdjacentStudy(-1), quint64(0));
+        QVERIFY(s.notice().contains("first study"));
+        QVERIFY(s.hasModel());
     }
 
     void aSuccessClearsAnOldProblem()

@@ -1,6 +1,8 @@
 // See OverlayRenderer.h.
 #include "ui/viewer/OverlayRenderer.h"
 
+#include "core/view/MapSampling.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -28,23 +30,12 @@ double OverlayRenderer::normalised(float value, Range range)
 
 float OverlayRenderer::sampleInput(const SimilarityMap& map, int slice, double u, double v)
 {
-    if (map.gridH <= 0 || map.gridW <= 0)
-        return 0.0f;
-    const double gx = std::clamp(u / map.patch - 0.5, 0.0, double(map.gridW - 1));
-    const double gy = std::clamp(v / map.patch - 0.5, 0.0, double(map.gridH - 1));
-    const int x0 = static_cast<int>(std::floor(gx)), y0 = static_cast<int>(std::floor(gy));
-    const int x1 = std::min(x0 + 1, map.gridW - 1), y1 = std::min(y0 + 1, map.gridH - 1);
-    const double fx = gx - x0, fy = gy - y0;
-    const double top = map.at(slice, y0, x0) * (1 - fx) + map.at(slice, y0, x1) * fx;
-    const double bottom = map.at(slice, y1, x0) * (1 - fx) + map.at(slice, y1, x1) * fx;
-    return static_cast<float>(top * (1 - fy) + bottom * fy);
+    return sampleMapInput(map, slice, u, v);
 }
 
 float OverlayRenderer::sampleImagePixel(const SimilarityMap& map, int slice, int x, int y, int imageWidth, int imageHeight)
 {
-    const double u = (x + 0.5) * map.inputWidth / imageWidth;
-    const double v = (y + 0.5) * map.inputHeight / imageHeight;
-    return sampleInput(map, slice, u, v);
+    return sampleMapAtImagePixel(map, slice, x, y, imageWidth, imageHeight);
 }
 
 QImage OverlayRenderer::render(const SimilarityMap& map, int slice, const ColorMap& colors, Range range, double opacity,

@@ -3,6 +3,8 @@
 
 #include <QTimer>
 
+#include <cmath>
+
 #include <algorithm>
 #include <cmath>
 
@@ -30,6 +32,7 @@ void Viewport::setImage(std::shared_ptr<const Image> image)
 {
     image_ = std::move(image);
     cine_->stop();
+    pending_.reset();
     slice_ = 0;
     dataMin_ = 0;
     dataMax_ = 255;
@@ -129,6 +132,7 @@ void Viewport::setSlice(int slice)
     if (slice == slice_)
         return;
     slice_ = slice;
+    pending_.reset();
     rebuildDisplay();
     rebuildOverlay();
     if (!readOut_.isEmpty()) {  // the cursor is still over the image: its z changed
@@ -359,6 +363,66 @@ void Viewport::setAnnotationsVisible(bool visible)
         fitToWindow();  // the colour bar's room comes and goes with the annotations
     else
         update();
+}
+
+void Viewport::setTool(Tool tool)
+{
+    tool_ = tool;
+    pending_.reset();
+    setCursor(tool == Tool::Navigate ? Qt::ArrowCursor : Qt::CrossCursor);
+    update();
+}
+
+void Viewport::setMeasurements(MeasurementList* list)
+{
+    if (measurements_)
+        disconnect(measurements_, nullptr, this, nullptr);
+    measurements_ = list;
+    if (measurements_)
+        connect(measurements_, &MeasurementList::changed, this, qOverload<>(&QWidget::update));
+    update();
+}
+
+void Viewport::cancelMeasurement()
+{
+    pending_.reset();
+    update();
+}
+
+void Viewport::measurePress(QPointF ip)
+{
+    static const MeasureKind kinds[] = {MeasureKind::Distance, MeasureKind::Distance, MeasureKind::Angle,
+                                        MeasureKind::Rectangle, MeasureKind::Ellipse};
+    hover_ = ip;
+    if (!pending_) {
+        Measurement m;
+        m.kind = kinds[static_cast<int>(tool_)];
+        m.slot = slotName_;
+        m.slice = slice_;
+        m.points = {ip};
+        pending_ = m;
+    } else if (pending_->kind == MeasureKind::Angle) {
+        pending_->points.push_back(ip);
+    }
+    if (pending_->complete() && measurements_) {
+        measurements_->add(*pending_);
+        pending_.reset();
+    }
+    update();
+}
+
+void Viewport::measureRelease(QPointF ip)
+{
+    if (!pending_ || pending_->kind == MeasureKind::Angle)
+        return;
+    // A drag makes the second point; a click without a drag is not a measurement.
+    const QPointF d = imageToWidget(ip) - imageToWidget(pending_->points.front());
+    if (std::hypot(d.x(), d.y()) >= 3.0 && measurements_) {
+        pending_->points.push_back(ip);
+        measurements_->add(*pending_);
+    }
+    pending_.reset();
+    update();
 }
 
 }  // namespace ei

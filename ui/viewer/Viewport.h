@@ -9,6 +9,7 @@
 
 #include "core/io/Image.h"
 #include "core/inference/InferenceResult.h"
+#include "core/view/Measurement.h"
 #include "ui/viewer/OverlayRenderer.h"
 #include "ui/viewer/OverlaySettings.h"
 
@@ -89,6 +90,17 @@ public:
     const QImage& displayImage() const { return display_; }
     QString readOut(QPointF widgetPoint) const;  // "x 12 y 40: 128 | map 0.53"
 
+    // Measuring: Navigate (pan / window), or draw a distance (drag), an angle (three
+    // clicks, the second is the vertex) or a rectangle / ellipse region (drag). Finished
+    // measurements go into the list (shared by the study's viewports); Escape drops one
+    // being drawn.
+    enum class Tool { Navigate, Distance, Angle, Rectangle, Ellipse };
+    void setTool(Tool tool);
+    Tool tool() const { return tool_; }
+    void setMeasurements(MeasurementList* list);
+    bool measuring() const { return pending_.has_value(); }
+    void cancelMeasurement();
+
     // Where the annotations go, so they never overlap: the title (slot and file name,
     // elided to what is free beside the window text), the window text, the bottom text
     // block and the orientation letters (left, right, top, bottom).
@@ -134,6 +146,11 @@ private:
     void drawOrientation(QPainter& p);
     void drawCornerText(QPainter& p);
     QStringList bottomLines() const;
+    void drawMeasurements(QPainter& p);
+    QString shortLabel(const Measurement& m) const;
+    bool event(QEvent* event) override;
+    void measurePress(QPointF imagePoint);
+    void measureRelease(QPointF imagePoint);
     QString orientationLetter(QPointF screenDirection) const;
 
     QString slotName_;
@@ -156,6 +173,10 @@ private:
     bool flipped_ = false;
     bool inverted_ = false;
     class QTimer* cine_ = nullptr;
+    Tool tool_ = Tool::Navigate;
+    MeasurementList* measurements_ = nullptr;
+    std::optional<Measurement> pending_;  // being drawn
+    QPointF hover_;                       // image point under the cursor while drawing
     enum class Drag { None, Pan, Window } drag_ = Drag::None;
     QPoint dragStart_;
     QPointF dragCenter_;

@@ -41,6 +41,8 @@ void ViewportGrid::setSlots(const QStringList& names)
         auto* v = new Viewport(this);
         v->setSlotName(names[i]);
         v->setObjectName(QStringLiteral("viewport_") + names[i]);
+        v->setTool(tool_);
+        v->setMeasurements(measurements_);
         connect(v, &Viewport::viewChangedByUser, this, [this, v] { follow(v); });
         connect(v, &Viewport::activated, this, [this, v] { setActiveViewport(v); });
         connect(v, &Viewport::pixelReadOut, this, &ViewportGrid::pixelReadOut);
@@ -77,6 +79,20 @@ void ViewportGrid::arrange()
         layout_->setRowStretch(r, 1);
     for (int c = 0; c < cols; ++c)
         layout_->setColumnStretch(c, 1);
+}
+
+void ViewportGrid::setTool(Viewport::Tool tool)
+{
+    tool_ = tool;
+    for (Viewport* v : viewports_)
+        v->setTool(tool);
+}
+
+void ViewportGrid::setMeasurements(MeasurementList* list)
+{
+    measurements_ = list;
+    for (Viewport* v : viewports_)
+        v->setMeasurements(list);
 }
 
 void ViewportGrid::setGridLayout(Layout layout)

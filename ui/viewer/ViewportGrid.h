@@ -27,6 +27,11 @@ public:
     Viewport* activeViewport() const;
     void setActiveViewport(Viewport* v);
 
+    // The measuring tool and the study's measurement list, for every viewport.
+    void setTool(Viewport::Tool tool);
+    Viewport::Tool tool() const { return tool_; }
+    void setMeasurements(MeasurementList* list);
+
     void setLinked(bool linked);
     bool linked() const { return linked_; }
 
@@ -56,6 +61,8 @@ private:
     Viewport* active_ = nullptr;
     Viewport* maximized_ = nullptr;
     Layout layoutKind_ = Layout::Automatic;
+    Viewport::Tool tool_ = Viewport::Tool::Navigate;
+    MeasurementList* measurements_ = nullptr;
     bool linked_ = false;
     bool following_ = false;
 };

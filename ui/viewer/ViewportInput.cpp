@@ -2,6 +2,7 @@
 #include "ui/viewer/Viewport.h"
 
 #include <QDragEnterEvent>
+#include <QKeyEvent>
 #include <QDropEvent>
 #include <QMimeData>
 #include <QMouseEvent>
@@ -25,7 +26,9 @@ void Viewport::mousePressEvent(QMouseEvent* e)
     if (!image_)
         return;
     dragStart_ = e->position().toPoint();
-    if (e->button() == Qt::LeftButton) {
+    if (e->button() == Qt::LeftButton && tool_ != Tool::Navigate) {
+        measurePress(widgetToImage(e->position()));
+    } else if (e->button() == Qt::LeftButton) {
         drag_ = Drag::Pan;
         dragCenter_ = viewCenter_;
         setCursor(Qt::ClosedHandCursor);
@@ -53,14 +56,20 @@ void Viewport::mouseMoveEvent(QMouseEvent* e)
         const QPoint d = pos - dragStart_;
         setWindow(dragWindowCenter_ - d.y() * perPixel, std::max(perPixel, dragWindowWidth_ + d.x() * perPixel));
     }
+    if (pending_) {
+        hover_ = widgetToImage(e->position());
+        update();
+    }
     readOut_ = readOut(pos);
     readOutAt_ = pos;
     Q_EMIT pixelReadOut(readOut_);
     update();
 }
 
-void Viewport::mouseReleaseEvent(QMouseEvent*)
+void Viewport::mouseReleaseEvent(QMouseEvent* e)
 {
+    if (e->button() == Qt::LeftButton && tool_ != Tool::Navigate)
+        measureRelease(widgetToImage(e->position()));
     drag_ = Drag::None;
     unsetCursor();
 }
@@ -108,6 +117,20 @@ void Viewport::keyPressEvent(QKeyEvent* e)
     default:
         QWidget::keyPressEvent(e);
     }
+}
+
+bool Viewport::event(QEvent* e)
+{
+    // Escape drops a measurement being drawn, before the window's Escape (cancel run).
+    if (e->type() == QEvent::ShortcutOverride && pending_ && static_cast<QKeyEvent*>(e)->key() == Qt::Key_Escape) {
+        e->accept();
+        return true;
+    }
+    if (e->type() == QEvent::KeyPress && pending_ && static_cast<QKeyEvent*>(e)->key() == Qt::Key_Escape) {
+        cancelMeasurement();
+        return true;
+    }
+    return QWidget::event(e);
 }
 
 void Viewport::leaveEvent(QEvent*)

@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QFontMetricsF>
 #include <QPainter>
+#include <QPainterPath>
 
 #include <algorithm>
 #include <cmath>
@@ -82,6 +83,7 @@ void Viewport::paintEvent(QPaintEvent*)
         }
     }
     p.restore();
+    drawMeasurements(p);
 
     if (annotations_) {
         drawOrientation(p);
@@ -237,6 +239,73 @@ void Viewport::drawColorBar(QPainter& p, const SimilarityMap& map)
     p.translate(bar.left() - 6, bar.center().y());
     p.rotate(-90);
     shadowText(p, QRectF(-barH / 2.0, -14, barH, 14), Qt::AlignCenter, OverlayRenderer::displayName(overlay_.kind), kDim);
+    p.restore();
+}
+
+QString Viewport::shortLabel(const Measurement& m) const
+{
+    switch (m.kind) {
+    case MeasureKind::Distance: {
+        bool mm = false;
+        const double len = measuredLength(m, *image_, &mm);
+        return QStringLiteral("%1 %2").arg(len, 0, 'f', mm ? 1 : 0).arg(mm ? "mm" : "px");
+    }
+    case MeasureKind::Angle:
+        return QStringLiteral("%1\u00b0").arg(measuredAngle(m, *image_), 0, 'f', 1);
+    default: {
+        const RegionStats s = regionStats(m, *image_, currentMap(), currentMapSlice());
+        QString t = QStringLiteral("%1 \u00b1 %2").arg(s.mean, 0, 'g', 4).arg(s.sd, 0, 'g', 3);
+        if (s.mapMean)
+            t += QStringLiteral("  map %1").arg(*s.mapMean, 0, 'f', 2);
+        return t;
+    }
+    }
+}
+
+void Viewport::drawMeasurements(QPainter& p)
+{
+    QVector<Measurement> items = measurements_ ? measurements_->on(slotName_, slice_) : QVector<Measurement>{};
+    if (pending_) {
+        Measurement preview = *pending_;
+        if (preview.kind == MeasureKind::Angle || preview.points.size() < Measurement::pointCount(preview.kind))
+            preview.points.push_back(hover_);
+        if (preview.points.size() > Measurement::pointCount(preview.kind))
+            preview.points.resize(Measurement::pointCount(preview.kind));
+        items.push_back(preview);
+    }
+    if (items.isEmpty())
+        return;
+    const QTransform t = imageTransform();
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const QColor ink(0xff, 0xd8, 0x4a);
+    QPen pen(ink, 1.5);
+    for (const Measurement& m : items) {
+        p.setPen(pen);
+        p.setBrush(Qt::NoBrush);
+        QVector<QPointF> w;
+        for (const QPointF& pt : m.points)
+            w << t.map(pt);
+        if (w.size() < 2)
+            continue;
+        if (m.kind == MeasureKind::Distance || m.kind == MeasureKind::Angle) {
+            p.drawPolyline(w.data(), int(w.size()));
+        } else {
+            // the region's outline in image space, so rotation and pixel aspect apply
+            QPainterPath path;
+            const QRectF r = QRectF(m.points[0], m.points[1]).normalized();
+            if (m.kind == MeasureKind::Ellipse)
+                path.addEllipse(r);
+            else
+                path.addRect(r);
+            p.drawPath(t.map(path));
+        }
+        for (const QPointF& q : w)
+            p.drawEllipse(q, 2.5, 2.5);
+        if (m.complete() || m.kind != MeasureKind::Angle)
+            shadowText(p, QRectF(w.back() + QPointF(6, -18), QSizeF(220, 16)), Qt::AlignLeft | Qt::AlignVCenter,
+                       (m.id > 0 ? QStringLiteral("#%1 ").arg(m.id) : QString()) + shortLabel(m), ink);
+    }
     p.restore();
 }
 

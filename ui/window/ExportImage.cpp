@@ -8,7 +8,11 @@
 
 #include <QFileInfo>
 #include <QFontMetrics>
+#include <QAbstractTextDocumentLayout>
+#include <QBuffer>
 #include <QPainter>
+#include <QPdfWriter>
+#include <QTextDocument>
 
 #include <algorithm>
 
@@ -80,11 +84,13 @@ QStringList exportSummaryLines(const InferenceResult& result, const ModelSummary
     return lines;
 }
 
-QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model)
+static QVector<QImage> viewportShots(ViewportGrid* grid)
 {
-    // Each viewport without the active frame.
+    // Each visible viewport without the active frame.
     QVector<QImage> shots;
     for (Viewport* v : grid->viewports()) {
+        if (!v->isVisibleTo(grid) && grid->maximized())
+            continue;
         const bool wasActive = v == grid->activeViewport();
         v->setActive(false);
         QImage shot(v->size(), QImage::Format_RGB32);
@@ -92,11 +98,22 @@ QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, con
         v->setActive(wasActive);
         shots << trimmed(shot);
     }
+    return shots;
+}
+
+static QString intendedUseLine(const ModelSummary& model)
+{
+    return model.intendedUse.empty() ? QStringLiteral("Intended use: not stated in the model file.")
+                                     : QStringLiteral("Intended use: ") + QString::fromStdString(model.intendedUse);
+}
+
+QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model)
+{
+    const QVector<QImage> shots = viewportShots(grid);
 
     // The footer: what the result says and which model said it.
     const QStringList lines = exportSummaryLines(result, model);
-    const QString intended = model.intendedUse.empty() ? QStringLiteral("Intended use: not stated in the model file.")
-                                                       : QStringLiteral("Intended use: ") + QString::fromStdString(model.intendedUse);
+    const QString intended = intendedUseLine(model);
 
     int width = 0, height = 0;
     for (const QImage& s : shots) {
@@ -131,6 +148,69 @@ QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, con
     p.setPen(kWarn);
     p.drawText(QRect(pad, y + 4, width - 2 * pad, intendedHeight), Qt::TextWordWrap, intended);
     return out;
+}
+
+QByteArray renderPdfReport(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model,
+                           const QStringList& sections)
+{
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    QPdfWriter pdf(&buffer);
+    pdf.setPageSize(QPageSize(QPageSize::A4));
+    pdf.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+    pdf.setResolution(150);
+    pdf.setTitle(QStringLiteral("EIView result"));
+    pdf.setCreator(QStringLiteral("EIView"));
+
+    QPainter p(&pdf);
+    const QRect page = p.viewport();
+    int y = 0;
+    QFont heading;
+    heading.setPointSizeF(16);
+    heading.setBold(true);
+    p.setFont(heading);
+    p.drawText(QRect(0, y, page.width(), 80), Qt::AlignLeft | Qt::AlignTop, QStringLiteral("EIView result"));
+    y += QFontMetrics(heading, &pdf).height() + 20;
+
+    // The images side by side, scaled to the page width (at most half the page high).
+    const QVector<QImage> shots = viewportShots(grid);
+    int w = 0, h = 0;
+    for (const QImage& s : shots) {
+        w += s.width();
+        h = std::max(h, s.height());
+    }
+    if (w > 0 && h > 0) {
+        const double scale = std::min(double(page.width()) / w, page.height() * 0.5 / h);
+        double x = 0;
+        for (const QImage& s : shots) {
+            const QRectF target(x, y, s.width() * scale, s.height() * scale);
+            p.drawImage(target, s);
+            x += target.width();
+        }
+        y += int(h * scale) + 30;
+    }
+
+    // The result as text (selectable, searchable), then the caller's sections.
+    QString html = QStringLiteral("<p><b>%1</b></p>").arg(intendedUseLine(model).toHtmlEscaped());
+    for (const QString& line : exportSummaryLines(result, model))
+        html += QStringLiteral("<p>%1</p>").arg(line.toHtmlEscaped());
+    for (const QString& section : sections)
+        html += QStringLiteral("<p>%1</p>").arg(section.toHtmlEscaped().replace('\n', QStringLiteral("<br>")));
+    html += QStringLiteral("<p><i>%1</i></p>")
+                .arg(QStringLiteral("Model output for research and decision support; patient identifiers are not part of this report.")
+                         .toHtmlEscaped());
+    QTextDocument doc;
+    QFont body;
+    body.setPointSizeF(9.5);
+    doc.setDefaultFont(body);
+    doc.documentLayout()->setPaintDevice(&pdf);
+    doc.setTextWidth(page.width());
+    doc.setHtml(html);
+    p.translate(0, y);
+    doc.drawContents(&p, QRectF(0, 0, page.width(), page.height() - y));
+    p.end();
+    return bytes;
 }
 
 }  // namespace ei

@@ -5,6 +5,7 @@
 // intended use. A PNG that leaves EIView then carries what it is.
 #pragma once
 
+#include <QByteArray>
 #include <QImage>
 #include <QStringList>
 
@@ -20,5 +21,10 @@ QImage composeExportImage(ViewportGrid* grid, const InferenceResult& result, con
 // multi-label model the classes at or above 0.5), fused and per-modality probabilities
 // with the gate weights, and the model.
 QStringList exportSummaryLines(const InferenceResult& result, const ModelSummary& model);
+
+// A one-page A4 PDF report: the viewports as shown, the intended use, the summary lines
+// as text, then the caller's sections (e.g. measurements). No patient identifiers.
+QByteArray renderPdfReport(ViewportGrid* grid, const InferenceResult& result, const ModelSummary& model,
+                           const QStringList& sections = {});
 
 }  // namespace ei

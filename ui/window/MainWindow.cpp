@@ -79,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     buildDocks();
     buildStatusBar();
     buildActions();
+    buildTools();
     connectSession();
 
     resize(1500, 940);
@@ -359,6 +360,8 @@ void MainWindow::applyOverlay(const QString& target, const OverlaySettings& sett
     overlayAction_->setChecked(settings.visible);
     if (overlay_->target() == target)
         overlay_->setSettings(settings);
+    if (measurementPanel_)
+        showMeasurements();  // region statistics of the map shown
 }
 
 void MainWindow::setOverlayVisible(bool visible)
@@ -375,16 +378,19 @@ void MainWindow::setOverlayVisible(bool visible)
 
 void MainWindow::toggleOverlay() { setOverlayVisible(!overlaySettings_.visible); }
 
-bool MainWindow::exportTo(const QString& pngPath, const QString& jsonPath, bool includePatientIdentifiers, QString* error)
+bool MainWindow::exportTo(const QString& pngPath, const QString& jsonPath, bool includePatientIdentifiers, QString* error,
+                          const QString& pdfPath)
 {
     try {
-        QByteArray png;
+        QByteArray png, pdf;
         if (const auto result = session_->result()) {
             QBuffer buffer(&png);
             buffer.open(QIODevice::WriteOnly);
             composeExportImage(grid_, *result, session_->model()).save(&buffer, "PNG");
+            if (!pdfPath.isEmpty())
+                pdf = renderPdfReport(grid_, *result, session_->model(), reportSections());
         }
-        session_->exportResult(png, pngPath, jsonPath, includePatientIdentifiers);
+        session_->exportResult(png, pngPath, jsonPath, includePatientIdentifiers, pdf, pdfPath, shownMapKinds());
     } catch (const std::exception& e) {
         if (error)
             *error = QString::fromStdString(e.what());

@@ -14,6 +14,8 @@
 #include <QStringList>
 #include <QVector>
 
+#include <map>
+
 #include <memory>
 
 class QAction;
@@ -28,6 +30,7 @@ class QTimer;
 namespace ei {
 
 struct Image;
+class MeasurementPanel;
 class OverlayPanel;
 class PredictionPanel;
 class StudyPanel;
@@ -57,11 +60,19 @@ public:
     void setRunWhenReady(bool on);
     void setDevice(const QString& device);  // "auto", "cpu", "cuda:k"
 
-    // Writes the viewports (with overlays and colour bars) as PNG and the report as JSON.
+    // Writes the viewports (with overlays and colour bars) as PNG, the report as JSON and,
+    // with a pdfPath, the one-page PDF report.
     bool exportTo(const QString& pngPath, const QString& jsonPath, bool includePatientIdentifiers,
-                  QString* error = nullptr);
+                  QString* error = nullptr, const QString& pdfPath = {});
     void setOverlayVisible(bool visible);  // all viewports
     void toggleOverlay();
+
+    MeasurementPanel* measurementPanel() const { return measurementPanel_; }
+    // The next / previous study of the folder or list (StudySession::openAdjacentStudy),
+    // after asking if unsaved work would be lost (never when confirm is false).
+    quint64 openAdjacentStudy(int direction, bool confirm = true);
+    // The heat map each viewport shows ("" where the overlay is hidden), by slot.
+    std::map<QString, QString> shownMapKinds() const;
 
     // Keyboard focus to the active viewport (after every dialog, so the keys act on the
     // image again).
@@ -102,6 +113,10 @@ private:
     void buildActions();  // MainWindowMenus.cpp
     void buildDocks();
     void buildStatusBar();
+    void buildTools();  // MainWindowTools.cpp: measuring tools, the measurement panel, next / previous study
+    void showMeasurements();
+    bool confirmReplacingStudy();
+    QStringList reportSections() const;
     void showSlots();
     void showStudy();
     void showResult();
@@ -126,6 +141,7 @@ private:
     OverlayPanel* overlay_ = nullptr;
     StudyPanel* study_ = nullptr;
     TaskPanel* tasks_ = nullptr;
+    MeasurementPanel* measurementPanel_ = nullptr;
     QFrame* notice_ = nullptr;
     QLabel* message_ = nullptr;
     QComboBox* deviceBox_ = nullptr;

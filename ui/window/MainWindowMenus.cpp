@@ -77,7 +77,7 @@ void MainWindow::buildActions()
     add(file, tr("Open &study folder\u2026"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), [this] {
         FocusBack back{this};
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a study folder"));
-        if (!dir.isEmpty())
+        if (!dir.isEmpty() && confirmReplacingStudy())
             openStudyFolder(dir);
     });
     add(file, tr("Open &model (.eimodel)\u2026"), QKeySequence(Qt::CTRL | Qt::Key_M), [this] { openModelDialog(); });
@@ -279,6 +279,9 @@ void MainWindow::exportDialog()
     row->addWidget(browse);
     form->addRow(tr("PNG file"), row);
     form->addRow(new QLabel(tr("The JSON report is written next to it (same name, .json)."), &dialog));
+    auto* pdfBox = new QCheckBox(tr("Also write a one-page PDF report (same name, .pdf)"), &dialog);
+    pdfBox->setChecked(true);
+    form->addRow(pdfBox);
     auto* identifiers = new QCheckBox(tr("Include patient identifiers (name, ID, birth and study dates, accession, full paths) in the report"), &dialog);
     form->addRow(identifiers);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, &dialog);
@@ -297,7 +300,8 @@ void MainWindow::exportDialog()
         png += QStringLiteral(".png");
     const QString json = png.left(png.size() - 4) + QStringLiteral(".json");
     QString error;
-    if (!exportTo(png, json, identifiers->isChecked(), &error))
+    const QString pdf = pdfBox->isChecked() ? png.left(png.size() - 4) + QStringLiteral(".pdf") : QString();
+    if (!exportTo(png, json, identifiers->isChecked(), &error, pdf))
         QMessageBox::warning(this, tr("Export failed"), error);
 }
 
@@ -360,7 +364,10 @@ void MainWindow::rebuildRecentMenus()
         return;
     recentStudies_->clear();
     for (const QString& p : session_->recent()->items(RecentItems::Studies))
-        recentStudies_->addAction(p, this, [this, p] { session_->openStudy({p}); });  // the next study
+        recentStudies_->addAction(p, this, [this, p] {
+            if (confirmReplacingStudy())
+                session_->openStudy({p});
+        });  // the next study
     recentModels_->clear();
     for (const QString& p : session_->recent()->items(RecentItems::Models))
         recentModels_->addAction(p, this, [this, p] { openModel(p); });

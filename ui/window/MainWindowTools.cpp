@@ -1,0 +1,128 @@
+// MainWindow's measuring tools (Tools menu, the Measurements dock) and the study
+// lifecycle actions (next / previous study). The measurements live in the session
+// (core/view/MeasurementList); the viewports draw them, the panel lists them.
+#include "ui/window/MainWindow.h"
+
+#include "core/study/StudySession.h"
+#include "core/view/Measurement.h"
+#include "ui/panels/MeasurementPanel.h"
+#include "ui/viewer/Viewport.h"
+#include "ui/viewer/ViewportGrid.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QDockWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+
+namespace ei {
+
+void MainWindow::buildTools()
+{
+    grid_->setMeasurements(session_->measurements());
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    auto* group = new QActionGroup(this);
+    const std::tuple<QString, QKeySequence, Viewport::Tool> list[] = {
+        {tr("&Pan / window (no measuring)"), QKeySequence(Qt::Key_Q), Viewport::Tool::Navigate},
+        {tr("&Distance"), QKeySequence(Qt::Key_D), Viewport::Tool::Distance},
+        {tr("&Angle (three clicks, vertex second)"), QKeySequence(Qt::Key_N), Viewport::Tool::Angle},
+        {tr("&Rectangle region"), QKeySequence(Qt::Key_B), Viewport::Tool::Rectangle},
+        {tr("&Ellipse region"), QKeySequence(Qt::Key_E), Viewport::Tool::Ellipse},
+    };
+    for (const auto& [name, key, tool] : list) {
+        auto* a = tools->addAction(name);
+        a->setShortcut(key);
+        a->setCheckable(true);
+        a->setChecked(tool == Viewport::Tool::Navigate);
+        group->addAction(a);
+        addAction(a);
+        connect(a, &QAction::triggered, this, [this, tool = tool] { grid_->setTool(tool); });
+    }
+    tools->addSeparator();
+    tools->addAction(tr("Clear all measurements"), this, [this] { session_->measurements()->clear(); });
+
+    measurementPanel_ = new MeasurementPanel(this);
+    auto* dock = new QDockWidget(tr("Measurements"), this);
+    dock->setObjectName(QStringLiteral("measurementDock"));
+    dock->setWidget(measurementPanel_);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    tools->addAction(dock->toggleViewAction());
+    connect(session_->measurements(), &MeasurementList::changed, this, &MainWindow::showMeasurements);
+    connect(session_, &StudySession::resultChanged, this, &MainWindow::showMeasurements);
+    connect(measurementPanel_, &MeasurementPanel::deleteRequested, session_->measurements(), &MeasurementList::remove);
+    connect(measurementPanel_, &MeasurementPanel::clearRequested, session_->measurements(), &MeasurementList::clear);
+    connect(measurementPanel_, &MeasurementPanel::selected, this, [this](int id) {
+        for (const Measurement& m : session_->measurements()->all())
+            if (m.id == id)
+                if (Viewport* v = grid_->viewport(m.slot)) {
+                    grid_->setActiveViewport(v);
+                    v->setSlice(m.slice);
+                }
+    });
+
+    // Study lifecycle: the next patient in one key.
+    QMenu* file = menuBar()->actions().isEmpty() ? nullptr : menuBar()->actions().first()->menu();
+    auto* next = new QAction(tr("&Next study"), this);
+    next->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Right));
+    connect(next, &QAction::triggered, this, [this] { openAdjacentStudy(+1); });
+    auto* previous = new QAction(tr("&Previous study"), this);
+    previous->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Left));
+    connect(previous, &QAction::triggered, this, [this] { openAdjacentStudy(-1); });
+    addAction(next);
+    addAction(previous);
+    if (file) {
+        QAction* before = file->actions().size() > 4 ? file->actions().at(4) : nullptr;
+        file->insertAction(before, next);
+        file->insertAction(before, previous);
+    }
+}
+
+std::map<QString, QString> MainWindow::shownMapKinds() const
+{
+    std::map<QString, QString> kinds;
+    for (Viewport* v : grid_->viewports())
+        kinds[v->slotName()] = v->overlaySettings().visible ? v->overlaySettings().kind : QString();
+    return kinds;
+}
+
+void MainWindow::showMeasurements()
+{
+    QVector<QPair<int, QString>> items;
+    const QStringList lines = session_->measurementLines(shownMapKinds());
+    const auto& all = session_->measurements()->all();
+    for (int i = 0; i < all.size() && i < lines.size(); ++i)
+        items.push_back({all[i].id, lines[i]});
+    measurementPanel_->setItems(items);
+}
+
+QStringList MainWindow::reportSections() const
+{
+    const QStringList lines = session_->measurementLines(shownMapKinds());
+    if (lines.isEmpty())
+        return {};
+    return {tr("Measurements:\n%1").arg(lines.join('\n'))};
+}
+
+bool MainWindow::confirmReplacingStudy()
+{
+    if (!session_->hasUnsavedWork())
+        return true;
+    const auto answer = QMessageBox::question(
+        this, tr("Open another study"),
+        session_->isRunning() ? tr("A run is in progress. Stop it and open the other study?")
+                              : tr("The result of this study has not been exported. Open the other study anyway?"),
+        QMessageBox::Open | QMessageBox::Cancel, QMessageBox::Cancel);
+    focusActiveViewport();
+    return answer == QMessageBox::Open;
+}
+
+quint64 MainWindow::openAdjacentStudy(int direction, bool confirm)
+{
+    if (confirm && !confirmReplacingStudy())
+        return 0;
+    return session_->openAdjacentStudy(direction);
+}
+
+}  // namespace ei
