@@ -5,10 +5,12 @@
 // tested without widgets in tests/core/StudySessionTest.
 #include "core/jobs/TaskList.h"
 #include "core/study/StudySession.h"
+#include "core/view/Measurement.h"
 #include "ui/panels/TaskPanel.h"
 #include "tests/TestRegistry.h"
 #include "tests/TinyStudy.h"
 #include "ui/window/MainWindow.h"
+#include "ui/panels/MeasurementPanel.h"
 #include "ui/panels/OverlayPanel.h"
 #include "ui/panels/PredictionPanel.h"
 #include "ui/panels/StudyPanel.h"
@@ -22,6 +24,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -166,6 +170,42 @@ private Q_SLOTS:
         QVERIFY(!rep["inputs"].toArray()[0].toObject().contains("patient"));
         QVERIFY(w.exportTo(png, report, true, &error));
         QVERIFY(readJson(report)["inputs"].toArray()[0].toObject().contains("patient"));
+
+        // A measurement drawn with the mouse shows in the panel and goes into the PDF.
+        Viewport* cfp = w.viewportGrid()->viewport("CFP");
+        w.viewportGrid()->setActiveViewport(cfp);
+        w.focusActiveViewport();
+        QTest::keyClick(&w, Qt::Key_B);  // rectangle tool
+        QCOMPARE(cfp->tool(), Viewport::Tool::Rectangle);
+        const QPoint a = cfp->imageToWidget(QPointF(4, 4)).toPoint(), b = cfp->imageToWidget(QPointF(24, 20)).toPoint();
+        QTest::mousePress(cfp, Qt::LeftButton, {}, a);
+        QTest::mouseMove(cfp, b);
+        QTest::mouseRelease(cfp, Qt::LeftButton, {}, b);
+        QCOMPARE(w.measurementPanel()->count(), 1);
+        QVERIFY2(w.measurementPanel()->text(0).contains("Rectangle: area"), qPrintable(w.measurementPanel()->text(0)));
+        QVERIFY(w.measurementPanel()->text(0).contains("heat map mean"));
+        const QString pdf = dir_.filePath("export.pdf");
+        QVERIFY2(w.exportTo(png, report, false, &error, pdf), qPrintable(error));
+        QCOMPARE(readJson(report)["measurements"].toArray().size(), 1);
+        QProcess text;
+        text.start("pdftotext", {"-layout", pdf, "-"});
+        QVERIFY(text.waitForFinished(30000));
+        const QString pdfText = QString::fromUtf8(text.readAllStandardOutput());
+        QVERIFY2(pdfText.contains("EIView result"), qPrintable(pdfText));
+        QVERIFY(pdfText.contains("Intended use"));
+        QVERIFY(pdfText.contains("Rectangle: area"));
+        QVERIFY(pdfText.contains(QString::fromStdString(r->modelFingerprint).left(16)));
+        QProcess info;
+        info.start("pdfinfo", {pdf});
+        QVERIFY(info.waitForFinished(30000));
+        QVERIFY(QString::fromUtf8(info.readAllStandardOutput()).contains(QRegularExpression("Pages:\\s+1\\b")));
+        // Delete from the panel.
+        w.measurementPanel()->selectRow(0);
+        for (QPushButton* button : w.measurementPanel()->findChildren<QPushButton*>())
+            if (button->text() == "Delete")
+                button->click();
+        QCOMPARE(w.measurementPanel()->count(), 0);
+        QVERIFY(w.session()->measurements()->all().isEmpty());
         w.shutdown();
     }
 

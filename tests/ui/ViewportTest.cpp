@@ -367,6 +367,81 @@ private Q_SLOTS:
         QVERIFY(!flat.cineRunning());  // nothing to play on a 2-D image
     }
 
+    void measuringWithTheMouse()
+    {
+        Viewport v;
+        v.resize(400, 400);
+        auto im = greyImage(100, 100, 40.0f, 3);
+        im->hasGeometry = true;
+        im->spacing = {0.5, 0.5, 2.0};
+        v.setSlotName("AX");
+        v.setImage(im);
+        MeasurementList list;
+        v.setMeasurements(&list);
+        v.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&v));
+        v.rotate(1);  // points are image points whatever the view
+        const auto at = [&v](double x, double y) { return v.imageToWidget(QPointF(x, y)).toPoint(); };
+
+        // Distance: a drag.
+        v.setTool(Viewport::Tool::Distance);
+        QTest::mousePress(&v, Qt::LeftButton, {}, at(10, 10));
+        QTest::mouseMove(&v, at(40, 50));
+        QVERIFY(v.measuring());
+        QTest::mouseRelease(&v, Qt::LeftButton, {}, at(40, 50));
+        QCOMPARE(list.all().size(), 1);
+        const Measurement d = list.all().first();
+        QCOMPARE(d.slot, QString("AX"));
+        QCOMPARE(d.slice, 1);
+        bool mm = false;
+        QVERIFY2(std::abs(measuredLength(d, *im, &mm) - 25.0) < 0.5, qPrintable(QString::number(measuredLength(d, *im, &mm))));  // 50 px x 0.5 mm
+        QVERIFY(mm);
+        // A click without a drag is not a measurement.
+        QTest::mouseClick(&v, Qt::LeftButton, {}, at(60, 60));
+        QCOMPARE(list.all().size(), 1);
+
+        // Angle: three clicks; Escape drops one half drawn.
+        v.setTool(Viewport::Tool::Angle);
+        QTest::mouseClick(&v, Qt::LeftButton, {}, at(10, 50));
+        QVERIFY(v.measuring());
+        QTest::keyClick(&v, Qt::Key_Escape);
+        QVERIFY(!v.measuring());
+        QTest::mouseClick(&v, Qt::LeftButton, {}, at(60, 20));
+        QTest::mouseClick(&v, Qt::LeftButton, {}, at(20, 20));
+        QTest::mouseClick(&v, Qt::LeftButton, {}, at(20, 70));
+        QCOMPARE(list.all().size(), 2);
+        QVERIFY(std::abs(measuredAngle(list.all().last(), *im) - 90.0) < 2.0);
+
+        // An ellipse on another slice is drawn there only.
+        v.setSlice(2);
+        v.setTool(Viewport::Tool::Ellipse);
+        QTest::mousePress(&v, Qt::LeftButton, {}, at(30, 30));
+        QTest::mouseMove(&v, at(70, 60));
+        QTest::mouseRelease(&v, Qt::LeftButton, {}, at(70, 60));
+        QCOMPARE(list.on("AX", 2).size(), 1);
+        QCOMPARE(regionStats(list.on("AX", 2).first(), *im).mean, 40.0);
+        // It is drawn: the outline's colour appears on screen, and not on slice 0.
+        auto inkPixels = [&v] {
+            const QImage shot = v.grab().toImage();
+            int n = 0;
+            for (int y = 0; y < shot.height(); ++y)
+                for (int x = 0; x < shot.width(); ++x) {
+                    const QColor c = shot.pixelColor(x, y);
+                    n += c.red() > 200 && c.green() > 170 && c.blue() < 120;
+                }
+            return n;
+        };
+        QVERIFY(inkPixels() > 50);
+        v.setSlice(0);
+        QCOMPARE(inkPixels(), 0);
+        // Navigating again: a left drag pans, nothing new is measured.
+        v.setTool(Viewport::Tool::Navigate);
+        QTest::mousePress(&v, Qt::LeftButton, {}, at(30, 30));
+        QTest::mouseMove(&v, at(50, 50));
+        QTest::mouseRelease(&v, Qt::LeftButton, {}, at(50, 50));
+        QCOMPARE(list.all().size(), 3);
+    }
+
     void linkedViewsFollowInRelativeTerms()
     {
         ViewportGrid grid;
