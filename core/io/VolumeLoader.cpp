@@ -269,18 +269,21 @@ void reorientToCanonical(Image& image)
 {
     if (!image.hasGeometry || image.pixels.empty())
         return;
+    int best = 0;
+    for (int k = 1; k < 3; ++k)
+        if (std::abs(image.direction[6 + k]) > std::abs(image.direction[6 + best]))
+            best = k;
+    reorientToPlane(image, best);
+}
+
+void reorientToPlane(Image& image, int slicePatient)
+{
+    if (!image.hasGeometry || image.pixels.empty() || slicePatient < 0 || slicePatient > 2)
+        return;
     // Voxel axis a (0 = column, 1 = row, 2 = slice) points along direction[a*3 .. a*3+2].
     auto comp = [&](int axis, int patientAxis) { return image.direction[axis * 3 + patientAxis]; };
-    auto dominant = [&](int axis) {
-        int best = 0;
-        for (int k = 1; k < 3; ++k)
-            if (std::abs(comp(axis, k)) > std::abs(comp(axis, best)))
-                best = k;
-        return best;
-    };
     // Wanted patient axis and sign for output column, row and slice, by plane (LPS: +x
     // is left, +y posterior, +z superior).
-    const int slicePatient = dominant(2);
     int wantAxis[3];
     int wantSign[3];
     if (slicePatient == 2) {
@@ -299,17 +302,22 @@ void reorientToCanonical(Image& image)
         wantAxis[1] = 2, wantSign[1] = -1;  // rows S -> I
         wantAxis[2] = 0, wantSign[2] = +1;  // slices R -> L
     }
-    // Which source axis feeds each output axis: the slice axis stays; of the two in-plane
-    // axes, the one closer to the wanted column direction becomes the column.
+    // Which source axis feeds each output axis: the slice axis is the source axis closest
+    // to the plane's normal (the stored one on a tie); of the
+    // other two, the one closer to the wanted column direction becomes the column.
     int src[3];
     src[2] = 2;
-    const bool firstIsColumn = std::abs(comp(0, wantAxis[0])) >= std::abs(comp(1, wantAxis[0]));
-    src[0] = firstIsColumn ? 0 : 1;
-    src[1] = firstIsColumn ? 1 : 0;
+    for (int a = 1; a >= 0; --a)
+        if (std::abs(comp(a, slicePatient)) > std::abs(comp(src[2], slicePatient)))
+            src[2] = a;
+    const int rest0 = src[2] == 0 ? 1 : 0, rest1 = src[2] == 2 ? 1 : 2;
+    const bool firstIsColumn = std::abs(comp(rest0, wantAxis[0])) >= std::abs(comp(rest1, wantAxis[0]));
+    src[0] = firstIsColumn ? rest0 : rest1;
+    src[1] = firstIsColumn ? rest1 : rest0;
     bool flip[3];
     for (int a = 0; a < 3; ++a)
         flip[a] = comp(src[a], wantAxis[a]) * wantSign[a] < 0;
-    if (src[0] == 0 && !flip[0] && !flip[1] && !flip[2]) {
+    if (src[0] == 0 && src[1] == 1 && !flip[0] && !flip[1] && !flip[2]) {
         fillSlicePositions(image);
         return;
     }

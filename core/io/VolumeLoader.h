@@ -23,5 +23,9 @@ Image loadItkVolume(const std::string& path, const std::string& format);
 //    sagittal with anterior on the left (columns run A -> P).
 // Updates direction, origin, spacing and canonicalPlane. No-op without geometry.
 void reorientToCanonical(Image& image);
+// The same with the slice axis along patient axis slicePatient (0: left, sagittal;
+// 1: posterior, coronal; 2: superior, axial): a reformat into that plane, nearest
+// voxel axes (an oblique volume goes to its closest plane; no resampling).
+void reorientToPlane(Image& image, int slicePatient);
 
 }  // namespace ei
