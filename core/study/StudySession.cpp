@@ -410,9 +410,12 @@ void StudySession::exportResult(const QByteArray& png, const QString& pngPath, c
         report.addInput({s.name, study_.path(s.name), study_.imagePtr(s.name).get()});
     for (const Measurement& m : measurements_->all())
         if (const auto image = slotImage(m.slot)) {
+            // Measured in a reformat: its slices and points; the maps live on the stored grid.
+            const auto shown = reformatVolume(image, m.plane).image;
             int mapSlice = -1;
-            const SimilarityMap* map = findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice);
-            report.addMeasurement(m, *image, map, mapSlice);
+            const SimilarityMap* map =
+                m.plane == Plane::Stored ? findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice) : nullptr;
+            report.addMeasurement(m, *shown, map, mapSlice);
         }
     ExportReport::writePng(pngPath.toStdString(), png.toStdString());
     report.writeJson(jsonPath.toStdString(), includePatientIdentifiers);
@@ -426,9 +429,12 @@ QStringList StudySession::measurementLines(const std::map<QString, QString>& map
     QStringList lines;
     for (const Measurement& m : measurements_->all())
         if (const auto image = slotImage(m.slot)) {
+            const auto shown = reformatVolume(image, m.plane).image;
             int mapSlice = -1;
-            const SimilarityMap* map = result_ ? findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice) : nullptr;
-            lines << QStringLiteral("#%1  ").arg(m.id) + describeMeasurement(m, *image, map, mapSlice);
+            const SimilarityMap* map = result_ && m.plane == Plane::Stored
+                                           ? findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice)
+                                           : nullptr;
+            lines << QStringLiteral("#%1  ").arg(m.id) + describeMeasurement(m, *shown, map, mapSlice);
         }
     return lines;
 }

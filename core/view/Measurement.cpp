@@ -103,7 +103,9 @@ RegionStats regionStats(const Measurement& m, const Image& im, const SimilarityM
 
 QString describeMeasurement(const Measurement& m, const Image& image, const SimilarityMap* map, int mapSlice)
 {
-    const QString where = image.isVolume() ? QStringLiteral("%1 slice %2").arg(m.slot).arg(m.slice + 1) : m.slot;
+    QString where = image.isVolume() ? QStringLiteral("%1 slice %2").arg(m.slot).arg(m.slice + 1) : m.slot;
+    if (m.plane != Plane::Stored)
+        where += QStringLiteral(" (%1)").arg(planeName(m.plane));
     switch (m.kind) {
     case MeasureKind::Distance: {
         bool mm = false;
@@ -175,11 +177,11 @@ void MeasurementList::swapSlots(const QString& a, const QString& b)
         Q_EMIT changed();
 }
 
-QVector<Measurement> MeasurementList::on(const QString& slot, int slice) const
+QVector<Measurement> MeasurementList::on(const QString& slot, int slice, Plane plane) const
 {
     QVector<Measurement> out;
     for (const Measurement& m : items_)
-        if (m.slot == slot && m.slice == slice)
+        if (m.slot == slot && m.slice == slice && m.plane == plane)
             out.push_back(m);
     return out;
 }

@@ -9,6 +9,7 @@
 
 #include "core/inference/InferenceResult.h"
 #include "core/io/Image.h"
+#include "core/view/Reformat.h"
 
 #include <QObject>
 #include <QPointF>
@@ -25,6 +26,7 @@ struct Measurement {
     int id = 0;
     MeasureKind kind = MeasureKind::Distance;
     QString slot;             // the viewport's modality slot
+    Plane plane = Plane::Stored;  // the plane it was drawn in (slice and points are that reformat's)
     int slice = 0;            // for volumes
     QVector<QPointF> points;  // distance: 2; angle: 3 (the middle one is the vertex); regions: 2 corners
 
@@ -60,7 +62,7 @@ public:
     void clearSlot(const QString& slot);
     void swapSlots(const QString& a, const QString& b);  // the images swapped slots
     const QVector<Measurement>& all() const { return items_; }
-    QVector<Measurement> on(const QString& slot, int slice) const;
+    QVector<Measurement> on(const QString& slot, int slice, Plane plane = Plane::Stored) const;
 
 Q_SIGNALS:
     void changed();

@@ -30,7 +30,10 @@ void Viewport::setSlotName(const QString& name)
 
 void Viewport::setImage(std::shared_ptr<const Image> image)
 {
-    image_ = std::move(image);
+    source_ = std::move(image);
+    reformat_ = reformatVolume(source_, reformat_.plane);
+    image_ = reformat_.image;
+    crosshair_.reset();
     cine_->stop();
     pending_.reset();
     slice_ = 0;
@@ -54,8 +57,8 @@ void Viewport::setResult(std::shared_ptr<const InferenceResult> result)
     result_ = std::move(result);
     modality_ = result_ ? result_->modality(slotName_.toStdString()) : nullptr;
     // Show the overlay where the model looked: the nearest slice the model saw.
-    if (modality_ && image_ && image_->isVolume() && !modality_->sliceIndices.empty()) {
-        const auto& idx = modality_->sliceIndices;
+    if (modality_ && image_ && image_->isVolume() && !modelSlices().empty()) {
+        const auto idx = modelSlices();
         if (std::find(idx.begin(), idx.end(), slice_) == idx.end()) {
             int best = idx.front();
             for (int s : idx)
@@ -99,13 +102,75 @@ int Viewport::currentMapSlice() const
     const SimilarityMap* map = currentMap();
     if (!map)
         return -1;
+    if (!reformat_.sameGrid)
+        return -1;
     if (!image_->isVolume())
         return 0;
     const auto& idx = modality_->sliceIndices;
+    const int source = reformat_.sourceSlice(slice_);
     for (std::size_t k = 0; k < idx.size() && static_cast<int>(k) < map->slices; ++k)
-        if (idx[k] == slice_)
+        if (idx[k] == source)
             return static_cast<int>(k);
     return -1;
+}
+
+std::vector<int> Viewport::modelSlices() const
+{
+    std::vector<int> out;
+    if (!modality_ || !reformat_.sameGrid)
+        return out;
+    for (int s : modality_->sliceIndices)
+        out.push_back(reformat_.sourceSlice(s));  // reversing is its own inverse
+    return out;
+}
+
+void Viewport::setPlane(Plane plane)
+{
+    if (plane == reformat_.plane)
+        return;
+    // Keep looking at the same place: the centre of the current slice.
+    std::optional<World> centre;
+    if (image_ && image_->isVolume() && image_->hasGeometry)
+        centre = worldAt(QPointF(image_->width / 2.0, image_->height / 2.0));
+    reformat_ = reformatVolume(source_, plane);
+    reformat_.plane = plane;
+    image_ = reformat_.image;
+    pending_.reset();
+    if (image_ && centre) {
+        const auto idx = indexOf(*image_, *centre);
+        slice_ = std::clamp(static_cast<int>(std::lround(idx[2])), 0, std::max(0, image_->slices - 1));
+    } else if (image_) {
+        slice_ = image_->slices / 2;
+    }
+    rebuildDisplay();
+    rebuildOverlay();
+    fitToWindow();
+    Q_EMIT sliceChanged(slice_);
+}
+
+World Viewport::worldAt(QPointF imagePoint) const
+{
+    return image_ ? worldOf(*image_, imagePoint, slice_) : World{};
+}
+
+void Viewport::setCrosshair(std::optional<World> point)
+{
+    crosshair_ = point;
+    update();
+}
+
+void Viewport::showWorldPoint(const World& point)
+{
+    if (!image_ || !image_->hasGeometry)
+        return;
+    crosshair_ = point;
+    if (image_->isVolume()) {
+        const auto idx = indexOf(*image_, point);
+        const int s = static_cast<int>(std::lround(idx[2]));
+        if (s >= 0 && s < image_->slices)
+            setSlice(s);
+    }
+    update();
 }
 
 void Viewport::setWindow(double center, double width)
@@ -144,11 +209,11 @@ void Viewport::setSlice(int slice)
 
 void Viewport::stepToModelSlice(int direction)
 {
-    if (!modality_ || modality_->sliceIndices.empty()) {
+    if (modelSlices().empty()) {
         setSlice(slice_ + direction);
         return;
     }
-    std::vector<int> idx = modality_->sliceIndices;
+    std::vector<int> idx = modelSlices();
     std::sort(idx.begin(), idx.end());
     if (direction > 0) {
         auto it = std::upper_bound(idx.begin(), idx.end(), slice_);
@@ -194,6 +259,8 @@ void Viewport::rebuildOverlay()
         range_ = OverlayRenderer::valueRange(*map);
         const ColorMap& colors = ColorMap::byName(OverlayRenderer::isDelta(*map) ? QStringLiteral("diverging") : overlay_.colorMap);
         overlayImage_ = OverlayRenderer::render(*map, k, colors, range_, overlay_.opacity, overlay_.threshold);
+        if (reformat_.flip[0] || reformat_.flip[1])  // a reformat that reverses the stored axes
+            overlayImage_ = overlayImage_.mirrored(reformat_.flip[0], reformat_.flip[1]);
     }
     update();
 }
@@ -344,7 +411,10 @@ QString Viewport::readOut(QPointF widgetPoint) const
     if (map && k >= 0)
         text += QStringLiteral("   %1 %2")
                     .arg(QString::fromStdString(map->kind))
-                    .arg(OverlayRenderer::sampleImagePixel(*map, k, x, y, image_->width, image_->height), 0, 'f', 3);
+                    .arg(OverlayRenderer::sampleImagePixel(*map, k, reformat_.flip[0] ? image_->width - 1 - x : x,
+                                                           reformat_.flip[1] ? image_->height - 1 - y : y, image_->width,
+                                                           image_->height),
+                         0, 'f', 3);
     return text;
 }
 
@@ -392,13 +462,14 @@ void Viewport::cancelMeasurement()
 void Viewport::measurePress(QPointF ip)
 {
     static const MeasureKind kinds[] = {MeasureKind::Distance, MeasureKind::Distance, MeasureKind::Angle,
-                                        MeasureKind::Rectangle, MeasureKind::Ellipse};
+                                        MeasureKind::Rectangle, MeasureKind::Ellipse, MeasureKind::Distance};
     hover_ = ip;
     if (!pending_) {
         Measurement m;
         m.kind = kinds[static_cast<int>(tool_)];
         m.slot = slotName_;
         m.slice = slice_;
+        m.plane = reformat_.plane;
         m.points = {ip};
         pending_ = m;
     } else if (pending_->kind == MeasureKind::Angle) {

@@ -10,6 +10,7 @@
 #include "core/io/Image.h"
 #include "core/inference/InferenceResult.h"
 #include "core/view/Measurement.h"
+#include "core/view/Reformat.h"
 #include "ui/viewer/OverlayRenderer.h"
 #include "ui/viewer/OverlaySettings.h"
 
@@ -34,7 +35,23 @@ public:
 
     // The image to show (nullptr: an empty slot, drawn as a drop target).
     void setImage(std::shared_ptr<const Image> image);
-    const Image* image() const { return image_.get(); }
+    const Image* image() const { return image_.get(); }         // as shown (the reformat)
+    const Image* sourceImage() const { return source_.get(); }  // as loaded
+    std::shared_ptr<const Image> sourceImagePtr() const { return source_; }
+    std::shared_ptr<const InferenceResult> result() const { return result_; }
+
+    // The plane a volume is shown in (Stored: as loaded). The model's maps are shown where
+    // they are defined: on the stored grid (also when a reformat only reverses its axes).
+    void setPlane(Plane plane);
+    Plane plane() const { return reformat_.plane; }
+    bool mapsDefinedHere() const { return reformat_.sameGrid; }
+
+    // Crosshair: a patient position (LPS mm) drawn as two lines through its projection
+    // (reference lines of the other planes); showWorldPoint also goes to its slice.
+    void setCrosshair(std::optional<World> point);
+    std::optional<World> crosshair() const { return crosshair_; }
+    void showWorldPoint(const World& point);
+    World worldAt(QPointF imagePoint) const;  // on the current slice
 
     // The modality's result (maps, slices the model saw); nullptr removes the overlay.
     void setResult(std::shared_ptr<const InferenceResult> result);
@@ -94,7 +111,7 @@ public:
     // clicks, the second is the vertex) or a rectangle / ellipse region (drag). Finished
     // measurements go into the list (shared by the study's viewports); Escape drops one
     // being drawn.
-    enum class Tool { Navigate, Distance, Angle, Rectangle, Ellipse };
+    enum class Tool { Navigate, Distance, Angle, Rectangle, Ellipse, Crosshair };
     void setTool(Tool tool);
     Tool tool() const { return tool_; }
     void setMeasurements(MeasurementList* list);
@@ -124,6 +141,7 @@ Q_SIGNALS:
     void sliceChanged(int slice);
     void fileDropped(const QString& path);
     void activated();
+    void crosshairMoved(const ei::World& point);  // the Crosshair tool placed it here
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -147,14 +165,20 @@ private:
     void drawCornerText(QPainter& p);
     QStringList bottomLines() const;
     void drawMeasurements(QPainter& p);
+    void drawCrosshair(QPainter& p);
+    std::vector<int> modelSlices() const;  // the slices the model saw, as shown here (empty: none here)
     QString shortLabel(const Measurement& m) const;
     bool event(QEvent* event) override;
     void measurePress(QPointF imagePoint);
     void measureRelease(QPointF imagePoint);
+    void placeCrosshair(QPointF imagePoint);
     QString orientationLetter(QPointF screenDirection) const;
 
     QString slotName_;
+    std::shared_ptr<const Image> source_;
     std::shared_ptr<const Image> image_;
+    Reformat reformat_;
+    std::optional<World> crosshair_;
     std::shared_ptr<const InferenceResult> result_;
     const ModalityResult* modality_ = nullptr;
     OverlaySettings overlay_;
@@ -177,7 +201,7 @@ private:
     MeasurementList* measurements_ = nullptr;
     std::optional<Measurement> pending_;  // being drawn
     QPointF hover_;                       // image point under the cursor while drawing
-    enum class Drag { None, Pan, Window } drag_ = Drag::None;
+    enum class Drag { None, Pan, Window, Crosshair } drag_ = Drag::None;
     QPoint dragStart_;
     QPointF dragCenter_;
     double dragWindowCenter_ = 0, dragWindowWidth_ = 1;

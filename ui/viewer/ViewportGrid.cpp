@@ -37,21 +37,97 @@ void ViewportGrid::setSlots(const QStringList& names)
     viewports_.clear();
     active_ = nullptr;
     maximized_ = nullptr;
-    for (int i = 0; i < names.size(); ++i) {
-        auto* v = new Viewport(this);
-        v->setSlotName(names[i]);
-        v->setObjectName(QStringLiteral("viewport_") + names[i]);
-        v->setTool(tool_);
-        v->setMeasurements(measurements_);
-        connect(v, &Viewport::viewChangedByUser, this, [this, v] { follow(v); });
-        connect(v, &Viewport::activated, this, [this, v] { setActiveViewport(v); });
-        connect(v, &Viewport::pixelReadOut, this, &ViewportGrid::pixelReadOut);
-        connect(v, &Viewport::fileDropped, this, [this, v](const QString& path) { Q_EMIT fileDropped(v->slotName(), path); });
-        viewports_.push_back(v);
-    }
+    planeViews_.clear();
+    crosshair_.reset();
+    for (const QString& name : names)
+        addViewport(name, QStringLiteral("viewport_") + name);
     arrange();
     if (!viewports_.isEmpty())
         setActiveViewport(viewports_.front());
+}
+
+Viewport* ViewportGrid::addViewport(const QString& slot, const QString& objectName)
+{
+    auto* v = new Viewport(this);
+    v->setSlotName(slot);
+    v->setObjectName(objectName);
+    v->setTool(tool_);
+    v->setMeasurements(measurements_);
+    connect(v, &Viewport::viewChangedByUser, this, [this, v] { follow(v); });
+    connect(v, &Viewport::activated, this, [this, v] { setActiveViewport(v); });
+    connect(v, &Viewport::pixelReadOut, this, &ViewportGrid::pixelReadOut);
+    connect(v, &Viewport::fileDropped, this, [this, v](const QString& path) { Q_EMIT fileDropped(v->slotName(), path); });
+    connect(v, &Viewport::crosshairMoved, this, [this, v](const World& p) { setCrosshair(p, v); });
+    connect(v, &Viewport::sliceChanged, this, [this, v] { sliceMoved(v); });
+    viewports_.push_back(v);
+    return v;
+}
+
+void ViewportGrid::setCrosshair(std::optional<World> point, Viewport* source)
+{
+    crosshair_ = point;
+    following_ = true;
+    for (Viewport* v : viewports_) {
+        if (v == source)
+            continue;
+        if (point && v->image() && v->image()->hasGeometry)
+            v->showWorldPoint(*point);
+        else
+            v->setCrosshair(std::nullopt);
+    }
+    following_ = false;
+}
+
+void ViewportGrid::sliceMoved(Viewport* v)
+{
+    if (following_ || !crosshair_ || !v->image() || !v->image()->hasGeometry || !v->image()->isVolume())
+        return;
+    // The point moves along this viewport's normal onto its new slice.
+    const auto idx = indexOf(*v->image(), *crosshair_);
+    const World moved = worldOf(*v->image(), QPointF(idx[0], idx[1]), v->slice());
+    v->setCrosshair(moved);
+    setCrosshair(moved, v);
+}
+
+bool ViewportGrid::setThreePlanes(bool on)
+{
+    if (!on) {
+        if (planeViews_.isEmpty())
+            return true;
+        Viewport* base = planeViews_.front();
+        for (int i = 1; i < planeViews_.size(); ++i) {
+            viewports_.removeOne(planeViews_[i]);
+            if (active_ == planeViews_[i])
+                active_ = base;
+            planeViews_[i]->deleteLater();
+        }
+        planeViews_.clear();
+        base->setPlane(Plane::Stored);
+        arrange();
+        setActiveViewport(base);
+        return true;
+    }
+    Viewport* base = active_;
+    if (!planeViews_.isEmpty() || !base || !base->sourceImage() || !base->sourceImage()->isVolume() ||
+        !base->sourceImage()->hasGeometry)
+        return false;
+    maximized_ = nullptr;
+    planeViews_ = {base};
+    base->setPlane(Plane::Axial);
+    for (Plane plane : {Plane::Coronal, Plane::Sagittal}) {
+        Viewport* v = addViewport(base->slotName(), base->objectName() + QStringLiteral("_") + planeName(plane));
+        v->setOverlaySettings(base->overlaySettings());
+        v->setPlane(plane);
+        v->setImage(base->sourceImagePtr());
+        v->setResult(base->result());
+        v->setAnnotationsVisible(base->annotationsVisible());
+        planeViews_.push_back(v);
+    }
+    arrange();
+    // The crosshair starts in the middle of the base view's slice.
+    const Image* im = base->image();
+    setCrosshair(base->worldAt(QPointF(im->width / 2.0, im->height / 2.0)));
+    return true;
 }
 
 void ViewportGrid::arrange()
@@ -62,6 +138,16 @@ void ViewportGrid::arrange()
         layout_->setRowStretch(i, 0);
     for (int i = 0; i < layout_->columnCount(); ++i)
         layout_->setColumnStretch(i, 0);
+    if (!planeViews_.isEmpty() && !maximized_) {
+        for (Viewport* v : viewports_)
+            v->setVisible(planeViews_.contains(v));
+        for (int i = 0; i < planeViews_.size(); ++i) {
+            layout_->addWidget(planeViews_[i], 0, i);
+            layout_->setColumnStretch(i, 1);
+        }
+        layout_->setRowStretch(0, 1);
+        return;
+    }
     if (maximized_) {
         for (Viewport* v : viewports_)
             v->setVisible(v == maximized_);
@@ -99,6 +185,8 @@ void ViewportGrid::setGridLayout(Layout layout)
 {
     layoutKind_ = layout;
     maximized_ = nullptr;
+    if (!planeViews_.isEmpty())
+        setThreePlanes(false);
     arrange();
 }
 

@@ -46,6 +46,18 @@ public:
     Viewport* maximized() const { return maximized_; }
     void toggleMaximized();  // the active viewport
 
+    // Three planes of the active volume: it shows axial, two more viewports of the same
+    // slot coronal and sagittal, side by side (the others hidden); off: back to the grid.
+    // False when the active viewport holds no volume with a geometry.
+    bool setThreePlanes(bool on);
+    bool threePlanes() const { return !planeViews_.isEmpty(); }
+
+    // The crosshair: a patient position shared by every viewport with a geometry. Each
+    // goes to the slice through it and draws it; scrolling one moves it along that
+    // viewport's normal, and the others follow (linked scrolling by position).
+    void setCrosshair(std::optional<World> point, Viewport* source = nullptr);
+    std::optional<World> crosshair() const { return crosshair_; }
+
 
 Q_SIGNALS:
     void fileDropped(const QString& slot, const QString& path);
@@ -55,6 +67,8 @@ Q_SIGNALS:
 private:
     void follow(Viewport* source);
     void arrange();
+    Viewport* addViewport(const QString& slot, const QString& objectName);
+    void sliceMoved(Viewport* v);
 
     QGridLayout* layout_ = nullptr;
     QVector<Viewport*> viewports_;
@@ -63,6 +77,8 @@ private:
     Layout layoutKind_ = Layout::Automatic;
     Viewport::Tool tool_ = Viewport::Tool::Navigate;
     MeasurementList* measurements_ = nullptr;
+    QVector<Viewport*> planeViews_;  // the base viewport and its two extra planes
+    std::optional<World> crosshair_;
     bool linked_ = false;
     bool following_ = false;
 };

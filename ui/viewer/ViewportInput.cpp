@@ -26,7 +26,10 @@ void Viewport::mousePressEvent(QMouseEvent* e)
     if (!image_)
         return;
     dragStart_ = e->position().toPoint();
-    if (e->button() == Qt::LeftButton && tool_ != Tool::Navigate) {
+    if (e->button() == Qt::LeftButton && tool_ == Tool::Crosshair) {
+        drag_ = Drag::Crosshair;
+        placeCrosshair(widgetToImage(e->position()));
+    } else if (e->button() == Qt::LeftButton && tool_ != Tool::Navigate) {
         measurePress(widgetToImage(e->position()));
     } else if (e->button() == Qt::LeftButton) {
         drag_ = Drag::Pan;
@@ -42,7 +45,9 @@ void Viewport::mousePressEvent(QMouseEvent* e)
 void Viewport::mouseMoveEvent(QMouseEvent* e)
 {
     const QPoint pos = e->position().toPoint();
-    if (drag_ == Drag::Pan) {
+    if (drag_ == Drag::Crosshair) {
+        placeCrosshair(widgetToImage(e->position()));
+    } else if (drag_ == Drag::Pan) {
         viewCenter_ = dragCenter_;
         viewCenter_ += widgetToImage(dragStart_) - widgetToImage(pos);
         fit_ = false;
@@ -68,7 +73,7 @@ void Viewport::mouseMoveEvent(QMouseEvent* e)
 
 void Viewport::mouseReleaseEvent(QMouseEvent* e)
 {
-    if (e->button() == Qt::LeftButton && tool_ != Tool::Navigate)
+    if (e->button() == Qt::LeftButton && tool_ != Tool::Navigate && tool_ != Tool::Crosshair)
         measureRelease(widgetToImage(e->position()));
     drag_ = Drag::None;
     unsetCursor();
@@ -117,6 +122,15 @@ void Viewport::keyPressEvent(QKeyEvent* e)
     default:
         QWidget::keyPressEvent(e);
     }
+}
+
+void Viewport::placeCrosshair(QPointF imagePoint)
+{
+    if (!image_ || !image_->hasGeometry)
+        return;
+    crosshair_ = worldAt(imagePoint);
+    update();
+    Q_EMIT crosshairMoved(*crosshair_);
 }
 
 bool Viewport::event(QEvent* e)

@@ -83,6 +83,7 @@ void Viewport::paintEvent(QPaintEvent*)
         }
     }
     p.restore();
+    drawCrosshair(p);
     drawMeasurements(p);
 
     if (annotations_) {
@@ -103,12 +104,14 @@ QStringList Viewport::bottomLines() const
     if (image_->isVolume()) {
         QString s = tr("slice %1 / %2").arg(slice_ + 1).arg(image_->slices);
         const int k = currentMapSlice();
-        if (modality_ && !modality_->sliceIndices.empty())
+        if (!modelSlices().empty())
             s += k >= 0 ? tr("   model slice %1 of %2").arg(k + 1).arg(modality_->sliceIndices.size())
                         : tr("   (no map: PgUp/PgDn jump to the model's slices)");
         bottom << s;
     }
-    if (overlay_.visible && modality_ && !currentMap() && !modality_->maps.empty())
+    if (modality_ && !modality_->maps.empty() && !reformat_.sameGrid)
+        bottom << tr("heat maps are defined on the stored slices: choose View \u203a Plane \u203a Stored to see them");
+    if (overlay_.visible && modality_ && !currentMap() && !modality_->maps.empty() && reformat_.sameGrid)
         bottom << tr("no %1 map for this modality").arg(OverlayRenderer::displayName(overlay_.kind));
     if (!readOut_.isEmpty())
         bottom << readOut_;
@@ -145,6 +148,8 @@ Viewport::AnnotationLayout Viewport::annotationLayout() const
     // Title: what is free to the left of it, elided in the middle (the file name's end
     // says most).
     QString title = slotName_;
+    if (reformat_.plane != Plane::Stored && image_->isVolume())
+        title += QStringLiteral(" (%1)").arg(planeName(reformat_.plane));
     if (!image_->sourcePath.empty())
         title += QStringLiteral("  \u2022  ") + QFileInfo(QString::fromStdString(image_->sourcePath)).fileName();
     const double titleW = std::max(0.0, l.windowRect.left() - 8 - r.left());
@@ -306,6 +311,24 @@ void Viewport::drawMeasurements(QPainter& p)
             shadowText(p, QRectF(w.back() + QPointF(6, -18), QSizeF(220, 16)), Qt::AlignLeft | Qt::AlignVCenter,
                        (m.id > 0 ? QStringLiteral("#%1 ").arg(m.id) : QString()) + shortLabel(m), ink);
     }
+    p.restore();
+}
+
+void Viewport::drawCrosshair(QPainter& p)
+{
+    if (!crosshair_ || !image_->hasGeometry)
+        return;
+    // The point's projection on this slice; the lines span the image (the other planes
+    // cut this one there).
+    const auto idx = indexOf(*image_, *crosshair_);
+    const QTransform t = imageTransform();
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, true);
+    QPen pen(QColor(0x4a, 0xd8, 0xe8, 200), 1.0, Qt::DashLine);
+    pen.setCosmetic(true);
+    p.setPen(pen);
+    p.drawLine(t.map(QLineF(0, idx[1], image_->width, idx[1])));
+    p.drawLine(t.map(QLineF(idx[0], 0, idx[0], image_->height)));
     p.restore();
 }
 

@@ -288,8 +288,8 @@ void MainWindow::showStudy()
     for (const QString& name : session_->slotNames()) {
         const auto image = session_->slotImage(name);
         view.push_back({name, session_->slotKind(name), image, session_->slotPath(name)});
-        if (Viewport* v = grid_->viewport(name))
-            if (v->image() != image.get())
+        for (Viewport* v : grid_->viewports())  // a slot may show in several planes
+            if (v->slotName() == name && v->sourceImage() != image.get())
                 v->setImage(image);
     }
     study_->setSlots(view);
@@ -318,7 +318,7 @@ QStringList MainWindow::mapKindsFor(const QString& target) const
 {
     QStringList kinds;
     for (Viewport* v : grid_->viewports())
-        if (target.isEmpty() || v == grid_->viewport(target))
+        if (target.isEmpty() || v->slotName() == target)
             for (const QString& k : v->availableMapKinds())
                 if (!kinds.contains(k))
                     kinds << k;
@@ -354,8 +354,10 @@ void MainWindow::applyOverlay(const QString& target, const OverlaySettings& sett
         overlaySettings_ = settings;
         for (Viewport* v : grid_->viewports())
             v->setOverlaySettings(settings);
-    } else if (Viewport* v = grid_->viewport(target)) {
-        v->setOverlaySettings(settings);
+    } else {
+        for (Viewport* v : grid_->viewports())
+            if (v->slotName() == target)
+                v->setOverlaySettings(settings);
     }
     overlayAction_->setChecked(settings.visible);
     if (overlay_->target() == target)

@@ -15,6 +15,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QStatusBar>
 
 namespace ei {
 
@@ -30,6 +31,7 @@ void MainWindow::buildTools()
         {tr("&Angle (three clicks, vertex second)"), QKeySequence(Qt::Key_N), Viewport::Tool::Angle},
         {tr("&Rectangle region"), QKeySequence(Qt::Key_B), Viewport::Tool::Rectangle},
         {tr("&Ellipse region"), QKeySequence(Qt::Key_E), Viewport::Tool::Ellipse},
+        {tr("&Crosshair (links volume viewports by position)"), QKeySequence(Qt::Key_X), Viewport::Tool::Crosshair},
     };
     for (const auto& [name, key, tool] : list) {
         auto* a = tools->addAction(name);
@@ -41,6 +43,9 @@ void MainWindow::buildTools()
         connect(a, &QAction::triggered, this, [this, tool = tool] { grid_->setTool(tool); });
     }
     tools->addSeparator();
+    auto* hideCrosshair = tools->addAction(tr("Hide the crosshair"), this, [this] { grid_->setCrosshair(std::nullopt); });
+    hideCrosshair->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_X));
+    addAction(hideCrosshair);
     tools->addAction(tr("Clear all measurements"), this, [this] { session_->measurements()->clear(); });
 
     measurementPanel_ = new MeasurementPanel(this);
@@ -61,6 +66,26 @@ void MainWindow::buildTools()
                     v->setSlice(m.slice);
                 }
     });
+
+    // Planes of a volume.
+    QMenu* view = menuBar()->actions().size() > 1 ? menuBar()->actions().at(1)->menu() : nullptr;
+    if (view) {
+        QMenu* planes = view->addMenu(tr("&Plane of the active volume"));
+        for (Plane plane : {Plane::Stored, Plane::Axial, Plane::Coronal, Plane::Sagittal})
+            planes->addAction(plane == Plane::Stored ? tr("As stored") : planeName(plane).replace(0, 1, planeName(plane)[0].toUpper()),
+                              this, [this, plane] {
+                                  if (Viewport* v = grid_->activeViewport())
+                                      v->setPlane(plane);
+                              });
+        auto* three = view->addAction(tr("&Three planes of the active volume / back"));
+        three->setShortcut(QKeySequence(Qt::Key_3));
+        addAction(three);
+        connect(three, &QAction::triggered, this, [this] {
+            if (!grid_->setThreePlanes(!grid_->threePlanes()))
+                statusBar()->showMessage(tr("Three planes need a volume with a known geometry in the active viewport."), 4000);
+            focusActiveViewport();
+        });
+    }
 
     // Study lifecycle: the next patient in one key.
     QMenu* file = menuBar()->actions().isEmpty() ? nullptr : menuBar()->actions().first()->menu();
