@@ -1,6 +1,8 @@
 // See LoadJob.h.
 #include "core/jobs/LoadJob.h"
 
+#include "core/view/LabelMask.h"
+
 #include "core/io/DicomLoader.h"  // hasDicomPreamble
 #include "core/io/ImageLoader.h"
 
@@ -79,6 +81,22 @@ quint64 LoadJob::open(const QStringList& paths)
         }
         control.checkpoint(1.0, "opened");
         return [this, outcome](quint64 ticket) { Q_EMIT loaded(ticket, outcome); };
+    });
+}
+
+quint64 LoadJob::openMask(const QString& path, std::shared_ptr<const Image> target)
+{
+    return submit(tr("Open mask %1").arg(QFileInfo(path).fileName()), [this, path, target](const JobControl& control) -> Deliver {
+        std::shared_ptr<const Image> mask;
+        QString problem;
+        try {
+            mask = std::make_shared<const Image>(loadLabelMask(path.toStdString(), *target, &control));
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const std::exception& e) {
+            problem = QString::fromStdString(e.what());
+        }
+        return [this, mask, problem](quint64 ticket) { Q_EMIT maskLoaded(ticket, mask, problem); };
     });
 }
 

@@ -39,8 +39,13 @@ public:
     // DICOM files (one or more series), else each image file in it (by name).
     static QStringList expandStudyFolder(const QString& dir);
 
+    // A label / mask file onto `target`'s grid (core/view/LabelMask); emits maskLoaded
+    // with the mask, or with nullptr and the problem.
+    quint64 openMask(const QString& path, std::shared_ptr<const Image> target);
+
 Q_SIGNALS:
     void loaded(quint64 ticket, std::shared_ptr<const ei::LoadOutcome> outcome);
+    void maskLoaded(quint64 ticket, std::shared_ptr<const ei::Image> mask, const QString& problem);
 };
 
 }  // namespace ei

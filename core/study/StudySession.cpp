@@ -1,6 +1,7 @@
 // See StudySession.h.
 #include "core/study/StudySession.h"
 
+#include "core/view/LabelMask.h"
 #include "core/view/MapSampling.h"
 #include "core/view/Measurement.h"
 
@@ -64,6 +65,23 @@ StudySession::StudySession(QObject* parent) : QObject(parent)
     });
     connect(inference_, &InferenceJob::busyChanged, this, &StudySession::busyChanged);
 
+    connect(loader_, &LoadJob::maskLoaded, this, [this](quint64 ticket, std::shared_ptr<const Image> m, const QString& problem) {
+        const auto it = maskLoads_.find(ticket);
+        if (it == maskLoads_.end())
+            return;
+        const QString slot = it->second;
+        maskLoads_.erase(it);
+        if (!m) {
+            setNotice(tr("Could not open the mask:\n%1").arg(problem));
+            return;
+        }
+        const auto image = slotImage(slot);
+        if (!image || image->width != m->width || image->height != m->height)
+            return;  // the image changed meanwhile
+        masks_[slot] = m;
+        setNotice({});
+        Q_EMIT maskChanged(slot);
+    });
     connect(loader_, &LoadJob::loaded, this, [this](quint64 ticket, std::shared_ptr<const LoadOutcome> outcome) {
         onLoaded(ticket, *outcome);
     });
@@ -234,7 +252,7 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
         if (!outcome.images.empty()) {
             try {
                 study_.assign(load.slot.toStdString(), outcome.images.front().image, outcome.images.front().path.toStdString());
-                measurements_->clearSlot(load.slot);
+                dropAnnotations(load.slot);
                 changed = true;
             } catch (const std::exception& e) {
                 problems << QString::fromStdString(e.what());
@@ -247,7 +265,7 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
     } else if (!outcome.images.empty()) {
         if (load.replace) {
             study_.clearAll();
-            measurements_->clear();
+            dropAnnotations({});
             setNotice({});
         }
         std::vector<Study::Candidate> candidates;
@@ -281,7 +299,7 @@ void StudySession::onLoaded(quint64 ticket, const LoadOutcome& outcome)
 void StudySession::clearSlot(const QString& slot)
 {
     study_.clear(slot.toStdString());
-    measurements_->clearSlot(slot);
+    dropAnnotations(slot);
     Q_EMIT studyChanged();
     studyEdited();
 }
@@ -293,6 +311,9 @@ void StudySession::moveSlot(const QString& from, const QString& to)
         return;
     study_.swap(from.toStdString(), to.toStdString());
     measurements_->swapSlots(from, to);
+    std::swap(masks_[from], masks_[to]);
+    Q_EMIT maskChanged(from);
+    Q_EMIT maskChanged(to);
     Q_EMIT studyChanged();
     studyEdited();
 }
@@ -301,7 +322,7 @@ void StudySession::closeStudy()
 {
     cancelLoading();
     study_.clearAll();
-    measurements_->clear();
+    dropAnnotations({});
     Q_EMIT studyChanged();
     studyEdited();
 }
@@ -468,6 +489,70 @@ quint64 StudySession::openAdjacentStudy(int direction)
         return 0;
     }
     return openStudy({sequence[next]});
+}
+
+void StudySession::dropAnnotations(const QString& slot)
+{
+    if (slot.isEmpty()) {
+        measurements_->clear();
+        const auto old = masks_;
+        masks_.clear();
+        for (const auto& [name, m] : old)
+            if (m)
+                Q_EMIT maskChanged(name);
+        return;
+    }
+    measurements_->clearSlot(slot);
+    if (masks_.erase(slot))
+        Q_EMIT maskChanged(slot);
+}
+
+quint64 StudySession::loadMask(const QString& slot, const QString& path)
+{
+    const auto image = slotImage(slot);
+    if (!image) {
+        setNotice(tr("Open an image in %1 before its mask.").arg(slot));
+        return 0;
+    }
+    const quint64 ticket = loader_->openMask(path, image);
+    maskLoads_[ticket] = slot;
+    return ticket;
+}
+
+std::shared_ptr<const Image> StudySession::mask(const QString& slot) const
+{
+    const auto it = masks_.find(slot);
+    return it == masks_.end() ? nullptr : it->second;
+}
+
+void StudySession::clearMask(const QString& slot)
+{
+    if (masks_.erase(slot))
+        Q_EMIT maskChanged(slot);
+}
+
+QString StudySession::mapVsMaskText(const QString& slot, const QString& kind) const
+{
+    const auto m = mask(slot);
+    const auto image = slotImage(slot);
+    const ModalityResult* modality = result_ ? result_->modality(slot.toStdString()) : nullptr;
+    if (!m || !image || !modality)
+        return {};
+    for (const SimilarityMap& map : modality->maps)
+        if (QString::fromStdString(map.kind) == kind) {
+            const auto a = mapVsMask(*modality, map, *image, *m);
+            if (!a)
+                return tr("%1: the mask has no label on the slices the model saw.").arg(slot);
+            return tr("%1: %2 % of the hottest 10 % lies inside the mask, which covers %3 % of the image; "
+                      "the peak is %4 the mask; mean %5 inside vs %6 outside.")
+                .arg(slot)
+                .arg(a->topShareInMask * 100.0, 0, 'f', 0)
+                .arg(a->maskShare * 100.0, 0, 'f', 1)
+                .arg(a->peakInMask ? tr("inside") : tr("outside"))
+                .arg(a->meanInside, 0, 'f', 3)
+                .arg(a->meanOutside, 0, 'f', 3);
+        }
+    return {};
 }
 
 bool StudySession::hasUnsavedWork() const { return isRunning() || (result_ && !exported_); }

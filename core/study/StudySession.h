@@ -67,6 +67,15 @@ public:
     QString currentStudySource() const { return studySource_; }
     QStringList studySequence() const;
     quint64 openAdjacentStudy(int direction);
+    // Ground truth: a label / mask file for a slot's image, opened on the worker onto
+    // the image's grid (maskChanged, or a notice naming the file); dropped with the image.
+    quint64 loadMask(const QString& slot, const QString& path);
+    std::shared_ptr<const Image> mask(const QString& slot) const;
+    void clearMask(const QString& slot);
+    // "62 % of the hottest 10 % lies inside the mask (it covers 8 % of the image) ...":
+    // the map of `kind` on the slot against its mask; "" without a result, map or mask.
+    QString mapVsMaskText(const QString& slot, const QString& kind) const;
+
     // True when replacing the study now would lose work: a run in flight, or a result
     // that was not exported.
     bool hasUnsavedWork() const;
@@ -128,6 +137,7 @@ Q_SIGNALS:
     void inferenceFailed(const QString& message);
     void inferenceCancelled();
     void runRefused(const QString& reason);
+    void maskChanged(const QString& slot);
     void busyChanged(bool busy);                       // a run or a model load in flight
     void noticeChanged();                              // notice(): a warning or "" (cleared)
     void statusMessage(const QString& text);           // transient ("result from the cache")
@@ -139,6 +149,7 @@ private:
     // Returns, per candidate, whether it found a slot.
     std::vector<bool> place(const std::vector<Study::Candidate>& candidates);
     void studyEdited();  // the images changed: the cached result for them, or none
+    void dropAnnotations(const QString& slot);  // measurements and mask of a slot ("" all)
     void setResult(std::shared_ptr<const InferenceResult> result);
     void setNotice(const QString& text, bool warning = true);
     std::string cacheKey() const;
@@ -166,6 +177,8 @@ private:
     double lastRunSeconds_ = 0;
     std::map<quint64, PendingLoad> loads_;
     QString studySource_;
+    std::map<QString, std::shared_ptr<const Image>> masks_;
+    std::map<quint64, QString> maskLoads_;  // ticket -> slot
     bool exported_ = false;
 
     InferenceJob* inference_ = nullptr;
