@@ -294,6 +294,69 @@ private Q_SLOTS:
         w.shutdown();
     }
 
+    void groundTruthMaskBesideTheMap()
+    {
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+        w.setDevice("cpu");
+        w.openModel(model_);
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(test::openAndWait(w, {cfp_, oct_}), QStringList());
+        QSignalSpy done(&w, &MainWindow::inferenceFinished);
+        QVERIFY(w.runInference());
+        QVERIFY(done.wait(120000));
+
+        Viewport* cfp = w.viewportGrid()->viewport("CFP");
+        const Image* image = cfp->image();
+        QImage maskPng(image->width, image->height, QImage::Format_Grayscale8);  // left half: label 1
+        maskPng.fill(0);
+        for (int y = 0; y < image->height; ++y)
+            for (int x = 0; x < image->width / 2; ++x)
+                maskPng.setPixel(x, y, qRgb(1, 1, 1));
+        const QString maskPath = dir_.filePath("cfp-mask.png");
+        QVERIFY(maskPng.save(maskPath));
+        w.viewportGrid()->setActiveViewport(cfp);
+        QSignalSpy maskChanged(w.session(), &StudySession::maskChanged);
+        QVERIFY(w.openMask(maskPath) != 0);
+        QVERIFY(maskChanged.wait(30000));
+        QVERIFY(cfp->mask());
+        QVERIFY2(w.overlayPanel()->maskReadout().contains("hottest 10 %"), qPrintable(w.overlayPanel()->maskReadout()));
+        // The outline is drawn in label 1's colour; K: filled, then hidden.
+        w.setOverlayVisible(false);
+        auto labelled = [cfp] {
+            const QImage shot = cfp->grab().toImage();
+            const QColor c = Viewport::labelColor(1);
+            int n = 0;
+            for (int y = 0; y < shot.height(); ++y)
+                for (int x = 0; x < shot.width(); ++x) {
+                    const QColor p = shot.pixelColor(x, y);
+                    n += std::abs(p.red() - c.red()) < 30 && std::abs(p.green() - c.green()) < 30 && std::abs(p.blue() - c.blue()) < 30;
+                }
+            return n;
+        };
+        const int outline = labelled();
+        QVERIFY2(outline > 20, qPrintable(QString::number(outline)));
+        w.focusActiveViewport();
+        QTest::keyClick(&w, Qt::Key_K);
+        QCOMPARE(cfp->maskStyle(), Viewport::MaskStyle::Fill);
+        QTest::keyClick(&w, Qt::Key_K);
+        QCOMPARE(cfp->maskStyle(), Viewport::MaskStyle::Hidden);
+        QCOMPARE(labelled(), 0);
+        // A mask that does not fit is reported by name; the mask goes with its image.
+        const QString bad = dir_.filePath("empty-mask.png");
+        maskPng.fill(0);
+        QVERIFY(maskPng.save(bad));
+        w.openMask(bad);
+        QTRY_VERIFY_WITH_TIMEOUT(w.messageText().contains("empty-mask.png"), 30000);
+        w.clearSlot("CFP");
+        QVERIFY(!w.session()->mask("CFP"));
+        QCOMPARE(w.overlayPanel()->maskReadout(), QString());
+        w.shutdown();
+    }
+
     void badFilesAreReportedNotFatal()
     {
         MainWindow w;

@@ -57,6 +57,12 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent)
     form->addRow(grid_);
     linked_ = new QCheckBox(tr("Link zoom / pan across viewports  (L)"), this);
     form->addRow(linked_);
+    maskReadout_ = new QLabel(this);
+    maskReadout_->setObjectName(QStringLiteral("maskReadout"));
+    maskReadout_->setWordWrap(true);
+    maskReadout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    maskReadout_->hide();
+    form->addRow(maskReadout_);
 
     connect(visible_, &QCheckBox::toggled, this, [this] { emitChanged(); });
     connect(kind_, &QComboBox::currentIndexChanged, this, [this] { emitChanged(); });
@@ -154,5 +160,13 @@ void OverlayPanel::emitChanged()
     if (!updating_)
         Q_EMIT settingsChanged(target(), settings());
 }
+
+void OverlayPanel::setMaskReadout(const QString& text)
+{
+    maskReadout_->setText(text.isEmpty() ? QString() : tr("Map vs ground truth:\n%1").arg(text));
+    maskReadout_->setVisible(!text.isEmpty());
+}
+
+QString OverlayPanel::maskReadout() const { return maskReadout_->isVisible() ? maskReadout_->text() : QString(); }
 
 }  // namespace ei

@@ -29,6 +29,9 @@ public:
     void setVisibleChecked(bool on);
     bool linked() const;
     void setLinkedChecked(bool on);  // without emitting linkedChanged
+    // The map-vs-mask read-out of the slots with a ground-truth mask ("" hides it).
+    void setMaskReadout(const QString& text);
+    QString maskReadout() const;
 
 Q_SIGNALS:
     void settingsChanged(const QString& target, const ei::OverlaySettings& settings);
@@ -48,6 +51,7 @@ private:
     QLabel* thresholdValue_ = nullptr;
     QCheckBox* grid_ = nullptr;
     QCheckBox* linked_ = nullptr;
+    QLabel* maskReadout_ = nullptr;
     bool updating_ = false;
 };
 

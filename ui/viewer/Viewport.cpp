@@ -34,6 +34,9 @@ void Viewport::setImage(std::shared_ptr<const Image> image)
     reformat_ = reformatVolume(source_, reformat_.plane);
     image_ = reformat_.image;
     crosshair_.reset();
+    maskSource_.reset();
+    maskShown_.reset();
+    maskImage_ = QImage();
     cine_->stop();
     pending_.reset();
     slice_ = 0;
@@ -135,6 +138,7 @@ void Viewport::setPlane(Plane plane)
     reformat_ = reformatVolume(source_, plane);
     reformat_.plane = plane;
     image_ = reformat_.image;
+    maskShown_ = reformatVolume(maskSource_, plane).image;
     pending_.reset();
     if (image_ && centre) {
         const auto idx = indexOf(*image_, *centre);
@@ -144,8 +148,61 @@ void Viewport::setPlane(Plane plane)
     }
     rebuildDisplay();
     rebuildOverlay();
+    rebuildMask();
     fitToWindow();
     Q_EMIT sliceChanged(slice_);
+}
+
+void Viewport::setMask(std::shared_ptr<const Image> mask)
+{
+    if (mask && image_ && (mask->width != source_->width || mask->height != source_->height))
+        mask.reset();  // not this image's grid
+    maskSource_ = std::move(mask);
+    maskShown_ = reformatVolume(maskSource_, reformat_.plane).image;
+    rebuildMask();
+}
+
+void Viewport::setMaskStyle(MaskStyle style)
+{
+    maskStyle_ = style;
+    rebuildMask();
+}
+
+QColor Viewport::labelColor(int label)
+{
+    static const QColor colors[] = {QColor(0x3c, 0xe0, 0x6c), QColor(0xff, 0x5c, 0x8a), QColor(0x4a, 0xa8, 0xff),
+                                    QColor(0xff, 0xa6, 0x2b), QColor(0xc0, 0x7c, 0xff), QColor(0x2b, 0xe0, 0xd0)};
+    return colors[(std::max(1, label) - 1) % 6];
+}
+
+void Viewport::rebuildMask()
+{
+    maskImage_ = QImage();
+    const Image* m = maskShown_.get();
+    if (m && maskStyle_ != MaskStyle::Hidden && image_ && m->width == image_->width && m->height == image_->height &&
+        slice_ < std::max(1, m->slices)) {
+        maskImage_ = QImage(m->width, m->height, QImage::Format_ARGB32_Premultiplied);
+        maskImage_.fill(Qt::transparent);
+        const int alpha = maskStyle_ == MaskStyle::Fill ? 110 : 255;
+        auto label = [m, this](int y, int x) { return static_cast<int>(m->at(slice_, y, x)); };
+        for (int y = 0; y < m->height; ++y) {
+            auto* line = reinterpret_cast<QRgb*>(maskImage_.scanLine(y));
+            for (int x = 0; x < m->width; ++x) {
+                const int l = label(y, x);
+                if (l <= 0)
+                    continue;
+                if (maskStyle_ == MaskStyle::Outline) {  // a pixel with a neighbour of another label
+                    const bool edge = x == 0 || y == 0 || x == m->width - 1 || y == m->height - 1 || label(y, x - 1) != l ||
+                                      label(y, x + 1) != l || label(y - 1, x) != l || label(y + 1, x) != l;
+                    if (!edge)
+                        continue;
+                }
+                const QColor c = labelColor(l);
+                line[x] = qPremultiply(qRgba(c.red(), c.green(), c.blue(), alpha));
+            }
+        }
+    }
+    update();
 }
 
 World Viewport::worldAt(QPointF imagePoint) const
@@ -200,6 +257,7 @@ void Viewport::setSlice(int slice)
     pending_.reset();
     rebuildDisplay();
     rebuildOverlay();
+    rebuildMask();
     if (!readOut_.isEmpty()) {  // the cursor is still over the image: its z changed
         readOut_ = readOut(readOutAt_);
         Q_EMIT pixelReadOut(readOut_);

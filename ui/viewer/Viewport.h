@@ -46,6 +46,15 @@ public:
     Plane plane() const { return reformat_.plane; }
     bool mapsDefinedHere() const { return reformat_.sameGrid; }
 
+    // Ground truth: a label image on the source's grid (core/view/LabelMask), drawn as
+    // outlines or filled, one colour per label; it follows the plane like the image.
+    void setMask(std::shared_ptr<const Image> mask);
+    const Image* mask() const { return maskShown_.get(); }
+    enum class MaskStyle { Outline, Fill, Hidden };
+    void setMaskStyle(MaskStyle style);
+    MaskStyle maskStyle() const { return maskStyle_; }
+    static QColor labelColor(int label);
+
     // Crosshair: a patient position (LPS mm) drawn as two lines through its projection
     // (reference lines of the other planes); showWorldPoint also goes to its slice.
     void setCrosshair(std::optional<World> point);
@@ -166,6 +175,7 @@ private:
     QStringList bottomLines() const;
     void drawMeasurements(QPainter& p);
     void drawCrosshair(QPainter& p);
+    void rebuildMask();
     std::vector<int> modelSlices() const;  // the slices the model saw, as shown here (empty: none here)
     QString shortLabel(const Measurement& m) const;
     bool event(QEvent* event) override;
@@ -179,6 +189,9 @@ private:
     std::shared_ptr<const Image> image_;
     Reformat reformat_;
     std::optional<World> crosshair_;
+    std::shared_ptr<const Image> maskSource_, maskShown_;
+    MaskStyle maskStyle_ = MaskStyle::Outline;
+    QImage maskImage_;
     std::shared_ptr<const InferenceResult> result_;
     const ModalityResult* modality_ = nullptr;
     OverlaySettings overlay_;

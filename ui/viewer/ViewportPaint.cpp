@@ -82,6 +82,10 @@ void Viewport::paintEvent(QPaintEvent*)
                 p.drawLine(QPointF(0, r * map->patch * sy), QPointF(image_->width, r * map->patch * sy));
         }
     }
+    if (!maskImage_.isNull()) {  // ground truth over the heat map, so its outline stays visible
+        p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+        p.drawImage(imageRect, maskImage_);
+    }
     p.restore();
     drawCrosshair(p);
     drawMeasurements(p);

@@ -289,8 +289,10 @@ void MainWindow::showStudy()
         const auto image = session_->slotImage(name);
         view.push_back({name, session_->slotKind(name), image, session_->slotPath(name)});
         for (Viewport* v : grid_->viewports())  // a slot may show in several planes
-            if (v->slotName() == name && v->sourceImage() != image.get())
+            if (v->slotName() == name && v->sourceImage() != image.get()) {
                 v->setImage(image);
+                v->setMask(session_->mask(name));
+            }
     }
     study_->setSlots(view);
 }
@@ -362,8 +364,10 @@ void MainWindow::applyOverlay(const QString& target, const OverlaySettings& sett
     overlayAction_->setChecked(settings.visible);
     if (overlay_->target() == target)
         overlay_->setSettings(settings);
-    if (measurementPanel_)
+    if (measurementPanel_) {
         showMeasurements();  // region statistics of the map shown
+        showMaskReadout();
+    }
 }
 
 void MainWindow::setOverlayVisible(bool visible)

@@ -71,6 +71,8 @@ public:
     // The next / previous study of the folder or list (StudySession::openAdjacentStudy),
     // after asking if unsaved work would be lost (never when confirm is false).
     quint64 openAdjacentStudy(int direction, bool confirm = true);
+    // A ground-truth mask for the active viewport's slot (StudySession::loadMask).
+    quint64 openMask(const QString& path);
     // The heat map each viewport shows ("" where the overlay is hidden), by slot.
     std::map<QString, QString> shownMapKinds() const;
 
@@ -115,6 +117,7 @@ private:
     void buildStatusBar();
     void buildTools();  // MainWindowTools.cpp: measuring tools, the measurement panel, next / previous study
     void showMeasurements();
+    void showMaskReadout();
     bool confirmReplacingStudy();
     QStringList reportSections() const;
     void showSlots();

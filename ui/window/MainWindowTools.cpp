@@ -6,12 +6,14 @@
 #include "core/study/StudySession.h"
 #include "core/view/Measurement.h"
 #include "ui/panels/MeasurementPanel.h"
+#include "ui/panels/OverlayPanel.h"
 #include "ui/viewer/Viewport.h"
 #include "ui/viewer/ViewportGrid.h"
 
 #include <QAction>
 #include <QActionGroup>
 #include <QDockWidget>
+#include <QFileDialog>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -67,6 +69,33 @@ void MainWindow::buildTools()
                 }
     });
 
+    // Ground truth.
+    auto* openMaskAction = tools->addAction(tr("Open &ground-truth mask for the active viewport\u2026"));
+    openMaskAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+    addAction(openMaskAction);
+    connect(openMaskAction, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open a label / mask image"), QString(),
+            tr("Masks (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.png *.tif *.tiff *.dcm);;All files (*)"));
+        if (!path.isEmpty())
+            openMask(path);
+        focusActiveViewport();
+    });
+    auto* maskStyle = tools->addAction(tr("Mask: outline / fill / hidden"));
+    maskStyle->setShortcut(QKeySequence(Qt::Key_K));
+    addAction(maskStyle);
+    connect(maskStyle, &QAction::triggered, this, [this] {
+        for (Viewport* v : grid_->viewports())
+            v->setMaskStyle(static_cast<Viewport::MaskStyle>((static_cast<int>(v->maskStyle()) + 1) % 3));
+    });
+    connect(session_, &StudySession::maskChanged, this, [this](const QString& slot) {
+        for (Viewport* v : grid_->viewports())
+            if (v->slotName() == slot)
+                v->setMask(session_->mask(slot));
+        showMaskReadout();
+    });
+    connect(session_, &StudySession::resultChanged, this, &MainWindow::showMaskReadout);
+
     // Planes of a volume.
     QMenu* view = menuBar()->actions().size() > 1 ? menuBar()->actions().at(1)->menu() : nullptr;
     if (view) {
@@ -102,6 +131,25 @@ void MainWindow::buildTools()
         file->insertAction(before, next);
         file->insertAction(before, previous);
     }
+}
+
+quint64 MainWindow::openMask(const QString& path)
+{
+    Viewport* v = grid_->activeViewport();
+    return v ? session_->loadMask(v->slotName(), path) : 0;
+}
+
+void MainWindow::showMaskReadout()
+{
+    QStringList lines;
+    const auto kinds = shownMapKinds();
+    for (const QString& slot : session_->slotNames()) {
+        const auto k = kinds.find(slot);
+        const QString text = session_->mapVsMaskText(slot, k == kinds.end() || k->second.isEmpty() ? QStringLiteral("cls") : k->second);
+        if (!text.isEmpty())
+            lines << text;
+    }
+    overlay_->setMaskReadout(lines.join('\n'));
 }
 
 std::map<QString, QString> MainWindow::shownMapKinds() const
