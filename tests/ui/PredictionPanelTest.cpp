@@ -83,9 +83,11 @@ private Q_SLOTS:
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
         QVERIFY(!panel.gateAxesShown());
+        QVERIFY(!panel.probabilityAxesShown());  // no squeezed 0..1 axes before a result either
         panel.setResult(sampleResult(false));
         panel.setShowAuxiliary(true);
         QVERIFY(panel.gateAxesShown());
+        QVERIFY(panel.probabilityAxesShown());
         QApplication::processEvents();
         QVERIFY(!panel.legendCoversBars());
         panel.clearResult();

@@ -124,9 +124,12 @@ void PredictionPanel::rebuild()
             plot->yAxis->setRange(0, 1);
             plot->yAxis->setRangeReversed(false);
         }
-        // Gate weights exist only after a run: no axes until then (a bare 0..1 says nothing).
-        gatePlot_->xAxis->setVisible(false);
-        gatePlot_->yAxis->setVisible(false);
+        // Probabilities and gate weights exist only after a run: no axes until then (a
+        // bare 0..1 says nothing).
+        for (QCustomPlot* plot : {probPlot_, gatePlot_}) {
+            plot->xAxis->setVisible(false);
+            plot->yAxis->setVisible(false);
+        }
         probPlot_->replot();
         gatePlot_->replot();
         return;
@@ -141,6 +144,8 @@ void PredictionPanel::rebuild()
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
     ticker->addTicks(ticks, labels);
     probPlot_->xAxis->setTicker(ticker);
+    probPlot_->xAxis->setVisible(true);
+    probPlot_->yAxis->setVisible(true);
     probPlot_->xAxis->setTickLabelRotation(nClasses > 5 ? 40 : 0);
     probPlot_->xAxis->setRange(0.4, nClasses + 0.6);
     probPlot_->yAxis->setRange(0, 1.05);
@@ -271,6 +276,7 @@ QVector<double> PredictionPanel::seriesValues(const QString& name) const
 }
 
 bool PredictionPanel::gateAxesShown() const { return gatePlot_->xAxis->visible(); }
+bool PredictionPanel::probabilityAxesShown() const { return probPlot_->xAxis->visible(); }
 
 bool PredictionPanel::legendCoversBars() const
 {

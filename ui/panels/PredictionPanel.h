@@ -37,6 +37,7 @@ public:
     QVector<double> gateValues() const;
     bool hasThresholdLine() const;
     bool gateAxesShown() const;     // only with a result
+    bool probabilityAxesShown() const;  // likewise
     bool legendCoversBars() const;  // the legend overlaps the bars' area
     QString topClassText() const;
     QString intendedUseText() const;

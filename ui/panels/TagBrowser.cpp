@@ -26,7 +26,9 @@ TagBrowser::TagBrowser(QWidget* parent) : QWidget(parent)
     tree_->setAlternatingRowColors(true);
     tree_->setUniformRowHeights(true);
     tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
-    tree_->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    tree_->header()->setSectionResizeMode(1, QHeaderView::Interactive);
+    tree_->header()->resizeSection(1, 120);  // long names are elided; the value gets the rest
+    tree_->header()->setStretchLastSection(true);
     layout->addWidget(tree_, 1);
     connect(search_, &QLineEdit::textChanged, this, &TagBrowser::setFilter);
 }

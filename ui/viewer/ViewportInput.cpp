@@ -128,6 +128,9 @@ void Viewport::placeCrosshair(QPointF imagePoint)
 {
     if (!image_ || !image_->hasGeometry)
         return;
+    // Inside the image: a point beside it would send the other views off the volume.
+    imagePoint.setX(std::clamp(imagePoint.x(), 0.0, image_->width - 1e-6));
+    imagePoint.setY(std::clamp(imagePoint.y(), 0.0, image_->height - 1e-6));
     crosshair_ = worldAt(imagePoint);
     update();
     Q_EMIT crosshairMoved(*crosshair_);

@@ -107,6 +107,8 @@ QStringList Viewport::bottomLines() const
     QStringList bottom;
     if (image_->isVolume()) {
         QString s = tr("slice %1 / %2").arg(slice_ + 1).arg(image_->slices);
+        if (reformat_.plane != Plane::Stored)
+            s = planeName(reformat_.plane) + QStringLiteral("  ") + s;
         const int k = currentMapSlice();
         if (!modelSlices().empty())
             s += k >= 0 ? tr("   model slice %1 of %2").arg(k + 1).arg(modality_->sliceIndices.size())
@@ -151,13 +153,19 @@ Viewport::AnnotationLayout Viewport::annotationLayout() const
 
     // Title: what is free to the left of it, elided in the middle (the file name's end
     // says most).
+    // Title: the slot always (the plane is on the slice line); the file name elided in the middle to what is
+    // free to the left of the window text (its end says most).
     QString title = slotName_;
-    if (reformat_.plane != Plane::Stored && image_->isVolume())
-        title += QStringLiteral(" (%1)").arg(planeName(reformat_.plane));
-    if (!image_->sourcePath.empty())
-        title += QStringLiteral("  \u2022  ") + QFileInfo(QString::fromStdString(image_->sourcePath)).fileName();
     const double titleW = std::max(0.0, l.windowRect.left() - 8 - r.left());
-    l.title = fm.elidedText(title, Qt::ElideMiddle, titleW);
+    if (!image_->sourcePath.empty()) {
+        const QString sep = QStringLiteral("  \u2022  ");
+        const double room = titleW - fm.horizontalAdvance(title + sep);
+        const QString file = QFileInfo(QString::fromStdString(image_->sourcePath)).fileName();
+        // in full, or at least its first and last few letters
+        if (room >= std::min(fm.horizontalAdvance(file), fm.horizontalAdvance(QStringLiteral("abcdef\u2026wxyz"))))
+            title += sep + fm.elidedText(file, Qt::ElideMiddle, room);
+    }
+    l.title = fm.elidedText(title, Qt::ElideRight, titleW);
     l.titleRect = QRectF(r.left(), r.top(), titleW, line);
 
     // Bottom text block, and the bottom letter above it when they would meet.
@@ -311,9 +319,13 @@ void Viewport::drawMeasurements(QPainter& p)
         }
         for (const QPointF& q : w)
             p.drawEllipse(q, 2.5, 2.5);
-        if (m.complete() || m.kind != MeasureKind::Angle)
-            shadowText(p, QRectF(w.back() + QPointF(6, -18), QSizeF(220, 16)), Qt::AlignLeft | Qt::AlignVCenter,
-                       (m.id > 0 ? QStringLiteral("#%1 ").arg(m.id) : QString()) + shortLabel(m), ink);
+        if (m.complete() || m.kind != MeasureKind::Angle) {
+            // Right of the last point, or left of it where the colour bar would be hit.
+            const QString label = (m.id > 0 ? QStringLiteral("#%1 ").arg(m.id) : QString()) + shortLabel(m);
+            const double tw = p.fontMetrics().horizontalAdvance(label) + 4;
+            const QPointF at = w.back().x() + 6 + tw > width() - 72 ? w.back() + QPointF(-6 - tw, -18) : w.back() + QPointF(6, -18);
+            shadowText(p, QRectF(at, QSizeF(tw, 16)), Qt::AlignLeft | Qt::AlignVCenter, label, ink);
+        }
     }
     p.restore();
 }

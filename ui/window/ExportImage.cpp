@@ -201,6 +201,7 @@ QByteArray renderPdfReport(ViewportGrid* grid, const InferenceResult& result, co
                 .arg(QStringLiteral("Model output for research and decision support; patient identifiers are not part of this report.")
                          .toHtmlEscaped());
     QTextDocument doc;
+    doc.setDefaultStyleSheet(QStringLiteral("p { color: #111111; }"));  // paper, not the dark window theme
     QFont body;
     body.setPointSizeF(9.5);
     doc.setDefaultFont(body);

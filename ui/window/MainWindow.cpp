@@ -28,6 +28,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
@@ -166,7 +167,13 @@ void MainWindow::buildDocks()
     taskDock->hide();  // View › Tasks; the status bar shows the running one
 
     prediction_ = new PredictionPanel(this);
-    QDockWidget* predictionDock = dock(tr("Prediction"), QStringLiteral("predictionDock"), prediction_, Qt::RightDockWidgetArea);
+    // In a scroll area: on a short screen the charts scroll instead of overlapping.
+    auto* predictionScroll = new QScrollArea(this);
+    predictionScroll->setWidget(prediction_);
+    predictionScroll->setWidgetResizable(true);
+    predictionScroll->setFrameShape(QFrame::NoFrame);
+    predictionScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    QDockWidget* predictionDock = dock(tr("Prediction"), QStringLiteral("predictionDock"), predictionScroll, Qt::RightDockWidgetArea);
 
     overlay_ = new OverlayPanel(this);
     dock(tr("Heat map"), QStringLiteral("overlayDock"), overlay_, Qt::RightDockWidgetArea);

@@ -25,7 +25,9 @@ void MainWindow::buildTools()
 {
     grid_->setMeasurements(session_->measurements());
 
-    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    auto* tools = new QMenu(tr("&Tools"), this);
+    const QList<QAction*> menus = menuBar()->actions();
+    menuBar()->insertMenu(menus.isEmpty() ? nullptr : menus.last(), tools);  // before Help
     auto* group = new QActionGroup(this);
     const std::tuple<QString, QKeySequence, Viewport::Tool> list[] = {
         {tr("&Pan / window (no measuring)"), QKeySequence(Qt::Key_Q), Viewport::Tool::Navigate},
@@ -55,7 +57,18 @@ void MainWindow::buildTools()
     dock->setObjectName(QStringLiteral("measurementDock"));
     dock->setWidget(measurementPanel_);
     addDockWidget(Qt::RightDockWidgetArea, dock);
+    // A tab beside the heat-map panel: the prediction keeps its room.
+    if (auto* overlayDock = findChild<QDockWidget*>(QStringLiteral("overlayDock"))) {
+        tabifyDockWidget(overlayDock, dock);
+        overlayDock->raise();
+    }
     tools->addAction(dock->toggleViewAction());
+    connect(session_->measurements(), &MeasurementList::changed, dock, [this, dock, count = 0]() mutable {
+        const int now = int(session_->measurements()->all().size());
+        if (now > count)
+            dock->raise();  // a new measurement: show where it is listed
+        count = now;
+    });
     connect(session_->measurements(), &MeasurementList::changed, this, &MainWindow::showMeasurements);
     connect(session_, &StudySession::resultChanged, this, &MainWindow::showMeasurements);
     connect(measurementPanel_, &MeasurementPanel::deleteRequested, session_->measurements(), &MeasurementList::remove);
