@@ -8,6 +8,7 @@
 #   insighttoolkit5-examples  NIfTI, MHA/MHD (+zlib), NRRD
 #   python3-skimage         a real fundus photograph (skimage/data/retina.jpg; the -lib
 #                           package holds only compiled code), 16-bit TIFFs
+#   python3-pydicom         DICOM files in real character sets (pydicom/data/charset_files)
 #   python3-packaging       lets the fetched nibabel import with /usr/bin/python3
 #                           (PYTHONPATH=deb/python3-nibabel/...:deb/python3-packaging/...),
 #                           so loader tests compare against nibabel without installing it
@@ -48,4 +49,5 @@ fetch_deb insighttoolkit5-examples
 fetch_deb python3-skimage-lib
 fetch_deb python3-skimage
 fetch_deb python3-packaging
+fetch_deb python3-pydicom
 echo "test data ready in $DEST"

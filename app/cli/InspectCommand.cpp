@@ -27,7 +27,7 @@ int runInspect(CliArgs& args)
     const auto report = InspectReport::inspect(args.positional().front(), args.valueOr("series", ""));
     if (const auto out = args.value("out"))
         report.writePixels(*out);
-    const std::string text = report.toJson().dump(2) + "\n";
+    const std::string text = report.toJson().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (const auto json = args.value("json"))
         writeFileAtomically(*json, text);
     else

@@ -70,6 +70,7 @@ std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir, const JobC
         DcmDataset* ds = file.getDataset();
         if (!ds->tagExists(DCM_Rows))
             continue;  // not an image (structured report, presentation state, ...)
+        convertToUtf8(ds);
         const std::string uid = dicomString(ds, DCM_SeriesInstanceUID);
         auto [pos, inserted] = byUid.try_emplace(uid);
         if (inserted) {
@@ -111,6 +112,7 @@ std::vector<DicomSeriesEntry> readDicomDir(const std::string& path)
         throw BadInputError(path, std::string("not a readable DICOMDIR (") + status.text() + ")");
     if (!isDicomDirObject(file))
         throw BadInputError(path, "is not a DICOMDIR");
+    convertToUtf8(file.getDataset());
     DcmSequenceOfItems* records = nullptr;
     if (file.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() || records == nullptr)
         throw BadInputError(path, "DICOMDIR has no directory record sequence");

@@ -7,6 +7,8 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <iconv.h>
+
 #include <cstdio>
 #include <mutex>
 
@@ -23,6 +25,95 @@ void ensureDcmtkReady()
     });
 }
 
+namespace {
+
+// Decodes text with ISO 2022 escape sequences as ISO-2022-JP-2 (JIS X 0208 / 0212 and
+// ASCII / JIS X 0201 Roman), which glibc's iconv knows and DCMTK's use of it does not.
+bool decodeIso2022(const std::string& in, std::string& out)
+{
+    iconv_t cd = iconv_open("UTF-8", "ISO-2022-JP-2");
+    if (cd == reinterpret_cast<iconv_t>(-1))
+        return false;
+    std::string buffer(in.size() * 4 + 16, '\0');
+    char* src = const_cast<char*>(in.data());
+    std::size_t srcLeft = in.size(), dstLeft = buffer.size();
+    char* dst = buffer.data();
+    const bool ok = iconv(cd, &src, &srcLeft, &dst, &dstLeft) != static_cast<std::size_t>(-1) &&
+                    iconv(cd, nullptr, nullptr, &dst, &dstLeft) != static_cast<std::size_t>(-1);
+    iconv_close(cd);
+    if (ok)
+        out.assign(buffer.data(), buffer.size() - dstLeft);
+    return ok;
+}
+
+void decodeIso2022Strings(DcmItem* item, int depth)
+{
+    if (item == nullptr || depth > 8)
+        return;
+    for (unsigned long i = 0; i < item->card(); ++i) {
+        DcmElement* e = item->getElement(i);
+        const DcmEVR vr = e->ident();
+        if (vr == EVR_SQ) {
+            auto* sq = static_cast<DcmSequenceOfItems*>(e);
+            for (unsigned long k = 0; k < sq->card(); ++k)
+                decodeIso2022Strings(sq->getItem(k), depth + 1);
+            continue;
+        }
+        if (vr != EVR_PN && vr != EVR_LO && vr != EVR_SH && vr != EVR_ST && vr != EVR_LT && vr != EVR_UT && vr != EVR_UC)
+            continue;
+        OFString value;
+        std::string decoded;
+        if (e->getOFStringArray(value).good() && value.find('\x1b') != OFString_npos &&
+            decodeIso2022(value.c_str(), decoded))
+            e->putOFStringArray(decoded.c_str());
+    }
+}
+
+}  // namespace
+
+void convertToUtf8(DcmDataset* dataset)
+{
+    if (dataset == nullptr)
+        return;
+    if (dataset->convertToUTF8().good())
+        return;
+    // DCMTK could not convert (e.g. ISO 2022 IR 87 through glibc): decode what carries
+    // ISO 2022 escapes ourselves; the rest is made valid by validUtf8 when read.
+    const std::string charset = dicomString(dataset, DCM_SpecificCharacterSet);
+    if (charset.find("ISO 2022") != std::string::npos)
+        decodeIso2022Strings(dataset, 0);
+}
+
+std::string validUtf8(const std::string& s)
+{
+    std::string out;
+    out.reserve(s.size());
+    const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    for (std::size_t i = 0; i < n;) {
+        const unsigned char c = b[i];
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        for (std::size_t k = 1; ok && k < len; ++k)
+            ok = (b[i + k] & 0xc0) == 0x80;
+        if (ok && len > 1) {  // no overlong forms, surrogates or values past U+10FFFF
+            unsigned cp = c & (0xff >> (len + 1));
+            for (std::size_t k = 1; k < len; ++k)
+                cp = (cp << 6) | (b[i + k] & 0x3f);
+            ok = !(len == 2 && cp < 0x80) && !(len == 3 && cp < 0x800) && !(len == 4 && cp < 0x10000) &&
+                 !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
+        }
+        if (ok && c != 0) {
+            out.append(s, i, len);
+            i += len;
+        } else {
+            out += c == 0 ? "" : "\xEF\xBF\xBD";  // NUL bytes dropped, other invalid bytes replaced
+            i += 1;
+        }
+    }
+    return out;
+}
+
 std::string dicomString(DcmItem* item, const DcmTagKey& key)
 {
     if (item == nullptr)
@@ -35,11 +126,12 @@ std::string dicomString(DcmItem* item, const DcmTagKey& key)
     if (first == std::string::npos)
         return {};
     const auto last = s.find_last_not_of(" \t\r\n");
-    return s.substr(first, last - first + 1);
+    return validUtf8(s.substr(first, last - first + 1));
 }
 
 void readDicomTags(DcmItem* ds, ImageTags& tags, PatientIdentity& patient)
 {
+    convertToUtf8(dynamic_cast<DcmDataset*>(ds));
     tags.modality = dicomString(ds, DCM_Modality);
     tags.laterality = dicomString(ds, DCM_Laterality);
     if (tags.laterality.empty())
@@ -123,7 +215,7 @@ void listItem(DcmItem* item, int depth, std::vector<DicomElement>& out)
         } else {
             OFString v;
             if (e->getOFStringArray(v).good())
-                row.value = v.c_str();
+                row.value = validUtf8(v.c_str());
             if (row.value.size() > 256)
                 row.value = row.value.substr(0, 253) + "...";
         }

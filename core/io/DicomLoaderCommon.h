@@ -15,7 +15,14 @@ namespace ei {
 // (its warnings would otherwise reach stderr, and may quote tag values).
 void ensureDcmtkReady();
 
-// A tag's value(s) as text, backslash-joined, trimmed; "" when absent.
+// Converts every string of a data set (nested items included) from its Specific
+// Character Set (ISO 8859-x, ISO 2022 escapes, GB18030, ...) to UTF-8, in memory only.
+// What cannot be converted stays; dicomString then replaces invalid bytes.
+void convertToUtf8(DcmDataset* dataset);
+// Valid UTF-8: invalid byte sequences become U+FFFD.
+std::string validUtf8(const std::string& text);
+
+// A tag's value(s) as text, backslash-joined, trimmed, valid UTF-8; "" when absent.
 std::string dicomString(DcmItem* item, const DcmTagKey& key);
 
 // The tags the study panel shows (ImageTags) and the patient identity, kept apart.

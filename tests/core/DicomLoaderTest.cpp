@@ -9,6 +9,8 @@
 #include "tests/core/LoaderTestSupport.h"
 
 #include <QTemporaryDir>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 #include <algorithm>
@@ -238,6 +240,59 @@ private Q_SLOTS:
         const auto ta = ei::preprocessForModel(a, spec);
         const auto tb = ei::preprocessForModel(b, spec);
         QVERIFY(torch::allclose(ta + tb, torch::ones_like(ta), 1e-5, 1e-5));
+    }
+
+    void characterSetsBecomeUtf8_data()
+    {
+        // pydicom's real files in other character sets; the expected names as Python's
+        // codecs decode them (FileInfo.txt beside the files).
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("name");
+        QTest::newRow("ISO_IR 100 (Latin-1)") << "chrGerm.dcm" << QString::fromUtf8("Äneas^Rüdiger");
+        QTest::newRow("ISO_IR 144 (Cyrillic)") << "chrRuss.dcm" << QString::fromUtf8("Люкceмбypг");
+        QTest::newRow("ISO 2022 IR 87 (Japanese)") << "chrH31.dcm" << QString::fromUtf8("Yamada^Tarou=山田^太郎=やまだ^たろう");
+        QTest::newRow("GB18030 (Chinese)") << "chrX2.dcm" << QString::fromUtf8("Wang^XiaoDong=王^小东=");
+        QTest::newRow("ISO_IR 192 (UTF-8)") << "chrX1.dcm" << QString::fromUtf8("Wang^XiaoDong=王^小東=");
+    }
+
+    void characterSetsBecomeUtf8()
+    {
+        // Issue 12, #7: strings were passed on in their file's character set, and a Latin-1
+        // series description ended `inspect` with a JSON library's UTF-8 error.
+        QFETCH(QString, file);
+        QFETCH(QString, name);
+        const ei::Image im = load(ei::test::pydicomCharset(file));
+        QCOMPARE(QString::fromStdString(im.patient.name), name);
+    }
+
+    void latin1TextReachesTheJsonIntact()
+    {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath("schaedel.dcm");
+        QVERIFY(QFile::copy(ei::test::pydicomCharset("chrGerm.dcm"), path));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        // "Schädel" in Latin-1 bytes, as the file's ISO_IR 100 says (from a file: a command
+        // line would pass UTF-8).
+        const QString value = tmp.filePath("value.txt");
+        {
+            QFile f(value);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray("Sch\xe4" "del "));  // even length, as DICOM wants
+        }
+        EI_RUN_TOOL("dcmodify", "-nb", "-if", "(0008,103E)=" + value, path);
+        const auto r = ei::test::runProcess(ei::test::cliPath(), {"inspect", path});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["series_description"].toString(), QString::fromUtf8("Schädel"));
+        // Bytes that are not valid in the declared set (UTF-8 here) are replaced, not fatal.
+        const QString bad = tmp.filePath("bad-utf8.dcm");
+        QVERIFY(QFile::copy(path, bad));
+        QFile::setPermissions(bad, QFile::ReadOwner | QFile::WriteOwner);
+        EI_RUN_TOOL("dcmodify", "-nb", "-m", "(0008,0005)=ISO_IR 192", bad);
+        const auto r2 = ei::test::runProcess(ei::test::cliPath(), {"inspect", bad});
+        QVERIFY2(r2.exitCode == 0, r2.err.constData());
+        const QString description = QJsonDocument::fromJson(r2.out).object()["series_description"].toString();
+        QVERIFY2(description.startsWith("Sch") && description.endsWith("del"), qPrintable(description));
     }
 
     void everyElementIsListedIdentifiersHidden()
