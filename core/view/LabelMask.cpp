@@ -60,6 +60,12 @@ Image loadLabelMask(const std::string& path, const Image& target, const JobContr
         mask = emptyOn(target, path);
         mask.format = source.format;
         const bool byPosition = target.hasGeometry && source.hasGeometry && (target.isVolume() || source.isVolume());
+        // Scaling keeps the shape only at the same aspect ratio; another one is another picture.
+        const double aspectTarget = double(target.width) / target.height, aspectMask = double(source.width) / source.height;
+        if (!byPosition && std::abs(aspectMask / aspectTarget - 1.0) > 0.01)
+            throw BadInputError(path, "the mask is " + std::to_string(source.width) + " x " + std::to_string(source.height) +
+                                          " pixels, the image " + std::to_string(target.width) + " x " +
+                                          std::to_string(target.height) + ": another aspect ratio, so not this image's mask");
         for (int s = 0; s < mask.slices; ++s) {
             if (control)
                 control->checkpoint(double(s) / mask.slices, "mask");

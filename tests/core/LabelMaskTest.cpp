@@ -222,6 +222,17 @@ private Q_SLOTS:
         QCOMPARE(mask.at(0, 10, 29), 0.0f);
         QCOMPARE(mask.at(0, 10, 30), 3.0f);
         QCOMPARE(mask.at(0, 39, 59), 3.0f);
+        // A mask of another aspect ratio is another picture's: refused, not stretched.
+        QImage wide(90, 20, QImage::Format_Grayscale8);
+        wide.fill(1);
+        const QString widePath = dir_.filePath("wide-mask.png");
+        QVERIFY(wide.save(widePath));
+        try {
+            loadLabelMask(widePath.toStdString(), photo);
+            QFAIL("a mask of another aspect ratio was accepted");
+        } catch (const BadInputError& e) {
+            QVERIFY2(QString(e.what()).contains("wide-mask.png") && QString(e.what()).contains("aspect ratio"), e.what());
+        }
         // An all-black mask says so.
         small.fill(0);
         QVERIFY(small.save(path));

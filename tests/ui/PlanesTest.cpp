@@ -4,6 +4,7 @@
 // and back to the grid.
 #include "core/inference/InferenceResult.h"
 #include "core/io/ImageLoader.h"
+#include "core/view/Measurement.h"
 #include "tests/core/LoaderTestSupport.h"
 #include "ui/viewer/Viewport.h"
 #include "ui/viewer/ViewportGrid.h"
@@ -111,12 +112,38 @@ private Q_SLOTS:
         base->stepToModelSlice(+1);
         QVERIFY(base->currentMapSlice() >= 0);
 
+        // A measurement drawn in a reformat is drawn there (and listed with its plane).
+        MeasurementList list;
+        grid.setMeasurements(&list);
+        grid.setTool(Viewport::Tool::Distance);
+        const auto at = [sagittal](double x, double y) { return sagittal->imageToWidget(QPointF(x, y)).toPoint(); };
+        const int w = sagittal->image()->width, h = sagittal->image()->height;
+        QTest::mousePress(sagittal, Qt::LeftButton, {}, at(w * 0.2, h * 0.5));
+        QTest::mouseMove(sagittal, at(w * 0.8, h * 0.5));
+        QTest::mouseRelease(sagittal, Qt::LeftButton, {}, at(w * 0.8, h * 0.5));
+        QCOMPARE(list.all().size(), 1);
+        QCOMPARE(list.all().first().plane, Plane::Sagittal);
+        const QImage shot = sagittal->grab().toImage();
+        int ink = 0;
+        for (int y = 0; y < shot.height(); ++y)
+            for (int x = 0; x < shot.width(); ++x) {
+                const QColor c = shot.pixelColor(x, y);
+                ink += c.red() > 200 && c.green() > 170 && c.blue() < 120;
+            }
+        QVERIFY2(ink > 20, qPrintable(QString::number(ink)));
+        grid.setTool(Viewport::Tool::Navigate);
+
         // Back to the grid.
         QVERIFY(grid.setThreePlanes(false));
         QTRY_VERIFY(grid.viewport("OTHER")->isVisible());
         QCOMPARE(grid.viewports().size(), 2);
         QCOMPARE(base->plane(), Plane::Stored);
         QCOMPARE(base->image(), volume.get());
+        // and back to the plane it was in before
+        base->setPlane(Plane::Sagittal);
+        QVERIFY(grid.setThreePlanes(true));
+        QVERIFY(grid.setThreePlanes(false));
+        QCOMPARE(base->plane(), Plane::Sagittal);
     }
 };
 

@@ -48,7 +48,7 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent)
     layout->addWidget(evidence_);
 
     probPlot_ = new QCustomPlot(this);
-    probPlot_->setMinimumHeight(200);
+    probPlot_->setMinimumHeight(160);
     applyDarkPlotStyle(probPlot_);
     // The legend gets a row of its own under the bars: inside the axis rect it covered
     // them (auxiliary heads on, three or more classes).
@@ -70,7 +70,7 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent)
     gateTitle->setObjectName(QStringLiteral("sectionTitle"));
     layout->addWidget(gateTitle);
     gatePlot_ = new QCustomPlot(this);
-    gatePlot_->setMinimumHeight(110);
+    gatePlot_->setMinimumHeight(90);
     applyDarkPlotStyle(gatePlot_);
     layout->addWidget(gatePlot_, 1);
     setModel(ModelSummary{});

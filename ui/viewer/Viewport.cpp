@@ -140,6 +140,7 @@ void Viewport::setPlane(Plane plane)
     image_ = reformat_.image;
     maskShown_ = reformatVolume(maskSource_, plane).image;
     pending_.reset();
+    readOut_.clear();  // it was about the other plane
     if (image_ && centre) {
         const auto idx = indexOf(*image_, *centre);
         slice_ = std::clamp(static_cast<int>(std::lround(idx[2])), 0, std::max(0, image_->slices - 1));

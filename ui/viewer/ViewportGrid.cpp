@@ -102,7 +102,7 @@ bool ViewportGrid::setThreePlanes(bool on)
             planeViews_[i]->deleteLater();
         }
         planeViews_.clear();
-        base->setPlane(Plane::Stored);
+        base->setPlane(planeBefore_);
         arrange();
         setActiveViewport(base);
         return true;
@@ -113,6 +113,7 @@ bool ViewportGrid::setThreePlanes(bool on)
         return false;
     maximized_ = nullptr;
     planeViews_ = {base};
+    planeBefore_ = base->plane();
     base->setPlane(Plane::Axial);
     for (Plane plane : {Plane::Coronal, Plane::Sagittal}) {
         Viewport* v = addViewport(base->slotName(), base->objectName() + QStringLiteral("_") + planeName(plane));

@@ -78,6 +78,7 @@ private:
     Viewport::Tool tool_ = Viewport::Tool::Navigate;
     MeasurementList* measurements_ = nullptr;
     QVector<Viewport*> planeViews_;  // the base viewport and its two extra planes
+    Plane planeBefore_ = Plane::Stored;  // the base's plane before the three-plane view
     std::optional<World> crosshair_;
     bool linked_ = false;
     bool following_ = false;

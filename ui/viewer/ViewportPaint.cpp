@@ -281,7 +281,7 @@ QString Viewport::shortLabel(const Measurement& m) const
 
 void Viewport::drawMeasurements(QPainter& p)
 {
-    QVector<Measurement> items = measurements_ ? measurements_->on(slotName_, slice_) : QVector<Measurement>{};
+    QVector<Measurement> items = measurements_ ? measurements_->on(slotName_, slice_, reformat_.plane) : QVector<Measurement>{};
     if (pending_) {
         Measurement preview = *pending_;
         if (preview.kind == MeasureKind::Angle || preview.points.size() < Measurement::pointCount(preview.kind))

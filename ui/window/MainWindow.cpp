@@ -36,6 +36,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <array>
 
 namespace ei {
@@ -291,6 +292,11 @@ void MainWindow::showSlots()
 
 void MainWindow::showStudy()
 {
+    // Which study this is, at a glance (on screen only; never logged).
+    const QString source = session_->currentStudySource();
+    const QStringList names = session_->slotNames();
+    const bool any = std::any_of(names.begin(), names.end(), [this](const QString& n) { return session_->slotImage(n) != nullptr; });
+    setWindowTitle(any && !source.isEmpty() ? tr("%1 \u2014 EIView").arg(QFileInfo(source).fileName()) : QStringLiteral("EIView"));
     QVector<StudyPanel::Slot> view;
     for (const QString& name : session_->slotNames()) {
         const auto image = session_->slotImage(name);
@@ -317,10 +323,12 @@ void MainWindow::showResult()
             applyOverlay(QString(), overlaySettings_);
         }
     }
-    if (result)
+    if (result) {
         prediction_->setResult(result);
-    else
+    } else {
         prediction_->clearResult();
+        timeLabel_->clear();  // the last run's time was another study's
+    }
 }
 
 QStringList MainWindow::mapKindsFor(const QString& target) const

@@ -33,7 +33,10 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QToolBar>
+#include <QScreen>
+#include <QTextBrowser>
 #include <QToolButton>
+#include <QVBoxLayout>
 
 namespace ei {
 
@@ -144,7 +147,7 @@ void MainWindow::buildActions()
     // Alt+1..9): the k-th preset for that viewport's modality. The menu lists them by name.
     QMenu* presets = view->addMenu(tr("Window presets"));
     for (int k = 0; k < 9; ++k) {
-        auto* a = new QAction(this);
+        auto* a = new QAction(tr("Window preset %1 of the active viewport's modality").arg(k + 1), this);
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + k)));
         connect(a, &QAction::triggered, this, [this, k] { applyWindowPreset(k); });
         addAction(a);  // the shortcut works whether or not the menu was ever opened
@@ -191,7 +194,8 @@ void MainWindow::buildActions()
         for (Viewport* v : grid_->viewports())
             v->setAnnotationsVisible(!v->annotationsVisible());
     });
-    Q_UNUSED(annotations);
+    annotations->setCheckable(true);
+    annotations->setChecked(true);
     view->addSeparator();
     add(view, tr("Next slice"), QKeySequence(Qt::Key_Down), [active] { if (auto* v = active()) v->setSlice(v->slice() + 1); });
     add(view, tr("Previous slice"), QKeySequence(Qt::Key_Up), [active] { if (auto* v = active()) v->setSlice(v->slice() - 1); });
@@ -265,7 +269,8 @@ void MainWindow::exportDialog()
 {
     FocusBack back{this};
     if (!session_->result()) {
-        QMessageBox::information(this, tr("Export"), tr("Nothing to export yet: run the model first (F5)."));
+        QMessageBox::information(this, tr("Export"), session_->hasModel() ? tr("Nothing to export yet: run the model first (F5).")
+                                                                : tr("Nothing to export yet: open a model (Ctrl+M), then run it (F5)."));
         return;
     }
     QDialog dialog(this);
@@ -341,10 +346,19 @@ void MainWindow::showShortcuts()
                "<tr><td><b>Ctrl + wheel</b></td><td>Zoom (volumes)</td></tr>"
                "<tr><td><b>Double click</b></td><td>Fit to window</td></tr>"
                "<tr><td><b>Drop files</b></td><td>On the window: automatic slot; on a viewport or slot: that slot</td></tr></table>");
-    QMessageBox box(this);
+    // A scrolling page that fits the screen (the list is longer than a laptop's height).
+    QDialog box(this);
+    box.setObjectName(QStringLiteral("shortcutsDialog"));
     box.setWindowTitle(tr("Keyboard and mouse"));
-    box.setTextFormat(Qt::RichText);
-    box.setText(html);
+    auto* layout = new QVBoxLayout(&box);
+    auto* text = new QTextBrowser(&box);
+    text->setHtml(html);
+    layout->addWidget(text);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &box);
+    connect(buttons, &QDialogButtonBox::rejected, &box, &QDialog::reject);
+    layout->addWidget(buttons);
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+    box.resize(std::min(640, screen.width() - 40), std::min(760, screen.height() - 80));
     box.exec();
 }
 

@@ -94,6 +94,10 @@ void MainWindow::buildTools()
             openMask(path);
         focusActiveViewport();
     });
+    tools->addAction(tr("Remove the active viewport's mask"), this, [this] {
+        if (Viewport* v = grid_->activeViewport())
+            session_->clearMask(v->slotName());
+    });
     auto* maskStyle = tools->addAction(tr("Mask: outline / fill / hidden"));
     maskStyle->setShortcut(QKeySequence(Qt::Key_K));
     addAction(maskStyle);
