@@ -3,6 +3,8 @@
 // extension, and unknown files must fail with our message, not ITK's.
 #include "core/io/VolumeLoader.h"
 
+#include "core/io/HeaderChecks.h"
+
 #include "core/io/ImageLoader.h"
 #include "models/Error.h"
 
@@ -56,88 +58,6 @@ void fillSlicePositions(Image& image)
         image.slicePositions[static_cast<std::size_t>(s)] = o + s * image.spacing[2];
 }
 
-// ITK 5.2 reads a truncated NIfTI-1 file without complaint (the missing voxels are
-// garbage), so the size is checked here: vox_offset + all voxels must be present.
-void checkNiftiComplete(const std::string& path)
-{
-    gzFile file = gzopen(path.c_str(), "rb");
-    if (file == nullptr)
-        return;
-    unsigned char h[348];
-    if (gzread(file, h, sizeof h) != static_cast<int>(sizeof h) || std::memcmp(h + 344, "n+1", 3) != 0) {
-        gzclose(file);
-        return;  // not a single-file NIfTI-1 (ITK will judge it)
-    }
-    const bool swap = !(h[0] == 0x5c && h[1] == 0x01);  // sizeof_hdr 348 little-endian reads 5c 01 00 00
-    auto i16 = [&](int at) { return static_cast<std::int16_t>(swap ? (h[at] << 8) | h[at + 1] : (h[at + 1] << 8) | h[at]); };
-    std::uint32_t raw = 0;
-    for (int b = 0; b < 4; ++b)
-        raw |= static_cast<std::uint32_t>(h[108 + (swap ? 3 - b : b)]) << (8 * b);
-    float voxOffset;
-    std::memcpy(&voxOffset, &raw, 4);
-    const int ndim = i16(40);
-    double voxels = 1;
-    for (int d = 1; d <= ndim && d <= 7; ++d)
-        voxels *= std::max<int>(1, i16(40 + 2 * d));
-    const double need = std::max<double>(352.0, voxOffset) + voxels * std::max<int>(1, i16(72)) / 8.0;
-    double have = sizeof h;
-    std::vector<char> chunk(1 << 20);
-    int got = 0;
-    while (have < need && (got = gzread(file, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
-        have += got;
-    gzclose(file);
-    if (have < need)
-        throw BadInputError(path, "NIfTI data is truncated: " + std::to_string(static_cast<long long>(have)) + " of " +
-                                      std::to_string(static_cast<long long>(need)) + " bytes");
-}
-
-// Likewise ITK's MetaImage reader only prints a warning for missing voxel data. For a
-// body in one piece (LOCAL after the header, or one detached file) the bytes are counted:
-// the voxels, or CompressedDataSize for a zlib body.
-void checkMetaImageComplete(const std::string& path, double need)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::string line;
-    bool compressed = false;
-    double compressedSize = 0;
-    while (std::getline(in, line)) {
-        const auto eq = line.find('=');
-        if (eq == std::string::npos)
-            continue;
-        auto trim = [](std::string t) {
-            const auto a = t.find_first_not_of(" \t\r");
-            const auto b = t.find_last_not_of(" \t\r");
-            return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
-        };
-        const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-        if (key == "CompressedData")
-            compressed = value == "True" || value == "true";
-        if (key == "CompressedDataSize")
-            compressedSize = std::atof(value.c_str());
-        if (key != "ElementDataFile")
-            continue;
-        if (compressed)
-            need = compressedSize;  // the zlib stream's stored size, when the header gives it
-        if ((compressed && !(compressedSize > 0)) || value == "LIST" || value.find('%') != std::string::npos || value.find(' ') != std::string::npos)
-            return;  // compressed or multi-file bodies: left to ITK
-        double have = 0;
-        std::error_code ec;
-        if (value == "LOCAL") {
-            const auto start = static_cast<double>(in.tellg());
-            have = static_cast<double>(std::filesystem::file_size(path, ec)) - start;
-        } else {
-            const auto file = std::filesystem::path(path).parent_path() / value;
-            have = std::filesystem::exists(file, ec) ? static_cast<double>(std::filesystem::file_size(file, ec)) : 0.0;
-            if (!std::filesystem::exists(file, ec))
-                throw BadInputError(path, "MetaImage data file '" + value + "' does not exist");
-        }
-        if (have < need)
-            throw BadInputError(path, "MetaImage data is truncated: " + std::to_string(static_cast<long long>(have)) +
-                                          " of " + std::to_string(static_cast<long long>(need)) + " bytes");
-        return;
-    }
-}
-
 }  // namespace
 
 Image loadItkVolume(const std::string& path, const std::string& format)
@@ -152,6 +72,14 @@ Image loadItkVolume(const std::string& path, const std::string& format)
         io = itk::MetaImageIO::New();
     else
         throw BadInputError(path, "unsupported volume format '" + format + "'");
+
+    // Before ITK sees the file: some malformed headers hang or crash its readers.
+    if (format == "metaimage")
+        checkMetaImageHeader(path);
+    else if (format == "nifti")
+        checkNiftiHeader(path);
+    else
+        checkNrrdHeader(path);
 
     Image image;
     image.sourcePath = path;
@@ -184,13 +112,9 @@ Image loadItkVolume(const std::string& path, const std::string& format)
             throw BadInputError(path, "absurd dimensions: " + std::to_string(dims[3]) + " volumes");
         if (nd == 4 && dims[3] > 1)
             image.tags.other["volumes"] = std::to_string(dims[3]);
-        if (format == "nifti")
-            checkNiftiComplete(path);
 
         const std::size_t componentSize = io->GetComponentSize();
         const std::size_t totalComponents = static_cast<std::size_t>(dims[0] * dims[1] * dims[2] * dims[3]) * comps;
-        if (format == "metaimage")
-            checkMetaImageComplete(path, static_cast<double>(totalComponents * componentSize));
         std::vector<char> buffer(totalComponents * componentSize);
         itk::ImageIORegion region(nd);
         for (unsigned i = 0; i < nd; ++i) {

