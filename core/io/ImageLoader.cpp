@@ -9,6 +9,7 @@
 #include "models/Error.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -202,6 +203,22 @@ JobControl partOf(const JobControl* control, double from, double to)
 
 }  // namespace
 
+namespace {
+
+// One rule for every format: a NaN or an infinity is not a pixel value. It would reach
+// the model as NaN predictions and maps (issue 12, #6).
+void refuseNonFinite(const std::string& path, const Image& image)
+{
+    for (std::size_t i = 0; i < image.pixels.size(); ++i)
+        if (!std::isfinite(image.pixels[i])) {
+            const std::size_t perSlice = std::max<std::size_t>(1, image.sliceStride());
+            throw BadInputError(path, "holds non-finite pixel values (NaN or infinity), the first in slice " +
+                                          std::to_string(i / perSlice + 1));
+        }
+}
+
+}  // namespace
+
 std::vector<Image> loadEverySeries(const std::string& path, const JobControl* control)
 {
     const JobControl scan = partOf(control, 0.0, kScanShare);
@@ -213,11 +230,14 @@ std::vector<Image> loadEverySeries(const std::string& path, const JobControl* co
     for (std::size_t s = 0; s < list.size(); ++s) {
         const JobControl read = partOf(control, kScanShare + (1 - kScanShare) * s / n, kScanShare + (1 - kScanShare) * (s + 1) / n);
         images.push_back(loadDicomSeries(list[s].files, path, control ? &read : nullptr));
+        refuseNonFinite(path, images.back());
     }
     return images;
 }
 
-Image loadImage(const std::string& path, const std::string& seriesUid, const JobControl* control)
+namespace {
+
+Image loadByFormat(const std::string& path, const std::string& seriesUid, const JobControl* control)
 {
     const std::string format = detectImageFormat(path);
     if (format == "dicom-folder" || format == "dicomdir") {
@@ -235,6 +255,15 @@ Image loadImage(const std::string& path, const std::string& seriesUid, const Job
     if (format == "nifti" || format == "nrrd" || format == "metaimage")
         return loadItkVolume(path, format);
     return loadPhoto(path, format);
+}
+
+}  // namespace
+
+Image loadImage(const std::string& path, const std::string& seriesUid, const JobControl* control)
+{
+    Image image = loadByFormat(path, seriesUid, control);
+    refuseNonFinite(path, image);
+    return image;
 }
 
 }  // namespace ei

@@ -135,6 +135,18 @@ private Q_SLOTS:
         expectBadInput(truncatedCopy(path, tmp.filePath("cut.npy"), 0.5), "");
     }
 
+    void nonFinitePixelsAreRefused()
+    {
+        // Issue 12, #6: a .npy holding NaN gave NaN predictions and maps with exit 0.
+        QTemporaryDir tmp;
+        const QString nan = tmp.filePath("nan.npy"), inf = tmp.filePath("inf.npy");
+        QVERIFY(runProcess(pythonPath(), {"-c", "import numpy as np; a = np.zeros((3,16,16), np.float32); a[1,2,3] = np.nan; "
+                                                "np.save(r'" + nan + "', a); a[1,2,3] = 0; a[2,0,0] = np.inf; np.save(r'" + inf + "', a)"})
+                    .exitCode == 0);
+        expectBadInput(nan, "non-finite pixel values (NaN or infinity), the first in slice 2");
+        expectBadInput(inf, "slice 3");
+    }
+
     void absurdDimensions()
     {
         QTemporaryDir tmp;
