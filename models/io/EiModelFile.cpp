@@ -20,7 +20,25 @@ torch::Tensor asFloat(const torch::Tensor& t, const std::string& path, const std
     const auto type = t.scalar_type();
     if (type != torch::kFloat && type != torch::kHalf && type != torch::kBFloat16 && type != torch::kDouble)
         throw ModelError(path, "tensor " + name + " has dtype " + safetensorsDtypeName(type) + ", expected F32, F16 or BF16");
-    return t.to(torch::kFloat);
+    torch::Tensor f = t.to(torch::kFloat);
+    // A NaN or infinite weight turns every prediction into NaN: refuse the file instead.
+    if (f.numel() > 0 && !torch::isfinite(f).all().item<bool>())
+        throw ModelError(path, "tensor " + name + " holds non-finite values (NaN or infinity): the file is damaged");
+    return f;
+}
+
+// A referenced file must be a regular file (not a device or a pipe that never ends)
+// of a size a weights file can have.
+void checkReferencedFile(const std::string& model, const std::string& file)
+{
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+        throw ModelError(model, "the referenced backbone file " + file + " does not exist");
+    if (!fs::is_regular_file(file, ec))
+        throw ModelError(model, "the referenced backbone file " + file + " is not a regular file");
+    const auto size = fs::file_size(file, ec);
+    if (ec || size < 16 || size > (64ULL << 30))
+        throw ModelError(model, "the referenced backbone file " + file + " has an implausible size (" + std::to_string(size) + " bytes)");
 }
 
 bool ignoredBackboneTensor(const std::string& name)
@@ -98,8 +116,7 @@ LoadedEiModel EiModelFile::read(const std::string& path)
         if (bpath.is_relative())
             bpath = fs::absolute(fs::path(path)).parent_path() / bpath;
         out.backbonePath = bpath.lexically_normal().string();
-        if (!fs::exists(out.backbonePath))
-            throw ModelError(path, "the referenced backbone file " + out.backbonePath + " does not exist");
+        checkReferencedFile(path, out.backbonePath);
         const std::string actual = Sha256::ofFile(out.backbonePath);
         if (actual != sha->second)
             throw ModelError(path, "SHA-256 mismatch of the referenced backbone " + out.backbonePath + " (expected " +

@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <limits>
 
 using ei::test::smallConfigJson;
 using ei::test::smallModel;
@@ -107,6 +108,35 @@ private Q_SLOTS:
         expectModelError(path, "SHA-256 mismatch");
         QFile::remove(QString::fromStdString(bpath));
         expectModelError(path, "does not exist");
+
+        // Issue 12, #6b: a backbone_file naming /dev/zero made `infer` read forever.
+        auto meta2 = ei::readSafetensorsMetadata(path);
+        auto raw2 = ei::readSafetensors(path);
+        meta2["backbone_file"] = "/dev/zero";
+        const std::string zero = dir.filePath("zero.eimodel").toStdString();
+        ei::writeSafetensors(zero, raw2.tensors, meta2);
+        expectModelError(zero, "is not a regular file");
+    }
+
+    void nonFiniteWeightsRefused()
+    {
+        // Issue 12, #6: a model whose weights hold NaN gave NaN predictions with exit 0.
+        QTemporaryDir dir;
+        const std::string good = dir.filePath("good.eimodel").toStdString();
+        auto model = smallModel(smallConfigJson("ei"));
+        ei::EiModelFile::write(good, *model);
+        auto raw = ei::readSafetensors(good);
+        const std::string bad = dir.filePath("nan.eimodel").toStdString();
+        auto tensors = raw.tensors;
+        tensors["head.aux.0.weight"] = tensors["head.aux.0.weight"].clone();
+        tensors["head.aux.0.weight"].view(-1)[3] = std::numeric_limits<float>::quiet_NaN();
+        ei::writeSafetensors(bad, tensors, raw.metadata);
+        expectModelError(bad, "head.aux.0.weight holds non-finite values");
+        tensors = raw.tensors;
+        tensors["backbone.norm.bias"] = tensors["backbone.norm.bias"].clone();
+        tensors["backbone.norm.bias"].view(-1)[0] = std::numeric_limits<float>::infinity();
+        ei::writeSafetensors(bad, tensors, raw.metadata);
+        expectModelError(bad, "backbone.norm.bias holds non-finite values");
     }
 
     void badTensorsRefused()
