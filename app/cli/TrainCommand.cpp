@@ -12,9 +12,9 @@ namespace {
 
 int runTrain(CliArgs& args)
 {
-    args.parse({"manifest", "config", "backbone", "out"}, {"resume"});
+    args.parse({"manifest", "config", "backbone", "out"}, {"resume", "resume-other-data"});
     if (args.helpRequested()) {
-        std::cout << "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--resume]\n";
+        std::cout << "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--resume | --resume-other-data]\n";
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
@@ -23,14 +23,15 @@ int runTrain(CliArgs& args)
     request.configPath = args.required("config");
     request.backbonePath = args.valueOr("backbone", "");
     request.outDir = args.required("out");
-    request.resume = args.has("resume");
+    request.resume = args.has("resume") || args.has("resume-other-data");
+    request.resumeOnOtherData = args.has("resume-other-data");
     runTraining(request, [](const std::string& line) { std::cout << line << std::endl; });
     return 0;
 }
 
 }  // namespace
 
-EI_CLI_COMMAND({"train", "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--resume]",
+EI_CLI_COMMAND({"train", "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--resume | --resume-other-data]",
                 "fine-tune a model on a CSV data set (two stages, JSON-lines progress)", runTrain});
 
 }  // namespace ei::cli

@@ -131,6 +131,9 @@ LoadedFile loadOne(const std::string& path)
         const bool subsampled = image.photometric == "YBR_FULL_422" || image.photometric == "YBR_PARTIAL_422";
         const double samplesPerPixel = subsampled ? 2.0 : samples;
         const double need = std::ceil(static_cast<double>(rows) * cols * frames * samplesPerPixel * bitsAllocated / 8.0);
+        if (need > 4e12)  // past anything a file holds: the header's sizes are wrong
+            throw BadInputError(path, "absurd dimensions: the header describes " + std::to_string(rows) + " x " +
+                                          std::to_string(cols) + " pixels x " + std::to_string(frames) + " frames");
         if (static_cast<double>(pixelData->getLength()) < need)
             throw BadInputError(path, "pixel data is truncated: " + std::to_string(pixelData->getLength()) + " of " +
                                           std::to_string(static_cast<long long>(need)) + " bytes");

@@ -262,6 +262,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
         }
     };
     Trainer trainer(config, modelConfig, backbone.model, request.outDir, unimodalColumn);
+    trainer.setResumeOnOtherData(request.resumeOnOtherData);
     const auto outcome = trainer.run(
         trainingData, request.resume,
         [&](const nlohmann::json& e) {

@@ -32,6 +32,7 @@ struct TrainingRequest {
     std::string backbonePath;   // canonical backbone safetensors; empty = random weights from the seed
     std::string outDir;
     bool resume = false;
+    bool resumeOnOtherData = false;  // resume although the data set differs from the checkpoint's
 };
 
 struct TrainingReport {

@@ -1,6 +1,8 @@
 // The two-stage trainer of MODEL.md section 5; see Trainer.h for the design.
 #include "models/train/Trainer.h"
 
+#include "models/io/Sha256.h"
+
 #include "models/train/Augment.h"
 #include "models/Device.h"
 #include "models/Error.h"
@@ -95,6 +97,7 @@ struct Trainer::Private {
     std::shared_ptr<VisionTransformer> backbone;
     fs::path runDir;
     int unimodalColumn = 0;
+    bool resumeOnOtherData = false;  // setResumeOnOtherData
     torch::Device device{torch::kCPU};
     std::function<void(const nlohmann::json&)> onEvent;
     const JobControl* control = nullptr;
@@ -235,6 +238,39 @@ void optimizerStep(const TrainConfig& c, const ScheduleValue& s, long long step,
     p.sub_(s.lr * first);
 }
 
+void Trainer::setResumeOnOtherData(bool allow) { d->resumeOnOtherData = allow; }
+
+std::string Trainer::dataFingerprint(const TrainingData& data)
+{
+    Sha256 h;
+    auto add = [&h](const std::vector<TrainingExample>& list, const char* split) {
+        h.update(std::string(split) + ":" + std::to_string(list.size()) + ";");
+        for (const TrainingExample& e : list) {
+            std::string line;
+            for (const auto* group : {&e.raw, &e.prepared})
+                for (const torch::Tensor& t : *group) {
+                    if (!t.defined()) {
+                        line += "-,";
+                        continue;
+                    }
+                    for (auto n : t.sizes())
+                        line += std::to_string(n) + "x";
+                    const torch::Tensor f = t.to(torch::kDouble);
+                    char buf[64];
+                    std::snprintf(buf, sizeof buf, "%.12g/%.12g,", f.sum().item<double>(), f.abs().sum().item<double>());
+                    line += buf;
+                }
+            const torch::Tensor target = e.target.to(torch::kFloat).contiguous();
+            for (std::int64_t k = 0; k < target.numel(); ++k)
+                line += std::to_string(target.data_ptr<float>()[k]) + " ";
+            h.update(line + "\n");
+        }
+    };
+    add(data.train, "train");
+    add(data.val, "val");
+    return h.hexDigest();
+}
+
 TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::function<void(const nlohmann::json&)>& onEvent,
                           const JobControl* control)
 {
@@ -267,9 +303,25 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         if (!fs::exists(checkpointPath))
             throw BadInputError(checkpointPath.string(), "nothing to resume: no checkpoint in the run folder");
         const auto file = readSafetensors(checkpointPath.string());
-        const auto state = nlohmann::json::parse(file.metadata.at("state"));
+        nlohmann::json state;
+        try {
+            const auto text = file.metadata.find("state");
+            if (text == file.metadata.end())
+                throw BadInputError(checkpointPath.string(), "is not a resumable checkpoint: it holds no training state");
+            state = nlohmann::json::parse(text->second);
+            for (const char* key : {"stage_index", "epochs_done", "iteration", "best", "best_epoch", "since_best", "mid_stage",
+                                    "stages", "progress_bytes", "train_config", "model_config"})
+                if (!state.contains(key))
+                    throw BadInputError(checkpointPath.string(), std::string("is not a resumable checkpoint: its state lacks '") + key + "'");
+        } catch (const nlohmann::json::exception& e) {
+            throw BadInputError(checkpointPath.string(), std::string("is not a resumable checkpoint: its state is not JSON (") + e.what() + ")");
+        }
         if (state.at("train_config") != P.config.toJson() || state.at("model_config") != P.modelConfig.toJson())
             throw BadInputError(checkpointPath.string(), "the run was started with another training or model config");
+        if (state.contains("data_fingerprint") && state.at("data_fingerprint") != dataFingerprint(data) && !P.resumeOnOtherData)
+            throw BadInputError(checkpointPath.string(),
+                                "the run was started on another data set (other studies, labels or splits); resuming "
+                                "would mix two trainings. Start a new run, or resume anyway with --resume-other-data");
         stageIndex = state.at("stage_index").get<int>();
         epochsDone = state.at("epochs_done").get<int>();
         iteration = state.at("iteration").get<long long>();
@@ -304,6 +356,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         std::ofstream(P.runDir / "progress.jsonl", std::ios::trunc);
     }
 
+    const std::string fingerprint = dataFingerprint(data);
     auto writeCheckpoint = [&](bool mid, int atStage) {
         std::map<std::string, torch::Tensor> tensors;
         for (const auto& [stage, params] : finished)
@@ -324,7 +377,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         nlohmann::json state{{"stage_index", atStage}, {"epochs_done", epochsDone}, {"iteration", iteration},
                              {"best", best}, {"best_epoch", bestEpoch}, {"since_best", sinceBest}, {"mid_stage", mid},
                              {"stages", stageSummaries}, {"progress_bytes", P.progressBytes()},
-                             {"train_config", P.config.toJson()}, {"model_config", P.modelConfig.toJson()}};
+                             {"train_config", P.config.toJson()}, {"model_config", P.modelConfig.toJson()},
+                             {"data_fingerprint", fingerprint}};
         writeSafetensors(checkpointPath.string(), tensors, {{"format", "eiview-training-checkpoint"}, {"state", state.dump()}});
     };
 

@@ -70,6 +70,12 @@ public:
     TrainOutcome run(const TrainingData& data, bool resume, const std::function<void(const nlohmann::json&)>& onEvent = {},
                      const JobControl* control = nullptr);
 
+    // A resume refuses a checkpoint made on another data set (its fingerprint:
+    // dataFingerprint) unless this is set.
+    void setResumeOnOtherData(bool allow);
+    // Identifies a data set: shapes, targets and per-tensor sums of every example, hashed.
+    static std::string dataFingerprint(const TrainingData& data);
+
     // Trainable tensors (everything that is not the backbone) of a config's model.
     static std::int64_t trainableParameterCount(const ModelConfig& config);
 

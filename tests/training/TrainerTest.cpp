@@ -11,6 +11,8 @@
 #include "models/train/Trainer.h"
 #include "tests/TestRegistry.h"
 
+#include <QDir>
+#include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -229,6 +231,58 @@ private Q_SLOTS:
                 lb.push_back(e["loss"].get<double>());
         QCOMPARE(la, lb);
         QVERIFY(QFile::exists(dir.filePath("split/stage1_CFP.eimodel")));
+    }
+
+    void resumeRefusesAnotherDataSetOrABrokenCheckpoint()
+    {
+        // Issue 12, #9 / #12: resuming with another manifest was accepted; a checkpoint
+        // without its state ended in "map::at".
+        QTemporaryDir dir;
+        ei::SyntheticOptions o;
+        o.studies = 24;
+        o.size = 64;
+        ei::writeSyntheticDataset(dir.filePath("a").toStdString(), o);
+        o.seed += 1;
+        ei::writeSyntheticDataset(dir.filePath("b").toStdString(), o);
+        ei::TrainingRequest request;
+        request.manifestPath = dir.filePath("a/manifest.csv").toStdString();
+        request.configJson = tinyConfig("late", 2).dump();
+        request.outDir = dir.filePath("run").toStdString();
+        std::atomic<bool> cancel{false};
+        ei::JobControl control;
+        control.cancelFlag = &cancel;
+        QVERIFY_THROWS_EXCEPTION(ei::Cancelled, ei::runTraining(request, [&](const std::string& line) {
+            const auto e = nlohmann::json::parse(line);
+            if (e["event"] == "step" && e["epoch"] == 2)
+                cancel = true;
+        }, &control));
+        request.resume = true;
+        request.manifestPath = dir.filePath("b/manifest.csv").toStdString();
+        try {
+            ei::runTraining(request, {});
+            QFAIL("resumed on another data set");
+        } catch (const ei::BadInputError& e) {
+            QVERIFY2(QString(e.what()).contains("another data set") && QString(e.what()).contains("checkpoint.safetensors"), e.what());
+        }
+        // Asked for: it goes on.
+        request.resumeOnOtherData = true;
+        ei::runTraining(request, {});
+        QVERIFY(QFile::exists(dir.filePath("run/model.eimodel")));
+
+        // A checkpoint that holds no training state.
+        const QString broken = dir.filePath("broken");
+        QVERIFY(QDir().mkpath(broken));
+        auto ckpt = ei::readSafetensors(dir.filePath("run/checkpoint.safetensors").toStdString());
+        ckpt.metadata.erase("state");
+        ei::writeSafetensors((broken + "/checkpoint.safetensors").toStdString(), ckpt.tensors, ckpt.metadata);
+        request.outDir = broken.toStdString();
+        request.resumeOnOtherData = false;
+        try {
+            ei::runTraining(request, {});
+            QFAIL("resumed from a checkpoint without state");
+        } catch (const ei::BadInputError& e) {
+            QVERIFY2(QString(e.what()).contains("not a resumable checkpoint"), e.what());
+        }
     }
 
     void threeViewKneeVolumesTrainWithEarlyIntervention()
