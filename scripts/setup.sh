@@ -14,7 +14,7 @@ EIVIEW_JOBS=${EIVIEW_JOBS:-$(nproc)}
 EIVIEW_PACKAGES=(cmake ninja-build ccache g++ pkg-config
   qt6-base-dev libqt6svg6 qt6-image-formats-plugins
   libtorch-dev libopenblas0-pthread
-  libdcmtk-dev dcmtk libinsighttoolkit5-dev libopencv-dev
+  libdcmtk-dev dcmtk libgdcm-dev libinsighttoolkit5-dev libopencv-dev
   libqcustomplot-dev libqcustomplot2.1-qt6 nlohmann-json3-dev)
 
 eiview_install_packages() {

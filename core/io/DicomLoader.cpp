@@ -3,6 +3,7 @@
 // float, because DCMTK's own rescale rounds to integers.
 #include "core/io/DicomLoader.h"
 
+#include "core/io/DicomGdcm.h"
 #include "core/io/DicomLoaderCommon.h"
 #include "core/io/ImageLoader.h"
 #include "models/Error.h"
@@ -44,6 +45,35 @@ void copyMono(const void* data, std::size_t count, double slope, double intercep
     out.resize(count);
     for (std::size_t i = 0; i < count; ++i)
         out[i] = static_cast<float>(static_cast<double>(p[i]) * slope + intercept);
+}
+
+// JPEG 2000 through GDCM: the decoded samples, checked against the DICOM header, with
+// the modality rescale applied to grey images (the DCMTK path's result, same layout).
+void decodeJpeg2000(const std::string& path, DcmDataset* ds, Image& image, int rows, int cols, int frames)
+{
+    DecodedPixels px = decodeWithGdcm(path);
+    if (px.rows != rows || px.cols != cols || px.frames != frames)
+        throw BadInputError(path, "the JPEG 2000 data is " + std::to_string(px.cols) + " x " + std::to_string(px.rows) + " x " +
+                                      std::to_string(px.frames) + ", the header says " + std::to_string(cols) + " x " +
+                                      std::to_string(rows) + " x " + std::to_string(frames));
+    image.slices = frames;
+    image.height = rows;
+    image.width = cols;
+    image.channels = px.samples == 3 ? 3 : 1;
+    if (image.channels == 1) {
+        Float64 slope = 1.0, intercept = 0.0;
+        if (ds->findAndGetFloat64(DCM_RescaleSlope, slope).bad() || slope == 0.0 || !std::isfinite(slope))
+            slope = 1.0;
+        if (ds->findAndGetFloat64(DCM_RescaleIntercept, intercept).bad() || !std::isfinite(intercept))
+            intercept = 0.0;
+        for (float& v : px.values)
+            v = static_cast<float>(v * slope + intercept);
+        if (image.photometric.empty())
+            image.photometric = "MONOCHROME2";
+    } else {
+        image.photometric = px.photometric;  // YBR_ICT / YBR_RCT come out as RGB
+    }
+    image.pixels = std::move(px.values);
 }
 
 bool isJpeg2000(const std::string& uid)
@@ -94,10 +124,6 @@ LoadedFile loadOne(const std::string& path)
     if (xferUid.empty())
         xferUid = DcmXfer(ds->getOriginalXfer()).getXferID();
     image.transferSyntax = xferUid;
-    if (isJpeg2000(xferUid))
-        throw BadInputError(path, "JPEG 2000 compressed pixel data (transfer syntax " + xferUid +
-                                      ") is not supported: open DCMTK has no JPEG 2000 decoder; "
-                                      "convert the file first (e.g. gdcmconv --raw)");
     if (isVideo(xferUid))
         throw BadInputError(path, "MPEG / HEVC video pixel data (transfer syntax " + xferUid + ") is not supported");
 
@@ -139,73 +165,79 @@ LoadedFile loadOne(const std::string& path)
                                           std::to_string(static_cast<long long>(need)) + " bytes");
     }
 
-    const bool mono = image.photometric.rfind("MONOCHROME", 0) == 0;
-    const bool modalityLut = ds->tagExists(DCM_ModalityLUTSequence, OFTrue) && !ds->tagExists(DCM_RescaleSlope);
-    unsigned long flags = 0;
-    if (mono && !modalityLut)
-        flags |= CIF_IgnoreModalityTransformation;
-    DicomImage dimg(&file, ds->getOriginalXfer(), flags, 0, 0);
-    if (dimg.getStatus() != EIS_Normal)
-        throw BadInputError(path, std::string("cannot decode the pixel data (transfer syntax ") + xferUid + ", " +
-                                      image.photometric + "): " + DicomImage::getString(dimg.getStatus()));
-    const unsigned long decodedFrames = dimg.getFrameCount();
-    if (decodedFrames < static_cast<unsigned long>(frames))
-        throw BadInputError(path, "pixel data is truncated: " + std::to_string(decodedFrames) + " of " +
-                                      std::to_string(frames) + " frames decoded");
-
-    image.slices = frames;
-    image.height = rows;
-    image.width = cols;
-    const std::size_t plane = static_cast<std::size_t>(rows) * cols;
-    if (dimg.isMonochrome()) {
-        image.channels = 1;
-        const DiPixel* inter = dimg.getInterData();
-        if (inter == nullptr || inter->getData() == nullptr)
-            throw BadInputError(path, "cannot decode the pixel data: no pixel values");
-        const std::size_t count = plane * frames;
-        if (inter->getCount() < count)
-            throw BadInputError(path, "pixel data is truncated: " + std::to_string(inter->getCount()) + " of " +
-                                          std::to_string(count) + " pixels");
-        double slope = 1.0, intercept = 0.0;
-        if (!modalityLut) {
-            ds->findAndGetFloat64(DCM_RescaleSlope, slope);
-            ds->findAndGetFloat64(DCM_RescaleIntercept, intercept);
-            if (slope == 0.0 || !std::isfinite(slope))
-                slope = 1.0;
-            if (!std::isfinite(intercept))
-                intercept = 0.0;
-        }
-        switch (inter->getRepresentation()) {
-        case EPR_Uint8: copyMono<Uint8>(inter->getData(), count, slope, intercept, image.pixels); break;
-        case EPR_Sint8: copyMono<Sint8>(inter->getData(), count, slope, intercept, image.pixels); break;
-        case EPR_Uint16: copyMono<Uint16>(inter->getData(), count, slope, intercept, image.pixels); break;
-        case EPR_Sint16: copyMono<Sint16>(inter->getData(), count, slope, intercept, image.pixels); break;
-        case EPR_Uint32: copyMono<Uint32>(inter->getData(), count, slope, intercept, image.pixels); break;
-        case EPR_Sint32: copyMono<Sint32>(inter->getData(), count, slope, intercept, image.pixels); break;
-        }
-        if (image.photometric.empty())
-            image.photometric = "MONOCHROME2";
+    if (isJpeg2000(xferUid)) {
+        // DCMTK has no JPEG 2000 decoder: the samples come from GDCM (OpenJPEG).
+        decodeJpeg2000(path, ds, image, rows, cols, frames);
     } else {
-        // Colour (RGB, YBR_*, PALETTE COLOR): DCMTK converts to RGB, interleaved. Samples
-        // come out at their stored depth, so lossless data stays exact (8 bits a sample
-        // out would scale a 16-bit RGB image down; palettes give 8 or 16 bits).
-        image.channels = 3;
-        image.pixels.resize(plane * 3 * frames);
-        const bool palette = image.photometric == "PALETTE COLOR";
-        const int outBits = palette ? (bitsAllocated > 8 ? 16 : 8) : std::clamp<int>(image.bitsStored, 1, 32);
-        for (long f = 0; f < frames; ++f) {
-            const void* rgb = dimg.getOutputData(outBits, static_cast<unsigned long>(f), 0);
-            if (rgb == nullptr)
-                throw BadInputError(path, "cannot convert frame " + std::to_string(f) + " to RGB");
-            float* dst = image.pixels.data() + plane * 3 * f;
-            if (outBits <= 8)
-                std::copy_n(static_cast<const Uint8*>(rgb), plane * 3, dst);
-            else if (outBits <= 16)
-                std::copy_n(static_cast<const Uint16*>(rgb), plane * 3, dst);
-            else
-                std::copy_n(static_cast<const Uint32*>(rgb), plane * 3, dst);
+        const bool mono = image.photometric.rfind("MONOCHROME", 0) == 0;
+        const bool modalityLut = ds->tagExists(DCM_ModalityLUTSequence, OFTrue) && !ds->tagExists(DCM_RescaleSlope);
+        unsigned long flags = 0;
+        if (mono && !modalityLut)
+            flags |= CIF_IgnoreModalityTransformation;
+        DicomImage dimg(&file, ds->getOriginalXfer(), flags, 0, 0);
+        if (dimg.getStatus() != EIS_Normal)
+            throw BadInputError(path, std::string("cannot decode the pixel data (transfer syntax ") + xferUid + ", " +
+                                          image.photometric + "): " + DicomImage::getString(dimg.getStatus()));
+        const unsigned long decodedFrames = dimg.getFrameCount();
+        if (decodedFrames < static_cast<unsigned long>(frames))
+            throw BadInputError(path, "pixel data is truncated: " + std::to_string(decodedFrames) + " of " +
+                                          std::to_string(frames) + " frames decoded");
+
+        image.slices = frames;
+        image.height = rows;
+        image.width = cols;
+        const std::size_t plane = static_cast<std::size_t>(rows) * cols;
+        if (dimg.isMonochrome()) {
+            image.channels = 1;
+            const DiPixel* inter = dimg.getInterData();
+            if (inter == nullptr || inter->getData() == nullptr)
+                throw BadInputError(path, "cannot decode the pixel data: no pixel values");
+            const std::size_t count = plane * frames;
+            if (inter->getCount() < count)
+                throw BadInputError(path, "pixel data is truncated: " + std::to_string(inter->getCount()) + " of " +
+                                              std::to_string(count) + " pixels");
+            double slope = 1.0, intercept = 0.0;
+            if (!modalityLut) {
+                ds->findAndGetFloat64(DCM_RescaleSlope, slope);
+                ds->findAndGetFloat64(DCM_RescaleIntercept, intercept);
+                if (slope == 0.0 || !std::isfinite(slope))
+                    slope = 1.0;
+                if (!std::isfinite(intercept))
+                    intercept = 0.0;
+            }
+            switch (inter->getRepresentation()) {
+            case EPR_Uint8: copyMono<Uint8>(inter->getData(), count, slope, intercept, image.pixels); break;
+            case EPR_Sint8: copyMono<Sint8>(inter->getData(), count, slope, intercept, image.pixels); break;
+            case EPR_Uint16: copyMono<Uint16>(inter->getData(), count, slope, intercept, image.pixels); break;
+            case EPR_Sint16: copyMono<Sint16>(inter->getData(), count, slope, intercept, image.pixels); break;
+            case EPR_Uint32: copyMono<Uint32>(inter->getData(), count, slope, intercept, image.pixels); break;
+            case EPR_Sint32: copyMono<Sint32>(inter->getData(), count, slope, intercept, image.pixels); break;
+            }
+            if (image.photometric.empty())
+                image.photometric = "MONOCHROME2";
+        } else {
+            // Colour (RGB, YBR_*, PALETTE COLOR): DCMTK converts to RGB, interleaved. Samples
+            // come out at their stored depth, so lossless data stays exact (8 bits a sample
+            // out would scale a 16-bit RGB image down; palettes give 8 or 16 bits).
+            image.channels = 3;
+            image.pixels.resize(plane * 3 * frames);
+            const bool palette = image.photometric == "PALETTE COLOR";
+            const int outBits = palette ? (bitsAllocated > 8 ? 16 : 8) : std::clamp<int>(image.bitsStored, 1, 32);
+            for (long f = 0; f < frames; ++f) {
+                const void* rgb = dimg.getOutputData(outBits, static_cast<unsigned long>(f), 0);
+                if (rgb == nullptr)
+                    throw BadInputError(path, "cannot convert frame " + std::to_string(f) + " to RGB");
+                float* dst = image.pixels.data() + plane * 3 * f;
+                if (outBits <= 8)
+                    std::copy_n(static_cast<const Uint8*>(rgb), plane * 3, dst);
+                else if (outBits <= 16)
+                    std::copy_n(static_cast<const Uint16*>(rgb), plane * 3, dst);
+                else
+                    std::copy_n(static_cast<const Uint32*>(rgb), plane * 3, dst);
+            }
+            image.bitsStored = outBits;
         }
-        image.bitsStored = outBits;
+
     }
 
     // Display window: the file's first window when it has a width, else the data range.
