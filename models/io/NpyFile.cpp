@@ -43,10 +43,22 @@ NpyArray readNpy(const std::string& path)
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw BadInputError(path, "cannot open file (missing or unreadable)");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string bytes = ss.str();
+    // Only the header is read first: its shape decides how many bytes follow, checked
+    // against the file's size before anything is allocated (a sparse 7 GB file with a
+    // small shape, or trailing data, is refused without reading it).
+    in.seekg(0, std::ios::end);
+    const auto fileSize = static_cast<std::uint64_t>(std::max<std::streamoff>(0, in.tellg()));
+    in.seekg(0);
+    std::string bytes(static_cast<std::size_t>(std::min<std::uint64_t>(fileSize, 12)), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     auto fail = [&](const std::string& problem) { return BadInputError(path, "not a readable .npy array: " + problem); };
+    auto readHeader = [&](std::size_t end) {  // extends `bytes` to the first `end` bytes of the file
+        if (end > fileSize || end > (1u << 20) + 12)
+            return;
+        const std::size_t have = bytes.size();
+        bytes.resize(end);
+        in.read(bytes.data() + have, static_cast<std::streamsize>(end - have));
+    };
 
     if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
         throw fail("missing the \\x93NUMPY magic");
@@ -65,6 +77,7 @@ NpyArray readNpy(const std::string& path)
     } else {
         throw fail("unsupported format version " + std::to_string(major));
     }
+    readHeader(headerStart + headerLen);
     if (headerStart + headerLen > bytes.size())
         throw fail("header runs past the end of the file");
     const std::string header = bytes.substr(headerStart, headerLen);
@@ -95,11 +108,20 @@ NpyArray readNpy(const std::string& path)
 
     const std::size_t item = static_cast<std::size_t>(std::stoi(m[3].str()));
     const std::size_t dataStart = headerStart + headerLen;
-    if (bytes.size() - dataStart < numel * item)
-        throw fail("data is truncated: " + std::to_string(bytes.size() - dataStart) + " bytes for " +
-                   std::to_string(numel) + " values of " + std::to_string(item) + " bytes");
+    const std::uint64_t dataBytes = fileSize - dataStart;
+    if (dataBytes < numel * item)
+        throw fail("data is truncated: " + std::to_string(dataBytes) + " bytes for " + std::to_string(numel) +
+                   " values of " + std::to_string(item) + " bytes");
+    if (dataBytes > numel * item)
+        throw fail("holds " + std::to_string(dataBytes - numel * item) + " bytes after the array's " +
+                   std::to_string(numel) + " values (trailing data)");
+    std::string data(static_cast<std::size_t>(numel * item), '\0');
+    in.seekg(static_cast<std::streamoff>(dataStart));
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    if (static_cast<std::size_t>(in.gcount()) != data.size())
+        throw fail("data could not be read in full");
     const bool swap = order == '>';  // host is little endian
-    const char* src = bytes.data() + dataStart;
+    const char* src = data.data();
     const auto n = static_cast<std::int64_t>(numel);
     if (dtype == "f4") convert<float>(src, n, swap, array.values);
     else if (dtype == "f8") convert<double>(src, n, swap, array.values);

@@ -147,6 +147,25 @@ private Q_SLOTS:
         expectBadInput(inf, "slice 3");
     }
 
+    void npySizesAreCheckedBeforeReading()
+    {
+        // Issue 12, #10: a sparse 7 GB .npy whose header says (1, 1) ended in std::bad_alloc,
+        // and trailing data after the array was accepted.
+        QTemporaryDir tmp;
+        const QString small = tmp.filePath("small.npy");
+        QVERIFY(runProcess(pythonPath(), {"-c", "import numpy as np; np.save(r'" + small + "', np.ones((1,4,4), np.float32))"})
+                    .exitCode == 0);
+        const QString trailing = tmp.filePath("trailing.npy");
+        writeBytes(trailing, readBytes(small) + QByteArray(10, '\0'));
+        expectBadInput(trailing, "10 bytes after the array");
+        const QString sparse = tmp.filePath("sparse.npy");
+        QVERIFY(QFile::copy(small, sparse));
+        QFile::setPermissions(sparse, QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY(QFile::resize(sparse, 128LL << 20));  // a hole: nothing is written (the fingerprint reads it twice)
+        expectBadInput(sparse, "trailing data");
+        QCOMPARE(ei::loadImage(small.toStdString()).pixels.size(), std::size_t(16));
+    }
+
     void absurdDimensions()
     {
         QTemporaryDir tmp;
