@@ -5,6 +5,7 @@
 #include "models/Error.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -15,7 +16,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One CSV record (RFC 4180 quoting; a quoted field may not span lines here).
+// One CSV record (RFC 4180 quoting): the next line, joined with the following ones while
+// a quoted field is still open (a quoted field may hold a line break). *lines gets how
+// many lines it took.
+bool readCsvRecord(std::istream& in, std::string& record, int* lines)
+{
+    *lines = 0;
+    record.clear();
+    std::string line;
+    bool open = false;
+    while (std::getline(in, line)) {
+        ++*lines;
+        if (!record.empty() || open)
+            record += '\n';
+        record += line;
+        for (char c : line)
+            if (c == '"')
+                open = !open;  // a doubled quote toggles twice
+        if (!open)
+            return true;
+    }
+    return *lines > 0;
+}
+
+// The fields of one CSV record (RFC 4180 quoting).
 std::vector<std::string> splitCsvLine(const std::string& line)
 {
     std::vector<std::string> fields;
@@ -52,6 +76,49 @@ std::string trim(const std::string& s)
         return "";
     const auto e = s.find_last_not_of(" \t\r\n");
     return s.substr(b, e - b + 1);
+}
+
+// Folds a label for comparison: lower case, common Latin accents dropped.
+std::string foldLabel(const std::string& label)
+{
+    static const std::pair<const char*, char> accents[] = {
+        {"\xc3\xa0", 'a'}, {"\xc3\xa1", 'a'}, {"\xc3\xa2", 'a'}, {"\xc3\xa4", 'a'}, {"\xc3\xa8", 'e'},
+        {"\xc3\xa9", 'e'}, {"\xc3\xaa", 'e'}, {"\xc3\xab", 'e'}, {"\xc3\xac", 'i'}, {"\xc3\xad", 'i'},
+        {"\xc3\xae", 'i'}, {"\xc3\xaf", 'i'}, {"\xc3\xb2", 'o'}, {"\xc3\xb3", 'o'}, {"\xc3\xb4", 'o'},
+        {"\xc3\xb6", 'o'}, {"\xc3\xb9", 'u'}, {"\xc3\xba", 'u'}, {"\xc3\xbb", 'u'}, {"\xc3\xbc", 'u'},
+        {"\xc3\xb1", 'n'}, {"\xc3\xa7", 'c'}};
+    std::string out;
+    for (std::size_t i = 0; i < label.size();) {
+        bool replaced = false;
+        for (const auto& [utf8, ascii] : accents)
+            if (label.compare(i, 2, utf8) == 0) {
+                out += ascii;
+                i += 2;
+                replaced = true;
+                break;
+            }
+        if (!replaced) {
+            const unsigned char c = static_cast<unsigned char>(label[i++]);
+            if (c != ' ' && c != '_' && c != '-')
+                out += static_cast<char>(std::tolower(c));
+        }
+    }
+    return out;
+}
+
+// Levenshtein distance, for short labels.
+std::size_t editDistance(const std::string& a, const std::string& b)
+{
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        prev.swap(cur);
+    }
+    return prev[b.size()];
 }
 
 std::vector<std::string> splitLabels(const std::string& text)
@@ -128,14 +195,26 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
 
     std::set<std::string> foundClasses;
     std::map<std::string, int> firstRowOfId;
-    while (std::getline(in, line)) {
+    int recordLines = 0;
+    while (readCsvRecord(in, line, &recordLines)) {
         ++lineNo;
+        const int firstLine = lineNo;
+        lineNo += recordLines - 1;
         if (trim(line).empty())
             continue;
         const auto fields = splitCsvLine(line);
+        // Control characters (a NUL byte, a line break inside a quoted field) are not part
+        // of an id, a split, a label or a file name.
+        if (std::any_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r' && c != '\n'; }) ||
+            (recordLines > 1)) {
+            m.problems_.push_back({firstLine, recordLines > 1 ? "a quoted field holds a line break (rows " + std::to_string(firstLine) +
+                                                                    " to " + std::to_string(lineNo) + ")"
+                                                              : std::string("holds a control character (e.g. a NUL byte)")});
+            continue;
+        }
         if (fields.size() != header.size()) {
-            m.problems_.push_back({lineNo, "has " + std::to_string(fields.size()) + " fields, the header has " +
-                                               std::to_string(header.size())});
+            m.problems_.push_back({firstLine, "has " + std::to_string(fields.size()) + " fields, the header has " +
+                                                  std::to_string(header.size())});
             continue;
         }
         ManifestRow row;
@@ -206,6 +285,13 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
     m.classes_ = options.classes.empty() ? std::vector<std::string>(foundClasses.begin(), foundClasses.end())
                                          : options.classes;
     const auto counts = m.splitCounts();
+    if (options.classes.empty())
+        flagLikelyTypos(m);
+    const bool trainingRun = std::find(options.requiredSplits.begin(), options.requiredSplits.end(), "train") !=
+                             options.requiredSplits.end();
+    if (trainingRun && !options.multilabel && m.classes_.size() == 1 && !m.rows_.empty())
+        m.problems_.push_back({0, "every study has the class '" + m.classes_.front() +
+                                      "': a classifier needs at least two classes"});
     for (const auto& split : options.requiredSplits)
         if (!counts.count(split))
             m.problems_.push_back({0, "split '" + split + "' has no usable study"});
@@ -234,6 +320,31 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
         }
     }
     return m;
+}
+
+void Manifest::flagLikelyTypos(Manifest& m)
+{
+    // Classes taken from the manifest itself: a rare class that differs from a common one
+    // only by case, accents, separators or one letter is most likely a typo, not a class.
+    std::map<std::string, int> count;
+    std::map<std::string, int> firstRow;
+    for (const auto& r : m.rows_)
+        for (const auto& l : r.labels) {
+            ++count[l];
+            firstRow.emplace(l, r.row);
+        }
+    for (const auto& [rare, n] : count)
+        for (const auto& [common, k] : count) {
+            if (rare == common || n >= k || n > 2)
+                continue;
+            const std::string a = foldLabel(rare), b = foldLabel(common);
+            if (a == b || (a.size() > 3 && editDistance(a, b) <= 1)) {
+                m.problems_.push_back({firstRow[rare], "class '" + rare + "' (" + std::to_string(n) + " stud" + (n == 1 ? "y" : "ies") +
+                                                           ") looks like a typo of '" + common + "' (" + std::to_string(k) +
+                                                           " studies); fix the label, or give the class list in the config"});
+                break;
+            }
+        }
 }
 
 std::vector<const ManifestRow*> Manifest::split(const std::string& name) const

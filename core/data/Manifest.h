@@ -65,6 +65,7 @@ public:
     std::vector<float> target(const ManifestRow& row) const;
 
 private:
+    static void flagLikelyTypos(Manifest& m);
     std::string path_;
     std::vector<std::string> modalities_;
     std::vector<std::string> classes_;

@@ -160,6 +160,40 @@ private Q_SLOTS:
         QVERIFY(ei::Manifest::read(dir.filePath("m.csv").toStdString(), evaluation).problems().empty());
     }
 
+    void wrongButLoadableDataIsFlagged()
+    {
+        // Issue 12, #11: a quoted field with a line break was reported as wrong field counts
+        // on two other rows; a NUL byte or a mistyped label made a new class; a manifest of
+        // one class trained a one-class model.
+        QTemporaryDir dir;
+        writeText(dir.filePath("a.png"), "x");
+        std::string rows = "id,split,label,CFP\n";
+        for (int i = 0; i < 6; ++i)
+            rows += std::to_string(10 + i) + "," + (i < 4 ? "train" : i < 5 ? "val" : "test") + ",lesion,a.png\n";
+        for (int i = 0; i < 6; ++i)
+            rows += std::to_string(20 + i) + "," + (i < 4 ? "train" : i < 5 ? "val" : "test") + ",normal,a.png\n";
+        const std::string good = rows;
+        rows += "30,train,\"lesion\nnormal\",a.png\n";            // rows 14-15
+        rows += "31,train,l\xc3\xa9sion,a.png\n";                 // row 16: "lésion"
+        rows += std::string("32,train,nor") + '\0' + "mal,a.png\n"; // row 17
+        writeText(dir.filePath("m.csv"), rows);
+        const auto m = ei::Manifest::read(dir.filePath("m.csv").toStdString());
+        QVERIFY2(hasProblem(m, 14, "a quoted field holds a line break (rows 14 to 15)"), qPrintable(dump(m)));
+        QVERIFY2(hasProblem(m, 16, "class 'l\xc3\xa9sion' (1 study) looks like a typo of 'lesion'"), qPrintable(dump(m)));
+        QVERIFY2(hasProblem(m, 17, "control character"), qPrintable(dump(m)));
+        for (const auto& p : m.problems())  // nothing reported on rows that are fine
+            QVERIFY2(p.row == 14 || p.row == 16 || p.row == 17 || (p.row == 0 && p.problem.find("l\xc3\xa9sion") != std::string::npos),
+                     qPrintable(dump(m)));
+        // A clean manifest has none; one of a single class is refused for training.
+        writeText(dir.filePath("good.csv"), good);
+        QVERIFY2(ei::Manifest::read(dir.filePath("good.csv").toStdString()).problems().empty(),
+                 qPrintable(dump(ei::Manifest::read(dir.filePath("good.csv").toStdString()))));
+        std::string one = "id,split,label,CFP\n1,train,lesion,a.png\n2,val,lesion,a.png\n3,test,lesion,a.png\n";
+        writeText(dir.filePath("one.csv"), one);
+        const auto single = ei::Manifest::read(dir.filePath("one.csv").toStdString());
+        QVERIFY2(hasProblem(single, 0, "at least two classes"), qPrintable(dump(single)));
+    }
+
     void syntheticDataIsSeededBalancedAndNeedsBothModalities()
     {
         QTemporaryDir dir;
