@@ -96,6 +96,7 @@ LoadedEiModel EiModelFile::read(const std::string& path)
     out.metadata = readMetadata(path);
     const ModelConfig config = configOf(out.metadata, path);
     SafetensorsFile file = readSafetensors(path);
+    out.integrityChecked = checkTensorDigest(file, path);
 
     std::map<std::string, torch::Tensor> params, backboneWeights;
     for (auto& [name, t] : file.tensors) {
@@ -158,6 +159,7 @@ void EiModelFile::write(const std::string& path, const EiModel& model, const EiM
         metadata["backbone_file"] = fs::absolute(options.backbonePath).lexically_relative(outDir).generic_string();
         metadata["backbone_sha256"] = Sha256::ofFile(options.backbonePath);
     }
+    metadata[kTensorDigestKey] = tensorDigest(tensors);
     writeSafetensors(path, tensors, metadata);
 }
 
@@ -173,6 +175,7 @@ std::shared_ptr<VisionTransformer> EiModelFile::readBackbone(const std::string& 
     if (!fs::exists(path))
         throw ModelError(path, "no such backbone file");
     SafetensorsFile file = readSafetensors(path);
+    checkTensorDigest(file, path);
     const BackboneConfig config = backboneConfigFrom(file.metadata, path);
     std::map<std::string, torch::Tensor> weights;
     for (auto& [name, t] : file.tensors)
@@ -186,7 +189,7 @@ void EiModelFile::writeBackbone(const std::string& path, const VisionTransformer
     std::map<std::string, torch::Tensor> tensors;
     for (const auto& [name, t] : backbone.weights())
         tensors[name] = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
-    writeSafetensors(path, tensors, {{"config", backbone.config().toJson().dump()}});
+    writeSafetensors(path, tensors, {{"config", backbone.config().toJson().dump()}, {kTensorDigestKey, tensorDigest(tensors)}});
 }
 
 }  // namespace ei

@@ -19,6 +19,7 @@ struct LoadedEiModel {
     std::shared_ptr<EiModel> model;
     std::map<std::string, std::string> metadata;  // the file's __metadata__
     std::string backbonePath;                     // resolved path of a referenced backbone ("" = embedded)
+    bool integrityChecked = false;                // the file carries tensors_sha256 and it matched
 };
 
 struct EiModelWriteOptions {

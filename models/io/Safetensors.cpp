@@ -1,5 +1,7 @@
 #include "models/io/Safetensors.h"
 
+#include "models/io/Sha256.h"
+
 #include "models/io/AtomicFile.h"
 #include "models/Error.h"
 
@@ -237,6 +239,31 @@ void writeSafetensors(const std::string& path, const std::map<std::string, torch
 {
     const std::string bytes = serializeSafetensors(tensors, metadata);
     writeFileAtomically(path, bytes);
+}
+
+std::string tensorDigest(const std::map<std::string, torch::Tensor>& tensors)
+{
+    Sha256 h;
+    for (const auto& [name, t] : tensors) {
+        const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+        std::string head = name + "|" + safetensorsDtypeName(c.scalar_type()) + "|";
+        for (auto n : c.sizes())
+            head += std::to_string(n) + ",";
+        h.update(head + "|");
+        h.update(c.data_ptr(), static_cast<std::size_t>(c.numel()) * c.element_size());
+    }
+    return h.hexDigest();
+}
+
+bool checkTensorDigest(const SafetensorsFile& file, const std::string& path)
+{
+    const auto it = file.metadata.find(kTensorDigestKey);
+    if (it == file.metadata.end())
+        return false;
+    if (tensorDigest(file.tensors) != it->second)
+        throw ModelError(path, "the tensor data does not match its SHA-256 digest: the file is damaged (flipped or "
+                               "overwritten bytes); use an intact copy");
+    return true;
 }
 
 }  // namespace ei

@@ -35,6 +35,14 @@ void writeSafetensors(const std::string& path, const std::map<std::string, torch
 std::string serializeSafetensors(const std::map<std::string, torch::Tensor>& tensors,
                                  const std::map<std::string, std::string>& metadata = {});
 
+// Integrity of the tensor data: SHA-256 over every tensor in name order (its name, dtype,
+// shape and bytes), kept in the metadata under kTensorDigestKey by our writers.
+// checkTensorDigest throws ei::ModelError naming the file when the key is present and
+// the data does not match (flipped bits); false when the file has no digest (older files).
+inline constexpr const char* kTensorDigestKey = "tensors_sha256";
+std::string tensorDigest(const std::map<std::string, torch::Tensor>& tensors);
+bool checkTensorDigest(const SafetensorsFile& file, const std::string& path);
+
 // "F32" <-> torch::kFloat, ...; throws for dtypes LibTorch cannot hold.
 std::string safetensorsDtypeName(torch::ScalarType type);
 

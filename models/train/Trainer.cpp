@@ -303,6 +303,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         if (!fs::exists(checkpointPath))
             throw BadInputError(checkpointPath.string(), "nothing to resume: no checkpoint in the run folder");
         const auto file = readSafetensors(checkpointPath.string());
+        checkTensorDigest(file, checkpointPath.string());  // flipped bits must not resume
         nlohmann::json state;
         try {
             const auto text = file.metadata.find("state");
@@ -379,7 +380,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                              {"stages", stageSummaries}, {"progress_bytes", P.progressBytes()},
                              {"train_config", P.config.toJson()}, {"model_config", P.modelConfig.toJson()},
                              {"data_fingerprint", fingerprint}};
-        writeSafetensors(checkpointPath.string(), tensors, {{"format", "eiview-training-checkpoint"}, {"state", state.dump()}});
+        writeSafetensors(checkpointPath.string(), tensors,
+                         {{"format", "eiview-training-checkpoint"}, {"state", state.dump()}, {kTensorDigestKey, tensorDigest(tensors)}});
     };
 
     const auto& train = data.train;

@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <iterator>
 #include <limits>
 
 using ei::test::smallConfigJson;
@@ -118,6 +119,34 @@ private Q_SLOTS:
         expectModelError(zero, "is not a regular file");
     }
 
+    void flippedBitsInTheTensorDataAreCaught()
+    {
+        // Issue 12, #9: flipped bits in an .eimodel's tensor data changed the prediction
+        // without a word. The writer stores a SHA-256 of the tensor data; the reader checks it.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("m.eimodel").toStdString();
+        auto model = smallModel(smallConfigJson("ei"));
+        ei::EiModelFile::write(path, *model);
+        QVERIFY(ei::EiModelFile::read(path).integrityChecked);
+        std::string bytes;
+        {
+            std::ifstream in(path, std::ios::binary);
+            bytes.assign(std::istreambuf_iterator<char>(in), {});
+        }
+        // Flip one bit in the last tensor bytes (past the JSON header): still a valid file.
+        std::string damaged = bytes;
+        damaged[damaged.size() - 17] ^= 0x10;
+        const std::string bad = dir.filePath("flipped.eimodel").toStdString();
+        std::ofstream(bad, std::ios::binary) << damaged;
+        expectModelError(bad, "does not match its SHA-256 digest");
+        // A file written before digests still loads (and says it was not checked).
+        auto raw = ei::readSafetensors(path);
+        raw.metadata.erase(ei::kTensorDigestKey);
+        const std::string old = dir.filePath("old.eimodel").toStdString();
+        ei::writeSafetensors(old, raw.tensors, raw.metadata);
+        QVERIFY(!ei::EiModelFile::read(old).integrityChecked);
+    }
+
     void nonFiniteWeightsRefused()
     {
         // Issue 12, #6: a model whose weights hold NaN gave NaN predictions with exit 0.
@@ -126,6 +155,7 @@ private Q_SLOTS:
         auto model = smallModel(smallConfigJson("ei"));
         ei::EiModelFile::write(good, *model);
         auto raw = ei::readSafetensors(good);
+        raw.metadata.erase(ei::kTensorDigestKey);  // NaN written by another tool, no digest
         const std::string bad = dir.filePath("nan.eimodel").toStdString();
         auto tensors = raw.tensors;
         tensors["head.aux.0.weight"] = tensors["head.aux.0.weight"].clone();
@@ -146,6 +176,7 @@ private Q_SLOTS:
         auto model = smallModel(smallConfigJson("ei"));
         ei::EiModelFile::write(good, *model);
         auto raw = ei::readSafetensors(good);
+        raw.metadata.erase(ei::kTensorDigestKey);  // hand-edited files: the other checks must catch them
 
         const std::string bad = dir.filePath("bad.eimodel").toStdString();
         auto missing = raw.tensors;

@@ -269,6 +269,27 @@ private Q_SLOTS:
         ei::runTraining(request, {});
         QVERIFY(QFile::exists(dir.filePath("run/model.eimodel")));
 
+        // A checkpoint with a flipped bit in its tensor data does not resume (issue 12, #9).
+        const QString flipped = dir.filePath("flipped");
+        QVERIFY(QDir().mkpath(flipped));
+        {
+            QFile src(dir.filePath("run/checkpoint.safetensors"));
+            QVERIFY(src.open(QIODevice::ReadOnly));
+            QByteArray bytes = src.readAll();
+            bytes[bytes.size() - 9] = static_cast<char>(bytes[bytes.size() - 9] ^ 0x04);
+            QFile dst(flipped + "/checkpoint.safetensors");
+            QVERIFY(dst.open(QIODevice::WriteOnly));
+            dst.write(bytes);
+        }
+        request.outDir = flipped.toStdString();
+        request.manifestPath = dir.filePath("a/manifest.csv").toStdString();
+        try {
+            ei::runTraining(request, {});
+            QFAIL("resumed from a damaged checkpoint");
+        } catch (const ei::ModelError& e) {
+            QVERIFY2(QString(e.what()).contains("SHA-256 digest"), e.what());
+        }
+
         // A checkpoint that holds no training state.
         const QString broken = dir.filePath("broken");
         QVERIFY(QDir().mkpath(broken));
