@@ -110,6 +110,8 @@ LoadedFile loadOne(const std::string& path)
 {
     ensureDcmtkReady();
     checkReadableFile(path);
+    if (!plausibleDicomStart(path))
+        throw BadInputError(path, "not a DICOM file: no 'DICM' marker, and the data does not start with a DICOM element");
     DcmFileFormat file;
     const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
     if (status.bad())
