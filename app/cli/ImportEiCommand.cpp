@@ -1,5 +1,5 @@
 // `eiview-cli import-ei --config OFFICIAL_CONFIG.json --ckpt CHECKPOINT.pth [--uni-ckpt M=FILE ...]
-// [--backbone B] [--heads N] --out MODEL.eimodel`: converts a model trained with the paper's
+// [--stage1-config M=FILE ...] [--classes MAPPING.json] [--backbone B] [--heads N] --out MODEL.eimodel`: converts a model trained with the paper's
 // own code (OFFICIAL_EI.md) into an .eimodel and prints its config as JSON.
 #include "app/cli/CliCommand.h"
 
@@ -15,11 +15,11 @@ namespace {
 
 const char* kSynopsis =
     "eiview-cli import-ei --config OFFICIAL_CONFIG.json --ckpt CHECKPOINT.pth [--uni-ckpt M=FILE ...] "
-    "[--backbone B] [--heads N] --out MODEL.eimodel";
+    "[--stage1-config M=FILE ...] [--classes MAPPING.json] [--backbone B] [--heads N] --out MODEL.eimodel";
 
 int runImportEi(CliArgs& args)
 {
-    args.parse({"config", "ckpt", "uni-ckpt", "backbone", "out", "heads"}, {});
+    args.parse({"config", "ckpt", "uni-ckpt", "stage1-config", "classes", "backbone", "out", "heads"}, {});
     if (args.helpRequested()) {
         std::cout << kSynopsis << "\n";
         return 0;
@@ -31,6 +31,9 @@ int runImportEi(CliArgs& args)
     options.backbonePath = args.valueOr("backbone", "");
     for (const auto& v : args.values("uni-ckpt"))
         options.uniCheckpoints.push_back(CliArgs::splitNameValue(v, "uni-ckpt"));
+    for (const auto& v : args.values("stage1-config"))
+        options.stage1Configs.push_back(CliArgs::splitNameValue(v, "stage1-config"));
+    options.classesPath = args.valueOr("classes", "");
     if (const auto h = args.value("heads")) {
         try {
             std::size_t used = 0;

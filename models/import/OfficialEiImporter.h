@@ -34,7 +34,22 @@ public:
         std::vector<std::pair<std::string, std::string>> uniCheckpoints; // modality (name or index) -> stage-1 file
         std::string backbonePath;  // empty: embed the backbone; else reference this canonical file
         int heads = 0;             // for widths outside the ViT size table
+        // The official repository's files when they are not where the config says
+        // (paths in a config are relative to the repository root: the folder above
+        // configs_mul/ or configs_uni/): a stage-1 config per modality (name or index),
+        // and the class mapping ({name: index}).
+        std::vector<std::pair<std::string, std::string>> stage1Configs;
+        std::string classesPath;
     };
+
+    // The official files nest the settings under training_params (net, modality_idx,
+    // loss_func, sampling_num, ...), keep the MoR settings of an EI run in the stage-1
+    // configs named by training_params.model_params.pretrained_configs, and the class
+    // names in the file named by paths.mapping_path. Returns the flat form convert()
+    // reads (a config already flat is returned unchanged). BadInputError naming the file
+    // and key for what is missing or contradicts itself.
+    static nlohmann::json flattenOfficialConfig(const nlohmann::json& config, const std::string& configPath,
+                                                const Options& options);
 
     // Reads, converts and checks; throws ei::BadInputError for a config problem (naming
     // the key) and ei::ModelError for a checkpoint problem (naming the tensor).

@@ -9,6 +9,8 @@
 #include "models/io/Sha256.h"
 #include "tests/models/ImportFixtures.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -168,6 +170,81 @@ private Q_SLOTS:
     {
         expectError(options("ei_differ"), ei::ErrorKind::Model,
                     {"ei_differ.pth", "second_backbones.1.backbone.", "blocks.1.attn.proj.weight"});
+    }
+
+    void importsTheOfficialFilesAsShipped()
+    {
+        // Issue 12, #8: the paper's code nests its settings under training_params, keeps
+        // the MoR settings in the stage-1 configs an EI config names, and the class names
+        // in paths.mapping_path (all relative to the repository root). Laid out here as the
+        // repository does (configs_mul/, configs_uni/, datasplit/), from the flat fixture.
+        const auto flat = readJson(path("ei_dinov2.json"));
+        QTemporaryDir repo;
+        QDir(repo.path()).mkpath("configs_mul");
+        QDir(repo.path()).mkpath("configs_uni");
+        QDir(repo.path()).mkpath("datasplit");
+        std::ofstream(repo.filePath("datasplit/mapping_test.json").toStdString()) << flat.at("mapping").dump();
+        const auto idx = flat.at("modality_idx").get<std::vector<int>>();
+        nlohmann::json pretrained = nlohmann::json::array();
+        for (int m : idx) {
+            const std::string name = "configs_uni/test_dinov2_b_modal" + std::to_string(m) + "_sgd_mor3.json";
+            nlohmann::json uni{{"paths", {{"mapping_path", "./datasplit/mapping_test.json"}}},
+                               {"training_params",
+                                {{"modality_idx", {m}}, {"transfer_type", "mor"}, {"net", "dinov2_b"},
+                                 {"lora_params",
+                                  {{"r", flat.at("lora_params").at("r")}, {"alpha", flat.at("lora_params").at("alpha")},
+                                   {"lora_layers", flat.at("lora_layers")}, {"num_loras", flat.at("lora_params").at("r").size()}}},
+                                 {"loss_func", flat.at("loss_func")}}},
+                               {"augmentation_params", flat.at("augmentation_params")}};
+            std::ofstream(repo.filePath(QString::fromStdString(name)).toStdString()) << uni.dump(4);
+            pretrained.push_back(name);
+        }
+        nlohmann::json ei{{"paths", {{"mapping_path", "./datasplit/mapping_test.json"}, {"output_root", "./out"}}},
+                          {"training_params",
+                           {{"modality_idx", idx}, {"net", "dinov2_b_ei"}, {"model_params", {{"pretrained_configs", pretrained}}},
+                            {"prior_gaps", flat.at("prior_gaps")}, {"loss_func", flat.at("loss_func")}, {"n_class", 4}}},
+                          {"augmentation_params", flat.at("augmentation_params")}};
+        const QString official = repo.filePath("configs_mul/test_dinov2_b_ei_modal01.json");
+        std::ofstream(official.toStdString()) << ei.dump(4);
+
+        auto o = options("ei_dinov2");
+        const auto reference = ei::OfficialEiImporter::convert(o);
+        o.configPath = official.toStdString();
+        const auto asShipped = ei::OfficialEiImporter::convert(o);
+        auto a = reference.config, b = asShipped.config;
+        for (auto* c : {&a, &b})
+            for (auto& m : (*c)["modalities"])
+                m.erase("name");  // the flat fixture names its modalities; the official files do not
+        QCOMPARE(QString::fromStdString(b.dump()), QString::fromStdString(a.dump()));
+        QCOMPARE(asShipped.parameters.size(), reference.parameters.size());
+        for (const auto& [name, t] : reference.parameters)
+            QVERIFY2(torch::equal(t, asShipped.parameters.at(name)), name.c_str());
+
+        // Files elsewhere: named explicitly; missing ones are named in the message.
+        QFile::rename(repo.filePath("datasplit/mapping_test.json"), repo.filePath("classes.json"));
+        expectError(o, ei::ErrorKind::BadInput, {"paths.mapping_path", "--classes"});
+        o.classesPath = repo.filePath("classes.json").toStdString();
+        QCOMPARE(ei::OfficialEiImporter::convert(o).config.at("classes"), reference.config.at("classes"));
+        const QString uni0 = repo.filePath("configs_uni/test_dinov2_b_modal" + QString::number(idx[0]) + "_sgd_mor3.json");
+        QFile::rename(uni0, repo.filePath("stage1-0.json"));
+        expectError(o, ei::ErrorKind::BadInput, {"stage-1 config", "--stage1-config 0=FILE"});
+        o.stage1Configs = {{"0", repo.filePath("stage1-0.json").toStdString()}};
+        QCOMPARE(ei::OfficialEiImporter::convert(o).parameters.size(), reference.parameters.size());
+    }
+
+    void importsDataParallelAndGpuCheckpoints()
+    {
+        // Checkpoints saved through DataParallel ("module." keys) and on a GPU ("cuda:0"
+        // storage locations) import like the plain ones.
+        for (const char* variant : {"module", "cuda"}) {
+            auto o = options("ei_dinov2");
+            const auto reference = ei::OfficialEiImporter::convert(o);
+            o.checkpointPath = path(std::string("ei_dinov2.") + variant + ".pth");
+            const auto other = ei::OfficialEiImporter::convert(o);
+            QCOMPARE(other.parameters.size(), reference.parameters.size());
+            for (const auto& [name, t] : reference.parameters)
+                QVERIFY2(torch::equal(t, other.parameters.at(name)), (std::string(variant) + ": " + name).c_str());
+        }
     }
 
     void refusesConfigsItCannotUse()

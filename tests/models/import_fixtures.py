@@ -46,6 +46,26 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
+def write_with_location(obj, path, location):
+    """torch.save(obj), with every storage's location (the pickle's 'cpu') set to `location`."""
+    import io
+    import pickletools  # noqa: F401  (documents the opcodes patched below)
+    import zipfile
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith("data.pkl"):
+                # BINUNICODE 'X' + 4-byte length, or SHORT_BINUNICODE 0x8c + 1-byte length
+                new = location.encode()
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X" + len(new).to_bytes(4, "little") + new)
+                data = data.replace(b"\x8c\x03cpu", b"\x8c" + bytes([len(new)]) + new)
+                assert location.encode() in data, "no storage location found to rewrite"
+            dst.writestr(info, data)
+
+
 def state_dict_like(items):
     """An OrderedDict carrying `_metadata`, exactly what nn.Module.state_dict() returns."""
     sd = collections.OrderedDict(items)
@@ -387,6 +407,13 @@ def make_ei(outdir, name, family, modality_idx, classes, loss, volume, differ=Fa
         ckpt[k][0, 0] += 1e-3
     ckpt._metadata = collections.OrderedDict([("", {"version": 1})])
     torch.save(ckpt, os.path.join(outdir, name + ".pth"))
+    if not differ:
+        # saved through nn.DataParallel: every key under "module."
+        torch.save(state_dict_like(("module." + k, v) for k, v in ckpt.items()),
+                   os.path.join(outdir, name + ".module.pth"))
+        # saved on a GPU: the storages' location is "cuda:0" (written here on the CPU, then
+        # the location strings of the pickle rewritten as a CUDA save has them)
+        write_with_location(ckpt, os.path.join(outdir, name + ".cuda.pth"), "cuda:0")
     # the stage-1 checkpoint of the first modality: what first_backbones.{o} was built from
     o = str(modality_idx[0])
     uni = collections.OrderedDict((k[len("first_backbones.%s." % o):], v) for k, v in ckpt.items()
