@@ -16,6 +16,17 @@
 namespace ei {
 namespace {
 
+// nlohmann's parse errors quote the text read so far ("last read: '...'"): for a damaged
+// header that can be kilobytes. The position and the first words say enough.
+std::string shortJsonError(const std::exception& e)
+{
+    std::string what = e.what();
+    const auto quote = what.find("last read: '");
+    if (quote != std::string::npos && what.size() - quote > 80)
+        what = what.substr(0, quote + 12 + 40) + "...'";
+    return what.size() > 240 ? what.substr(0, 237) + "..." : what;
+}
+
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;  // the reference reader's limit
 
 struct DtypeInfo {
@@ -79,7 +90,7 @@ SafetensorsFile parseSafetensors(const std::string& bytes, const std::string& so
     try {
         header = json::parse(headerText);
     } catch (const json::exception& e) {
-        fail(std::string("header is not valid JSON (") + e.what() + ")");
+        fail("header is not valid JSON (" + shortJsonError(e) + ")");
     }
     if (!header.is_object())
         fail("header is not a JSON object");
@@ -193,7 +204,7 @@ std::map<std::string, std::string> readSafetensorsMetadata(const std::string& pa
     try {
         j = nlohmann::json::parse(header);
     } catch (const nlohmann::json::exception& e) {
-        throw ModelError(path, std::string("not a valid safetensors file: header is not valid JSON (") + e.what() + ")");
+        throw ModelError(path, "not a valid safetensors file: header is not valid JSON (" + shortJsonError(e) + ")");
     }
     std::map<std::string, std::string> meta;
     if (j.is_object() && j.contains("__metadata__") && j["__metadata__"].is_object())

@@ -101,6 +101,15 @@ private Q_SLOTS:
                          "negative");
         std::string huge(8, '\xff');
         expectModelError(huge, "exceeds the limit");
+        // Issue 12, #12: a damaged 10 KB header was quoted whole in the message.
+        const std::string damaged = "{\"x\":{\"dtype\":\"F32\",\"shape\":[2]" + std::string(10000, '7') + "@";
+        try {
+            ei::parseSafetensors(headerOf(damaged, ""), "bad.safetensors");
+            QFAIL("accepted a damaged header");
+        } catch (const ei::Error& e) {
+            QVERIFY2(std::string(e.what()).size() < 400, e.what());
+            QVERIFY(std::string(e.what()).find("not valid JSON") != std::string::npos);
+        }
     }
 
     void missingFileIsAModelErrorNamingIt()
