@@ -5,6 +5,7 @@
 
 #include "core/io/DicomGdcm.h"
 #include "core/io/DicomLoaderCommon.h"
+#include "core/io/DicomRecovery.h"
 #include "core/io/ImageLoader.h"
 #include "models/Error.h"
 
@@ -114,7 +115,10 @@ LoadedFile loadOne(const std::string& path)
         throw BadInputError(path, "not a DICOM file: no 'DICM' marker, and the data does not start with a DICOM element");
     DcmFileFormat file;
     const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
-    if (status.bad())
+    // A data set in Implicit VR under a meta header naming a compressed, explicit syntax
+    // (DicomRecovery.h): other toolkits read such files, so do we.
+    const bool implicitUnderMeta = status.bad() && rereadDataSetAsImplicit(path, file);
+    if (status.bad() && !implicitUnderMeta)
         throw BadInputError(path, std::string("not a readable DICOM file: truncated or corrupt (") + status.text() + ")");
     DcmDataset* ds = file.getDataset();
     if (isDicomDirObject(file))
@@ -157,7 +161,7 @@ LoadedFile loadOne(const std::string& path)
     DcmElement* pixelData = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, pixelData).bad() || pixelData == nullptr)
         throw BadInputError(path, "DICOM file holds no pixel data (not an image object)");
-    if (!DcmXfer(ds->getOriginalXfer()).isEncapsulated()) {
+    if (!implicitUnderMeta && !DcmXfer(ds->getOriginalXfer()).isEncapsulated()) {
         // Uncompressed: the value must hold every frame (YBR_*_422 stores 2 samples a pixel).
         const bool subsampled = image.photometric == "YBR_FULL_422" || image.photometric == "YBR_PARTIAL_422";
         const double samplesPerPixel = subsampled ? 2.0 : samples;
@@ -179,7 +183,8 @@ LoadedFile loadOne(const std::string& path)
         unsigned long flags = 0;
         if (mono && !modalityLut)
             flags |= CIF_IgnoreModalityTransformation;
-        DicomImage dimg(&file, ds->getOriginalXfer(), flags, 0, 0);
+        const E_TransferSyntax xfer = implicitUnderMeta ? DcmXfer(xferUid.c_str()).getXfer() : ds->getOriginalXfer();
+        DicomImage dimg(&file, xfer, flags, 0, 0);
         if (dimg.getStatus() != EIS_Normal)
             throw BadInputError(path, std::string("cannot decode the pixel data (transfer syntax ") + xferUid + ", " +
                                           image.photometric + "): " + DicomImage::getString(dimg.getStatus()));

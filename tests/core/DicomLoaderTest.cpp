@@ -251,6 +251,26 @@ private Q_SLOTS:
         QVERIFY2(worst < 0.5, qPrintable(QString::number(worst)));
     }
 
+    void implicitDataSetUnderAJpegMetaHeader()
+    {
+        // Issue 12, #3: pydicom's SC_rgb_jpeg.dcm (written by highdicom) encodes its data set
+        // in Implicit VR under a meta header naming JPEG Baseline (explicit VR); DCMTK
+        // stopped at "premature end of stream", other toolkits read it. Its JPEG components
+        // are all near 244 and Photometric Interpretation is RGB, so no YCbCr conversion
+        // applies: a light grey image (converting as YCbCr would give (255, 121, 255)).
+        const ei::Image im = load(pydicomTestFile("SC_rgb_jpeg.dcm"));
+        QCOMPARE(im.width, 256);
+        QCOMPARE(im.height, 256);
+        QCOMPARE(im.channels, 3);
+        double sum[3] = {0, 0, 0};
+        for (std::size_t i = 0; i < im.pixels.size(); ++i)
+            sum[i % 3] += im.pixels[i];
+        for (double s : sum)
+            QVERIFY2(std::abs(s / (256.0 * 256.0) - 244.0) < 2.0, qPrintable(QString::number(s / 65536.0)));
+        QCOMPARE(QString::fromStdString(im.photometric), QString("RGB"));
+        QVERIFY(!im.tags.elements.empty());  // the tags came through the implicit reading too
+    }
+
     void jpeg2000LosslessEqualsTheUncompressedFile()
     {
         const ei::Image j2k = load(pydicomTestFile("MR_small_jp2klossless.dcm"));
