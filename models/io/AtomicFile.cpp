@@ -2,6 +2,10 @@
 
 #include "models/Error.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +17,21 @@ void writeFileAtomically(const std::string& path, const std::function<void(std::
 {
     namespace fs = std::filesystem;
     const fs::path target(path);
+    // Temporary files of this target that a killed writer left behind (older than ten
+    // minutes, so a writer still at work keeps its own) go first.
+    {
+        std::error_code ec;
+        const std::string prefix = "." + target.filename().string() + ".tmp";
+        const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            const std::string name = it->path().filename().string();
+            if (name.rfind(prefix, 0) != 0)
+                continue;
+            const auto age = fs::file_time_type::clock::now() - fs::last_write_time(it->path(), ec);
+            if (!ec && age > std::chrono::minutes(10))
+                fs::remove(it->path(), ec);
+        }
+    }
     std::random_device rd;
     const fs::path tmp = target.parent_path() /
         ("." + target.filename().string() + ".tmp" + std::to_string(rd() % 1000000));
@@ -25,6 +44,13 @@ void writeFileAtomically(const std::string& path, const std::function<void(std::
             out.flush();
             if (!out)
                 throw BadInputError(path, "write failed (disk full?)");
+        }
+        // On disk before it takes the target's name: after a crash or power loss the
+        // target is the old file or the whole new one, never a short one.
+        const int fd = ::open(tmp.c_str(), O_RDONLY);
+        if (fd >= 0) {
+            ::fsync(fd);
+            ::close(fd);
         }
         std::error_code ec;
         fs::rename(tmp, target, ec);
