@@ -46,20 +46,8 @@ Image loadDicomSegOnto(const std::string& path, const Image& target)
         throw BadInputError(path, "its frames are " + std::to_string(cols) + " x " + std::to_string(rows) +
                                       " pixels, the image is " + std::to_string(target.width) + " x " +
                                       std::to_string(target.height));
-    Image mask;
-    mask.slices = std::max(1, target.slices);
-    mask.height = target.height;
-    mask.width = target.width;
-    mask.channels = 1;
-    mask.pixels.assign(static_cast<std::size_t>(mask.slices) * mask.height * mask.width, 0.0f);
-    mask.spacing = target.spacing;
-    mask.direction = target.direction;
-    mask.origin = target.origin;
-    mask.hasGeometry = target.hasGeometry;
-    mask.slicePositions = target.slicePositions;
-    mask.sourcePath = path;
+    Image mask = emptyLabelImageOn(target, path);
     mask.format = "dicom-seg";
-    mask.photometric = "MONOCHROME2";
     for (std::size_t s = 1; s <= seg->getNumberOfSegments(); ++s)
         if (DcmSegment* segment = seg->getSegment(s)) {
             OFString label;

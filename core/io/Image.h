@@ -93,4 +93,25 @@ struct Image {
     }
 };
 
+// An all-zero grey image on `target`'s grid (size and geometry): where label masks are
+// drawn (core/view/LabelMask, core/io/DicomSeg).
+inline Image emptyLabelImageOn(const Image& target, const std::string& sourcePath)
+{
+    Image mask;
+    mask.slices = target.slices > 1 ? target.slices : 1;
+    mask.height = target.height;
+    mask.width = target.width;
+    mask.channels = 1;
+    mask.pixels.assign(static_cast<std::size_t>(mask.slices) * mask.height * mask.width, 0.0f);
+    mask.spacing = target.spacing;
+    mask.direction = target.direction;
+    mask.origin = target.origin;
+    mask.hasGeometry = target.hasGeometry;
+    mask.slicePositions = target.slicePositions;
+    mask.canonicalPlane = target.canonicalPlane;
+    mask.sourcePath = sourcePath;
+    mask.photometric = "MONOCHROME2";
+    return mask;
+}
+
 }  // namespace ei

@@ -15,25 +15,6 @@ namespace ei {
 
 namespace {
 
-Image emptyOn(const Image& target, const std::string& path)
-{
-    Image mask;
-    mask.slices = std::max(1, target.slices);
-    mask.height = target.height;
-    mask.width = target.width;
-    mask.channels = 1;
-    mask.pixels.assign(static_cast<std::size_t>(mask.slices) * mask.height * mask.width, 0.0f);
-    mask.spacing = target.spacing;
-    mask.direction = target.direction;
-    mask.origin = target.origin;
-    mask.hasGeometry = target.hasGeometry;
-    mask.slicePositions = target.slicePositions;
-    mask.canonicalPlane = target.canonicalPlane;
-    mask.sourcePath = path;
-    mask.photometric = "MONOCHROME2";
-    return mask;
-}
-
 float labelAt(const Image& m, int s, int y, int x)
 {
     if (m.channels >= 3) {
@@ -57,7 +38,7 @@ Image loadLabelMask(const std::string& path, const Image& target, const JobContr
         mask = loadDicomSegOnto(path, target);
     } else {
         const Image source = loadImage(path, {}, control);
-        mask = emptyOn(target, path);
+        mask = emptyLabelImageOn(target, path);
         mask.format = source.format;
         const bool byPosition = target.hasGeometry && source.hasGeometry && (target.isVolume() || source.isVolume());
         // Scaling keeps the shape only at the same aspect ratio; another one is another picture.
