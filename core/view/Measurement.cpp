@@ -117,13 +117,14 @@ QString describeMeasurement(const Measurement& m, const Image& image, const Simi
     case MeasureKind::Rectangle:
     case MeasureKind::Ellipse: {
         const RegionStats s = regionStats(m, image, map, mapSlice);
-        QString text = QStringLiteral("%1  %2: area %3 %4, mean %5, SD %6, min %7, max %8")
+        QString text = QStringLiteral("%1  %2: area %3 %4, %9mean %5, SD %6, min %7, max %8")
                            .arg(where, measureKindName(m.kind), QString::number(s.area, 'f', s.millimetres ? 1 : 0),
                                 s.millimetres ? QStringLiteral("mm\u00b2") : QStringLiteral("px\u00b2"))
                            .arg(s.mean, 0, 'g', 5)
                            .arg(s.sd, 0, 'g', 4)
                            .arg(s.min, 0, 'g', 5)
-                           .arg(s.max, 0, 'g', 5);
+                           .arg(s.max, 0, 'g', 5)
+                           .arg(image.channels >= 3 ? QStringLiteral("grey (mean of R, G, B) ") : QString());
         if (s.mapMean)
             text += QStringLiteral(", heat map mean %1 (%2)").arg(*s.mapMean, 0, 'f', 3).arg(QString::fromStdString(map->kind));
         return text;

@@ -92,6 +92,14 @@ private Q_SLOTS:
         QCOMPARE(e.sd, 0.0);
         QVERIFY(e.pixels > 0 && e.pixels < 24);  // the corners of the 4 x 6 box are outside
         QVERIFY(std::abs(e.area - M_PI / 4 * 2.0 * 12.0) < 1e-9);
+        // On colour, the statistics are of the grey value, and the text says so.
+        Image colour = im;
+        colour.channels = 3;
+        colour.pixels.clear();
+        for (float v : im.pixels)
+            colour.pixels.insert(colour.pixels.end(), {v, v, v});
+        QVERIFY(describeMeasurement(make(MeasureKind::Rectangle, {{3, 0}, {7, 2}}), colour).contains("mean of R, G, B"));
+        QVERIFY(!describeMeasurement(make(MeasureKind::Rectangle, {{3, 0}, {7, 2}}), im).contains("mean of R, G, B"));
         // Off the image: nothing, no NaN.
         const RegionStats out = regionStats(make(MeasureKind::Rectangle, {{20, 20}, {30, 30}}), im);
         QCOMPARE(out.pixels, 0);

@@ -21,6 +21,7 @@
 #include <QCoreApplication>
 #include <QImage>
 #include <QJsonArray>
+#include <QMenu>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -262,6 +263,19 @@ private Q_SLOTS:
         QTRY_VERIFY(second->isVisible());
         grid->setGridLayout(ViewportGrid::Layout::Column);
         QTRY_VERIFY(second->geometry().top() >= first->geometry().bottom());
+        // The Layout menu marks the current choice.
+        int layoutMenus = 0;
+        for (QMenu* menu : w.findChildren<QMenu*>())
+            if (menu->title() == "&Layout") {
+                ++layoutMenus;
+                Q_EMIT menu->aboutToShow();
+                QStringList checked;
+                for (QAction* a : menu->actions())
+                    if (a->isChecked())
+                        checked << a->text();
+                QCOMPARE(checked, QStringList{QString::fromUtf8("One &column (N \u00d7 1)")});
+            }
+        QCOMPARE(layoutMenus, 1);
         QCOMPARE(ViewportGrid::shapeFor(3, ViewportGrid::Layout::TwoByTwo), std::make_pair(2, 2));
 
         // Orientation keys act on the active viewport only.

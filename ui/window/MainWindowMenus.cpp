@@ -138,8 +138,17 @@ void MainWindow::buildActions()
         {tr("One &column (N \u00d7 1)"), ViewportGrid::Layout::Column},
         {tr("&2 \u00d7 2"), ViewportGrid::Layout::TwoByTwo},
     };
-    for (const auto& [name, kind] : layouts)
-        layout->addAction(name, this, [this, kind = kind] { grid_->setGridLayout(kind); });
+    // The current layout is marked each time the menu opens.
+    for (const auto& [name, kind] : layouts) {
+        QAction* a = layout->addAction(name, this, [this, kind = kind] { grid_->setGridLayout(kind); });
+        a->setCheckable(true);
+        a->setData(static_cast<int>(kind));
+    }
+    connect(layout, &QMenu::aboutToShow, this, [this, layout] {
+        for (QAction* a : layout->actions())
+            if (a->isCheckable() && a->data().isValid())
+                a->setChecked(!grid_->maximized() && a->data().toInt() == static_cast<int>(grid_->gridLayout()));
+    });
     layout->addSeparator();
     add(layout, tr("&Maximise the active viewport / back"), QKeySequence(Qt::Key_Z), [this] { grid_->toggleMaximized(); });
     add(view, tr("&Cine (play the slices)"), QKeySequence(Qt::Key_C), [active] { if (auto* v = active()) v->setCine(!v->cineRunning()); });

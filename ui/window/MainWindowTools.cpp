@@ -122,7 +122,15 @@ void MainWindow::buildTools()
                               this, [this, plane] {
                                   if (Viewport* v = grid_->activeViewport())
                                       v->setPlane(plane);
-                              });
+                              })
+                ->setCheckable(true);
+        // The active viewport's plane is marked each time the menu opens.
+        connect(planes, &QMenu::aboutToShow, this, [this, planes] {
+            const Viewport* v = grid_->activeViewport();
+            const auto actions = planes->actions();
+            for (int i = 0; i < actions.size(); ++i)
+                actions[i]->setChecked(v && static_cast<int>(v->plane()) == i);
+        });
         auto* three = view->addAction(tr("&Three planes of the active volume / back"));
         three->setShortcut(QKeySequence(Qt::Key_3));
         addAction(three);
