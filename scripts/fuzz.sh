@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers that read outside data with libFuzzer (Debian's clang), under
+# AddressSanitizer and UBSan:
+#   volume_headers  MetaImage / NIfTI-1 / NRRD header checks (core/io/HeaderChecks)
+#   npy             the .npy reader (models/io/NpyFile)
+#   manifest        the data-set manifest parser (core/data/Manifest)
+# Usage: scripts/fuzz.sh [MINUTES_PER_TARGET (default 10)] [TARGET ...]
+# Seeds come from the fetched real test data (scripts/fetch-test-data.sh) and small files
+# written here. Work goes to build-fuzz/; a finding (crash, sanitizer report, hang, memory
+# blow-up) is copied to tests/data/fuzz-findings/<target>/ and the script exits 1.
+# The parsers are built from their own sources only (no Qt / DCMTK / ITK / LibTorch).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MINUTES=${1:-10}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(volume_headers npy manifest)
+OUT="$ROOT/build-fuzz"
+DATA="$ROOT/build/testdata"
+mkdir -p "$OUT"
+CXX=${CXX_FUZZ:-clang++}
+FLAGS=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$ROOT")
+
+build() {  # build NAME SOURCES... LIBS
+  local name=$1; shift
+  echo "== building $name"
+  "$CXX" "${FLAGS[@]}" "$@" -o "$OUT/${name}_fuzzer"
+}
+seed() {  # seed NAME FILE...: copies the existing, smaller than 1 MiB, into the corpus
+  local dir="$OUT/corpus/$1"; shift
+  mkdir -p "$dir"
+  for f in "$@"; do
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 1048576 ] && cp "$f" "$dir/" || true
+  done
+}
+
+for t in "${TARGETS[@]}"; do
+  case "$t" in
+    volume_headers)
+      build volume_headers "$ROOT/fuzz/volume_headers_fuzzer.cpp" "$ROOT/core/io/HeaderChecks.cpp" -lz
+      # The first byte selects the format (0 MetaImage, 1 NIfTI, 2 NRRD).
+      mkdir -p "$OUT/corpus/volume_headers"
+      i=0
+      for f in "$DATA"/deb/insighttoolkit5-examples/usr/share/doc/insighttoolkit5-examples/examples/Data/*.{mha,mhd}; do
+        [ -f "$f" ] || continue; i=$((i + 1))
+        { printf '\x00'; head -c 65536 "$f"; } > "$OUT/corpus/volume_headers/mha-$i"
+      done
+      for f in "$DATA"/deb/python3-nibabel/usr/lib/python3/dist-packages/nibabel/tests/data/*.nii; do
+        [ -f "$f" ] || continue; i=$((i + 1))
+        { printf '\x01'; head -c 65536 "$f"; } > "$OUT/corpus/volume_headers/nii-$i"
+      done
+      for f in "$DATA"/deb/insighttoolkit5-examples/usr/share/doc/insighttoolkit5-examples/examples/Data/*.nhdr; do
+        [ -f "$f" ] || continue; i=$((i + 1))
+        { printf '\x02'; cat "$f"; } > "$OUT/corpus/volume_headers/nhdr-$i"
+      done
+      ;;
+    npy)
+      build npy "$ROOT/fuzz/npy_fuzzer.cpp" "$ROOT/models/io/NpyFile.cpp" "$ROOT/models/io/AtomicFile.cpp"
+      mkdir -p "$OUT/corpus/npy"
+      /usr/bin/python3 - "$OUT/corpus/npy" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+np.save(d + "/f4.npy", np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+np.save(d + "/i2.npy", np.arange(16, dtype=">i2").reshape(4, 4))
+np.save(d + "/u1.npy", np.zeros((1, 8, 8), np.uint8))
+np.save(d + "/f8.npy", np.ones((3,), np.float64))
+PY
+      ;;
+    manifest)
+      build manifest "$ROOT/fuzz/manifest_fuzzer.cpp" "$ROOT/core/data/Manifest.cpp"
+      mkdir -p "$OUT/corpus/manifest"
+      printf 'id,split,label,CFP,OCT\n1,train,lesion,a.png,b.png\n2,val,normal,"c,1.png",d.png\n3,test,"lesion;normal",e.png,f.png\n' \
+        > "$OUT/corpus/manifest/basic.csv"
+      printf 'id,split,label,AX\n1,train,"a\nb",x.npy\n2,train,l\xc3\xa9sion,y.npy\n' > "$OUT/corpus/manifest/quoting.csv"
+      ;;
+    *) echo "unknown target $t" >&2; exit 2 ;;
+  esac
+done
+
+status=0
+for t in "${TARGETS[@]}"; do
+  echo "== fuzzing $t for $MINUTES min"
+  mkdir -p "$OUT/artifacts/$t"
+  set +e
+  "$OUT/${t}_fuzzer" "$OUT/corpus/$t" -max_total_time=$((MINUTES * 60)) -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t/" 2>&1 | tail -25 | tee "$OUT/$t.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if ls "$OUT/artifacts/$t/" 2>/dev/null | grep -q .; then
+    mkdir -p "$ROOT/tests/data/fuzz-findings/$t"
+    cp "$OUT/artifacts/$t/"* "$ROOT/tests/data/fuzz-findings/$t/"
+    echo "== $t: FINDINGS copied to tests/data/fuzz-findings/$t"
+    status=1
+  elif [ "$rc" -ne 0 ]; then
+    echo "== $t: the fuzzer exited with $rc"
+    status=1
+  else
+    echo "== $t: no findings"
+  fi
+done
+exit $status
