@@ -99,6 +99,10 @@ NpyArray readNpy(const std::string& path)
     std::regex num(R"(\d+)");
     std::uint64_t numel = 1;
     for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
+        // More than 12 digits is past any limit below (and past what stoull holds: found by
+        // the fuzzer, it escaped as std::out_of_range).
+        if (it->str().size() > 12)
+            throw fail("absurd dimensions (" + dims.substr(0, 60) + ")");
         const std::uint64_t d = std::stoull(it->str());
         if (d > (1ULL << 40) || (d != 0 && numel > (1ULL << 34) / d))
             throw fail("absurd dimensions (" + dims + ")");
@@ -106,6 +110,8 @@ NpyArray readNpy(const std::string& path)
         array.shape.push_back(static_cast<std::int64_t>(d));
     }
 
+    if (m[3].str().size() > 2)
+        throw fail("unsupported dtype '" + dtype.substr(0, 20) + "'");
     const std::size_t item = static_cast<std::size_t>(std::stoi(m[3].str()));
     const std::size_t dataStart = headerStart + headerLen;
     const std::uint64_t dataBytes = fileSize - dataStart;

@@ -2,7 +2,10 @@
 // extension, truncated, absurd dimensions, a series of mixed sizes. Each must be an
 // ei::BadInputError that names the file and the problem, quickly, without touching the
 // input.
+#include "core/data/Manifest.h"
+#include "core/io/HeaderChecks.h"
 #include "core/io/ImageLoader.h"
+#include "models/io/NpyFile.h"
 #include "models/Error.h"
 #include "tests/core/LoaderTestSupport.h"
 
@@ -180,6 +183,46 @@ private Q_SLOTS:
         QVERIFY(timer.elapsed() < 10000);
         // A folder holding it has no series, at once too.
         expectBadInput(tmp.path(), "");
+    }
+
+    void fuzzFindingsAreRefusedCleanly()
+    {
+        // Every input a fuzz target of scripts/fuzz.sh found a fault with (tests/data/
+        // fuzz-findings/<target>/) goes to its parser again: a clear ei::Error or a result,
+        // never another exception, a crash or a hang.
+        const QDir root(sourceDataDir() + "/fuzz-findings");
+        int files = 0;
+        for (const QString& target : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            const QDir dir(root.filePath(target));
+            for (const QString& name : dir.entryList(QDir::Files)) {
+                ++files;
+                QByteArray bytes = readBytes(dir.filePath(name));
+                QTemporaryDir tmp;
+                try {
+                    if (target == "npy") {
+                        ei::readNpy(writeBytes(tmp.filePath("in.npy"), bytes).toStdString());
+                    } else if (target == "manifest") {
+                        ei::Manifest::read(writeBytes(tmp.filePath("in.csv"), bytes).toStdString());
+                    } else if (target == "volume_headers" && !bytes.isEmpty()) {
+                        const int kind = static_cast<unsigned char>(bytes[0]) % 3;
+                        const QString path = writeBytes(tmp.filePath(kind == 0 ? "in.mha" : kind == 1 ? "in.nii" : "in.nhdr"), bytes.mid(1));
+                        if (kind == 0)
+                            ei::checkMetaImageHeader(path.toStdString());
+                        else if (kind == 1)
+                            ei::checkNiftiHeader(path.toStdString());
+                        else
+                            ei::checkNrrdHeader(path.toStdString());
+                    } else {
+                        QFAIL(qPrintable("no parser for fuzz findings of " + target));
+                    }
+                } catch (const ei::Error&) {
+                    // the clear refusal expected
+                } catch (const std::exception& e) {
+                    QFAIL(qPrintable(target + "/" + name + ": " + e.what()));
+                }
+            }
+        }
+        QVERIFY(files >= 1);
     }
 
     void absurdDimensions()
