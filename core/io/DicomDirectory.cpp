@@ -59,8 +59,6 @@ std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir, const JobC
         const std::string& f = files[i];
         if (control)
             control->checkpoint(static_cast<double>(i) / static_cast<double>(files.size()), "scanning the series");
-        if (!plausibleDicomStart(f))
-            continue;  // not DICOM (and not worth parsing byte by byte)
         DcmFileFormat file;
         // Header only: stop before the pixel data so a folder scan stays fast.
         if (file.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect,

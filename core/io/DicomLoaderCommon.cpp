@@ -9,8 +9,6 @@
 
 #include <iconv.h>
 
-#include <cstring>
-#include <fstream>
 
 #include <cstdio>
 #include <mutex>
@@ -242,19 +240,6 @@ void readDicomElements(DcmItem* dataset, std::vector<DicomElement>& out)
 {
     if (dataset)
         listItem(dataset, 0, out);
-}
-
-bool plausibleDicomStart(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    unsigned char b[132] = {};
-    in.read(reinterpret_cast<char*>(b), sizeof b);
-    const auto got = static_cast<std::size_t>(in.gcount());
-    if (got >= 132 && std::memcmp(b + 128, "DICM", 4) == 0)
-        return true;
-    const unsigned groupLe = b[0] | (b[1] << 8), groupBe = (b[0] << 8) | b[1];
-    const bool zeroGroupWithContent = groupLe == 0 && (b[2] | b[3] | b[4] | b[5] | b[6] | b[7]) != 0;
-    return got >= 8 && (groupLe == 0x0008 || groupLe == 0x0002 || groupBe == 0x0008 || groupBe == 0x0002 || zeroGroupWithContent);
 }
 
 bool isDicomDirObject(DcmFileFormat& file)

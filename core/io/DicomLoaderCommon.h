@@ -34,11 +34,6 @@ void readDicomElements(DcmItem* dataset, std::vector<DicomElement>& out);
 // True for a tag whose value identifies a person or a place (the panel hides it).
 bool isIdentifyingTag(const DcmTagKey& key, DcmEVR vr);
 
-// Without the "DICM" marker DCMTK parses a raw data set from byte 0: an all-zero file
-// then reads as billions of empty elements (a 1 GB file took 50 s). True when the file
-// has the marker, or begins like a raw data set (a group 0008, 0002 or command element).
-bool plausibleDicomStart(const std::string& path);
-
 // True for a DICOMDIR (Media Storage Directory Storage).
 bool isDicomDirObject(DcmFileFormat& file);
 
