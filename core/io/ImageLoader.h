@@ -14,8 +14,8 @@ namespace ei {
 
 // Loads a file, a folder holding a DICOM series, or a DICOMDIR. For a folder or DICOMDIR
 // with several series, `seriesUid` picks one; empty picks the first (lowest series
-// number). Every problem is an ei::BadInputError naming the file and the problem; the
-// input is only ever read. `control` (optional) gets progress and a cancel checkpoint per
+// number). Every problem is an ei::BadInputError naming the file and the problem (also
+// a NaN or infinite pixel, for every format); the input is only ever read. `control` (optional) gets progress and a cancel checkpoint per
 // file of a series (ei::Cancelled).
 Image loadImage(const std::string& path, const std::string& seriesUid = {}, const JobControl* control = nullptr);
 

@@ -113,8 +113,6 @@ Image loadMghVolume(const std::string& path)
         case 3: image.pixels[i] = bef32(p); break;
         case 4: image.pixels[i] = bei16(p); break;
         }
-        if (!std::isfinite(image.pixels[i]))
-            throw BadInputError(path, "holds non-finite voxel values (NaN or infinity)");
     }
 
     // Geometry. RAS in the file; Image uses LPS (negate R and A).
