@@ -299,6 +299,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     bool midStage = false;
     Params current, momentum, secondMoment, bestParams;
 
+    const std::string fingerprint = dataFingerprint(data);  // recorded in checkpoints, checked on resume
     if (resume) {
         if (!fs::exists(checkpointPath))
             throw BadInputError(checkpointPath.string(), "nothing to resume: no checkpoint in the run folder");
@@ -319,7 +320,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         }
         if (state.at("train_config") != P.config.toJson() || state.at("model_config") != P.modelConfig.toJson())
             throw BadInputError(checkpointPath.string(), "the run was started with another training or model config");
-        if (state.contains("data_fingerprint") && state.at("data_fingerprint") != dataFingerprint(data) && !P.resumeOnOtherData)
+        if (state.contains("data_fingerprint") && state.at("data_fingerprint") != fingerprint && !P.resumeOnOtherData)
             throw BadInputError(checkpointPath.string(),
                                 "the run was started on another data set (other studies, labels or splits); resuming "
                                 "would mix two trainings. Start a new run, or resume anyway with --resume-other-data");
@@ -357,7 +358,6 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         std::ofstream(P.runDir / "progress.jsonl", std::ios::trunc);
     }
 
-    const std::string fingerprint = dataFingerprint(data);
     auto writeCheckpoint = [&](bool mid, int atStage) {
         std::map<std::string, torch::Tensor> tensors;
         for (const auto& [stage, params] : finished)
