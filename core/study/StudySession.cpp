@@ -401,10 +401,9 @@ void StudySession::maybeAutoRun()
 
 void StudySession::setResult(std::shared_ptr<const InferenceResult> result)
 {
-    if (result != result_)
-        exported_ = false;
     if (result == result_)
         return;
+    exported_ = false;
     result_ = std::move(result);
     Q_EMIT resultChanged();
 }
@@ -430,14 +429,8 @@ void StudySession::exportResult(const QByteArray& png, const QString& pngPath, c
     for (const auto& s : study_.slots())
         report.addInput({s.name, study_.path(s.name), study_.imagePtr(s.name).get()});
     for (const Measurement& m : measurements_->all())
-        if (const auto image = slotImage(m.slot)) {
-            // Measured in a reformat: its slices and points; the maps live on the stored grid.
-            const auto shown = reformatVolume(image, m.plane).image;
-            int mapSlice = -1;
-            const SimilarityMap* map =
-                m.plane == Plane::Stored ? findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice) : nullptr;
-            report.addMeasurement(m, *shown, map, mapSlice);
-        }
+        if (const auto at = measurementContext(m, mapKinds))
+            report.addMeasurement(m, *at->image, at->map, at->mapSlice);
     ExportReport::writePng(pngPath.toStdString(), png.toStdString());
     report.writeJson(jsonPath.toStdString(), includePatientIdentifiers);
     if (!pdfPath.isEmpty())
@@ -445,18 +438,26 @@ void StudySession::exportResult(const QByteArray& png, const QString& pngPath, c
     exported_ = true;
 }
 
+std::optional<StudySession::MeasurementContext> StudySession::measurementContext(const Measurement& m,
+                                                                               const std::map<QString, QString>& mapKinds) const
+{
+    const auto image = slotImage(m.slot);
+    if (!image)
+        return std::nullopt;
+    // Measured in a reformat: its slices and points; the maps live on the stored grid.
+    MeasurementContext at;
+    at.image = reformatVolume(image, m.plane).image;
+    if (result_ && m.plane == Plane::Stored)
+        at.map = findMap(*result_, m.slot, mapKinds, *image, m.slice, &at.mapSlice);
+    return at;
+}
+
 QStringList StudySession::measurementLines(const std::map<QString, QString>& mapKinds) const
 {
     QStringList lines;
     for (const Measurement& m : measurements_->all())
-        if (const auto image = slotImage(m.slot)) {
-            const auto shown = reformatVolume(image, m.plane).image;
-            int mapSlice = -1;
-            const SimilarityMap* map = result_ && m.plane == Plane::Stored
-                                           ? findMap(*result_, m.slot, mapKinds, *image, m.slice, &mapSlice)
-                                           : nullptr;
-            lines << QStringLiteral("#%1  ").arg(m.id) + describeMeasurement(m, *shown, map, mapSlice);
-        }
+        if (const auto at = measurementContext(m, mapKinds))
+            lines << QStringLiteral("#%1  ").arg(m.id) + describeMeasurement(m, *at->image, at->map, at->mapSlice);
     return lines;
 }
 

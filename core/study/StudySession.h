@@ -18,12 +18,14 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace ei {
 
 class InferenceJob;
 class LoadJob;
 class MeasurementList;
+struct Measurement;
 class RecentItems;
 class TaskList;
 struct LoadOutcome;
@@ -150,6 +152,15 @@ private:
     std::vector<bool> place(const std::vector<Study::Candidate>& candidates);
     void studyEdited();  // the images changed: the cached result for them, or none
     void dropAnnotations(const QString& slot);  // measurements and mask of a slot ("" all)
+    // What a measurement's numbers are taken from: the image as measured (its reformat)
+    // and the heat map shown there (none off the stored plane). nullopt: no image.
+    struct MeasurementContext {
+        std::shared_ptr<const Image> image;
+        const SimilarityMap* map = nullptr;
+        int mapSlice = -1;
+    };
+    std::optional<MeasurementContext> measurementContext(const Measurement& m,
+                                                   const std::map<QString, QString>& mapKinds) const;
     void setResult(std::shared_ptr<const InferenceResult> result);
     void setNotice(const QString& text, bool warning = true);
     std::string cacheKey() const;
