@@ -367,6 +367,7 @@ void MainWindow::showBusy(bool busy)
 
 void MainWindow::applyOverlay(const QString& target, const OverlaySettings& settings)
 {
+    const auto shownBefore = shownMapKinds();
     if (target.isEmpty()) {
         overlaySettings_ = settings;
         for (Viewport* v : grid_->viewports())
@@ -379,8 +380,16 @@ void MainWindow::applyOverlay(const QString& target, const OverlaySettings& sett
     overlayAction_->setChecked(settings.visible);
     if (overlay_->target() == target)
         overlay_->setSettings(settings);
-    if (measurementPanel_) {
-        showMeasurements();  // region statistics of the map shown
+    refreshMapReadouts(shownBefore);
+}
+
+void MainWindow::refreshMapReadouts(const std::map<QString, QString>& shownBefore)
+{
+    // The measurements' map statistics and the map-vs-mask read-out depend on which map
+    // each viewport shows, not on opacity, colours or threshold: recomputed only when that
+    // changed (not on every tick of a slider).
+    if (measurementPanel_ && shownMapKinds() != shownBefore) {
+        showMeasurements();
         showMaskReadout();
     }
 }

@@ -118,6 +118,7 @@ private:
     void buildTools();  // MainWindowTools.cpp: measuring tools, the measurement panel, next / previous study
     void showMeasurements();
     void showMaskReadout();
+    void refreshMapReadouts(const std::map<QString, QString>& shownBefore);
     bool confirmReplacingStudy();
     QStringList reportSections() const;
     void showSlots();
