@@ -132,6 +132,7 @@ public:
     // block and the orientation letters (left, right, top, bottom).
     struct AnnotationLayout {
         QString title;
+        QString bottomText;  // slice, notices and read-out, one per line
         QRectF titleRect, windowRect, bottomRect;
         QString letters[4];
         QRectF letterRects[4];
@@ -170,8 +171,8 @@ private:
     void rebuildOverlay();
     double pixelAspect() const;  // row spacing / column spacing
     void drawColorBar(QPainter& p, const SimilarityMap& map);
-    void drawOrientation(QPainter& p);
-    void drawCornerText(QPainter& p);
+    void drawOrientation(QPainter& p, const AnnotationLayout& layout);
+    void drawCornerText(QPainter& p, const AnnotationLayout& layout);
     QStringList bottomLines() const;
     void drawMeasurements(QPainter& p);
     void drawCrosshair(QPainter& p);

@@ -91,8 +91,9 @@ void Viewport::paintEvent(QPaintEvent*)
     drawMeasurements(p);
 
     if (annotations_) {
-        drawOrientation(p);
-        drawCornerText(p);
+        const AnnotationLayout layout = annotationLayout();  // once per paint, for both
+        drawOrientation(p, layout);
+        drawCornerText(p, layout);
         if (overlay_.visible && map && currentMapSlice() >= 0)
             drawColorBar(p, *map);
     }
@@ -169,7 +170,9 @@ Viewport::AnnotationLayout Viewport::annotationLayout() const
     l.titleRect = QRectF(r.left(), r.top(), titleW, line);
 
     // Bottom text block, and the bottom letter above it when they would meet.
-    const int lines = static_cast<int>(bottomLines().size());
+    const QStringList bottom = bottomLines();
+    l.bottomText = bottom.join('\n');
+    const int lines = static_cast<int>(bottom.size());
     l.bottomRect = QRectF(r.left(), r.bottom() - lines * line, r.width(), lines * line);
 
     if (image_->hasGeometry) {
@@ -193,23 +196,21 @@ Viewport::AnnotationLayout Viewport::annotationLayout() const
     return l;
 }
 
-void Viewport::drawCornerText(QPainter& p)
+void Viewport::drawCornerText(QPainter& p, const AnnotationLayout& l)
 {
-    const AnnotationLayout l = annotationLayout();
     shadowText(p, l.titleRect, Qt::AlignLeft | Qt::AlignTop, l.title);
     const QString right = QStringLiteral("W %1  L %2\n%3%")
                               .arg(width_, 0, 'g', 4)
                               .arg(center_, 0, 'g', 4)
                               .arg(zoom_ * 100.0, 0, 'f', 0);
     shadowText(p, l.windowRect, Qt::AlignRight | Qt::AlignTop, right, kDim);
-    shadowText(p, l.bottomRect, Qt::AlignLeft | Qt::AlignBottom, bottomLines().join('\n'));
+    shadowText(p, l.bottomRect, Qt::AlignLeft | Qt::AlignBottom, l.bottomText);
 }
 
-void Viewport::drawOrientation(QPainter& p)
+void Viewport::drawOrientation(QPainter& p, const AnnotationLayout& l)
 {
     if (!image_->hasGeometry)
         return;
-    const AnnotationLayout l = annotationLayout();
     QFont f = p.font();
     f.setBold(true);
     p.save();
