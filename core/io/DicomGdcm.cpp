@@ -1,6 +1,7 @@
 // See DicomGdcm.h.
 #include "core/io/DicomGdcm.h"
 
+#include "core/io/SampleCopy.h"
 #include "models/Error.h"
 
 #include <gdcmImage.h>
@@ -11,21 +12,6 @@
 #include <cstring>
 
 namespace ei {
-
-namespace {
-
-template <typename T>
-void convert(const char* src, std::size_t count, std::vector<float>& out)
-{
-    out.resize(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        T v;
-        std::memcpy(&v, src + i * sizeof(T), sizeof(T));
-        out[i] = static_cast<float>(v);
-    }
-}
-
-}  // namespace
 
 DecodedPixels decodeWithGdcm(const std::string& path)
 {
@@ -59,9 +45,9 @@ DecodedPixels decodeWithGdcm(const std::string& path)
         throw BadInputError(path, "the JPEG 2000 data does not decode (damaged or cut short)");
     const bool isSigned = pf.GetPixelRepresentation() == 1;
     switch (bytes) {
-    case 1: isSigned ? convert<std::int8_t>(buffer.data(), count, out.values) : convert<std::uint8_t>(buffer.data(), count, out.values); break;
-    case 2: isSigned ? convert<std::int16_t>(buffer.data(), count, out.values) : convert<std::uint16_t>(buffer.data(), count, out.values); break;
-    case 4: isSigned ? convert<std::int32_t>(buffer.data(), count, out.values) : convert<std::uint32_t>(buffer.data(), count, out.values); break;
+    case 1: isSigned ? samplesToFloat<std::int8_t>(buffer.data(), count, out.values) : samplesToFloat<std::uint8_t>(buffer.data(), count, out.values); break;
+    case 2: isSigned ? samplesToFloat<std::int16_t>(buffer.data(), count, out.values) : samplesToFloat<std::uint16_t>(buffer.data(), count, out.values); break;
+    case 4: isSigned ? samplesToFloat<std::int32_t>(buffer.data(), count, out.values) : samplesToFloat<std::uint32_t>(buffer.data(), count, out.values); break;
     default: throw BadInputError(path, "JPEG 2000 data with " + std::to_string(pf.GetBitsAllocated()) + " bits allocated");
     }
     // Colour planes one after the other: interleave.

@@ -4,6 +4,7 @@
 #include "core/io/VolumeLoader.h"
 
 #include "core/io/HeaderChecks.h"
+#include "core/io/SampleCopy.h"
 
 #include "core/io/ImageLoader.h"
 #include "models/Error.h"
@@ -25,17 +26,6 @@
 namespace ei {
 
 namespace {
-
-template <typename T>
-void convert(const char* bytes, std::size_t count, std::vector<float>& out)
-{
-    out.resize(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        T v;
-        std::memcpy(&v, bytes + i * sizeof(T), sizeof(T));
-        out[i] = static_cast<float>(v);
-    }
-}
 
 // NIfTI-2 header: sizeof_hdr 540 and magic "n+2" / "ni2" at byte 4 (gzip'ed or not).
 bool isNifti2(const std::string& path)
@@ -129,18 +119,18 @@ Image loadItkVolume(const std::string& path, const std::string& format)
         std::vector<float> values;
         using C = itk::IOComponentEnum;
         switch (io->GetComponentType()) {
-        case C::UCHAR: convert<std::uint8_t>(buffer.data(), count, values); image.bitsStored = 8; break;
-        case C::CHAR: convert<std::int8_t>(buffer.data(), count, values); image.bitsStored = 8; image.isSigned = true; break;
-        case C::USHORT: convert<std::uint16_t>(buffer.data(), count, values); image.bitsStored = 16; break;
-        case C::SHORT: convert<std::int16_t>(buffer.data(), count, values); image.bitsStored = 16; image.isSigned = true; break;
-        case C::UINT: convert<std::uint32_t>(buffer.data(), count, values); image.bitsStored = 32; break;
-        case C::INT: convert<std::int32_t>(buffer.data(), count, values); image.bitsStored = 32; image.isSigned = true; break;
+        case C::UCHAR: samplesToFloat<std::uint8_t>(buffer.data(), count, values); image.bitsStored = 8; break;
+        case C::CHAR: samplesToFloat<std::int8_t>(buffer.data(), count, values); image.bitsStored = 8; image.isSigned = true; break;
+        case C::USHORT: samplesToFloat<std::uint16_t>(buffer.data(), count, values); image.bitsStored = 16; break;
+        case C::SHORT: samplesToFloat<std::int16_t>(buffer.data(), count, values); image.bitsStored = 16; image.isSigned = true; break;
+        case C::UINT: samplesToFloat<std::uint32_t>(buffer.data(), count, values); image.bitsStored = 32; break;
+        case C::INT: samplesToFloat<std::int32_t>(buffer.data(), count, values); image.bitsStored = 32; image.isSigned = true; break;
         case C::ULONG:
-        case C::ULONGLONG: convert<std::uint64_t>(buffer.data(), count, values); image.bitsStored = 64; break;
+        case C::ULONGLONG: samplesToFloat<std::uint64_t>(buffer.data(), count, values); image.bitsStored = 64; break;
         case C::LONG:
-        case C::LONGLONG: convert<std::int64_t>(buffer.data(), count, values); image.bitsStored = 64; image.isSigned = true; break;
-        case C::FLOAT: convert<float>(buffer.data(), count, values); image.bitsStored = 32; image.isSigned = true; break;
-        case C::DOUBLE: convert<double>(buffer.data(), count, values); image.bitsStored = 64; image.isSigned = true; break;
+        case C::LONGLONG: samplesToFloat<std::int64_t>(buffer.data(), count, values); image.bitsStored = 64; image.isSigned = true; break;
+        case C::FLOAT: samplesToFloat<float>(buffer.data(), count, values); image.bitsStored = 32; image.isSigned = true; break;
+        case C::DOUBLE: samplesToFloat<double>(buffer.data(), count, values); image.bitsStored = 64; image.isSigned = true; break;
         default: throw BadInputError(path, "unsupported voxel component type");
         }
         buffer.clear();
