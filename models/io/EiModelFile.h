@@ -38,7 +38,9 @@ public:
 
     // Standalone backbone: canonical names without prefix + `config` metadata (the
     // backbone object). mask_token and the CLIP projection head.* are ignored on read.
-    static std::shared_ptr<VisionTransformer> readBackbone(const std::string& path);
+    // verifyTensors: check tensors_sha256; false where the caller has just checked the
+    // whole file's SHA-256 (a model's referenced backbone), so it is not hashed twice.
+    static std::shared_ptr<VisionTransformer> readBackbone(const std::string& path, bool verifyTensors = true);
     static BackboneConfig readBackboneConfig(const std::string& path);
     static void writeBackbone(const std::string& path, const VisionTransformer& backbone);
 };
