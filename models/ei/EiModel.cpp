@@ -139,6 +139,7 @@ EiModel::EiModel(ModelConfig config, std::shared_ptr<VisionTransformer> backbone
     const BackboneConfig& c = config_.backbone;
     if (b.embedDim != c.embedDim || b.depth != c.depth || b.patchSize != c.patchSize || b.family != c.family)
         throw ModelError(source, "the backbone does not match the model config (family, patch size, width or depth)");
+    precision_ = resolvePrecision(requested_, device());
 }
 
 const torch::Tensor& EiModel::param(const std::string& name) const
@@ -167,6 +168,26 @@ void EiModel::to(const torch::Device& device)
     backbone_->to(device);
     for (auto& [name, t] : params_)
         t = t.to(device);
+    precision_ = resolvePrecision(requested_, device);
+}
+
+void EiModel::setPrecision(Precision requested)
+{
+    precision_ = resolvePrecision(requested, device());
+    requested_ = requested;
+}
+
+void EiModel::warmUp() const
+{
+    torch::InferenceMode guard;
+    std::vector<torch::Tensor> inputs;
+    for (const ModalityConfig& mc : config_.modalities) {
+        const auto opts = torch::TensorOptions().device(device());
+        inputs.push_back(mc.isVolume() ? torch::zeros({1, mc.slices, 3, mc.size[0], mc.size[1]}, opts)
+                                       : torch::zeros({1, 3, mc.size[0], mc.size[1]}, opts));
+    }
+    const EiOutputs out = forward(inputs, true);
+    (void)out.fused.to(torch::kCPU);  // waits for the device
 }
 
 torch::Tensor EiModel::adapter(int target, int reference, const torch::Tensor& x) const
@@ -200,13 +221,25 @@ torch::Tensor EiModel::patchSimilarity(const torch::Tensor& tokens, const torch:
     return torch::cosine_similarity(patches, reference.unsqueeze(1), -1, 1e-8);
 }
 
+namespace {
+
+// The backbone outputs of one kind of pass, per modality (views into the batched call).
+struct PassTokens {
+    std::vector<torch::Tensor> tokens;
+    std::vector<torch::Tensor> acquired;
+    std::vector<std::array<int, 2>> grid;
+    explicit PassTokens(int M) : tokens(M), acquired(M), grid(M) {}
+};
+
+}  // namespace
+
 EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool computeMaps, const JobControl* control) const
 {
     const int M = config_.numModalities();
     if (static_cast<int>(inputs.size()) != M)
         throw BadInputError("", "the model needs " + std::to_string(M) + " inputs, got " + std::to_string(inputs.size()));
     const torch::Device device = backbone_->device();
-    // Flatten slices into the batch: [B*S, 3, H, W].
+    // Flatten slices into the batch: [B*S, 3, H, W]; each input crosses to the device once.
     std::vector<torch::Tensor> flat(static_cast<std::size_t>(M));
     std::vector<std::int64_t> slices(static_cast<std::size_t>(M));
     std::int64_t batch = -1;
@@ -230,32 +263,91 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
             throw BadInputError(mc.name, "batch size differs between modalities");
         batch = x.size(0);
         slices[static_cast<std::size_t>(m)] = mc.isVolume() ? mc.slices : 1;
-        flat[static_cast<std::size_t>(m)] =
-            (mc.isVolume() ? x.reshape({-1, 3, x.size(3), x.size(4)}) : x).to(device, torch::kFloat);
+        torch::Tensor f = (mc.isVolume() ? x.reshape({-1, 3, x.size(3), x.size(4)}) : x).to(torch::kFloat);
+        if (device.is_cuda() && f.device().is_cpu())
+            f = f.contiguous().pin_memory().to(device, /*non_blocking=*/true);
+        flat[static_cast<std::size_t>(m)] = f.to(device);
     }
+
+    const MatmulPrecisionScope matmulPrecision(precision_, device);
+    const torch::ScalarType type = computeType(precision_);
+    const std::string& fusion = config_.fusion;
+    auto bindSets = [&](const std::string& role) {
+        std::vector<MoRSet> sets;
+        for (int m = 0; m < (role == "uni" ? 1 : M); ++m) {
+            MoRSet s = MoRSet::bind(config_.mor, config_.backbone, "mor." + role + "." + std::to_string(m) + ".", params_);
+            sets.push_back(type == torch::kFloat ? std::move(s) : s.castTo(type));
+        }
+        return sets;
+    };
+
+    // Modalities of one input size share each backbone call: one call per size group for
+    // the auxiliary passes, one for the primary passes, one for the passes without INT.
+    std::vector<std::vector<int>> sizeGroups;
+    if (fusion == "unimodal") {
+        sizeGroups.push_back({0});
+    } else {
+        std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> groupOf;
+        for (int m = 0; m < M; ++m) {
+            const auto key = std::make_pair(flat[m].size(2), flat[m].size(3));
+            const auto [it, fresh] = groupOf.emplace(key, sizeGroups.size());
+            if (fresh)
+                sizeGroups.emplace_back();
+            sizeGroups[it->second].push_back(m);
+        }
+    }
+    const int callsPerGroup = fusion == "ei" ? (computeMaps ? 3 : 2) : 1;
+    const int callsTotal = callsPerGroup * static_cast<int>(sizeGroups.size());
+    int callsDone = 0;
+    auto run = [&](const std::vector<int>& members, const std::vector<MoRSet>& sets, const std::string& stage,
+                   const std::vector<torch::Tensor>* extra, int acquireLayer, PassTokens& out) {
+        std::string names;
+        for (int m : members)
+            names += (names.empty() ? "" : ", ") + config_.modalities[static_cast<std::size_t>(m)].name;
+        if (control)
+            control->checkpoint(static_cast<double>(callsDone) / callsTotal, names + ": " + stage);
+        ++callsDone;
+        std::vector<torch::Tensor> xs, extras;
+        BackboneCall call;
+        call.computeType = type;
+        call.acquireLayer = acquireLayer;
+        for (int m : members) {
+            xs.push_back(flat[static_cast<std::size_t>(m)]);
+            call.morGroups.push_back({&sets[static_cast<std::size_t>(m)], flat[static_cast<std::size_t>(m)].size(0)});
+            if (extra)
+                extras.push_back((*extra)[static_cast<std::size_t>(m)]);
+        }
+        if (extra) {
+            call.extraTokens = extras.size() == 1 ? extras[0] : torch::cat(extras, 0);
+            call.insertLayer = config_.insertLayer;
+        }
+        const BackboneOutput o = backbone_->forward(xs.size() == 1 ? xs[0] : torch::cat(xs, 0), call);
+        std::int64_t start = 0;
+        for (int m : members) {
+            const std::int64_t n = flat[static_cast<std::size_t>(m)].size(0);
+            const bool all = members.size() == 1;
+            out.tokens[static_cast<std::size_t>(m)] = all ? o.tokens : o.tokens.narrow(0, start, n);
+            if (o.acquiredCls.defined())
+                out.acquired[static_cast<std::size_t>(m)] = all ? o.acquiredCls : o.acquiredCls.narrow(0, start, n);
+            out.grid[static_cast<std::size_t>(m)] = {o.gridH, o.gridW};
+            start += n;
+        }
+    };
 
     EiOutputs out;
     out.grids.resize(static_cast<std::size_t>(M));
     out.maps.resize(static_cast<std::size_t>(M));
-    const std::string& fusion = config_.fusion;
-    const int passesTotal = fusion == "ei" ? (computeMaps ? 3 * M : 2 * M) : M;
-    int passesDone = 0;
-    auto step = [&](const std::string& stage) {
-        if (control)
-            control->checkpoint(static_cast<double>(passesDone) / passesTotal, stage);
-        ++passesDone;
-    };
     auto mapOf = [&](int m, const torch::Tensor& sim, int gh, int gw) {
         return sim.reshape({batch, slices[static_cast<std::size_t>(m)], gh, gw});
     };
 
     if (fusion == "unimodal") {
-        step(config_.modalities[0].name + ": pass");
-        const MoRSet mor = MoRSet::bind(config_.mor, config_.backbone, "mor.uni.0.", params_);
-        BackboneCall call;
-        call.mor = &mor;
-        const BackboneOutput o = backbone_->forward(flat[0], call);
-        const torch::Tensor cls = o.tokens.select(1, 0);
+        const std::vector<MoRSet> sets = bindSets("uni");
+        PassTokens pass(M);
+        run({0}, sets, "pass", nullptr, 0, pass);
+        const torch::Tensor& tokens = pass.tokens[0];
+        const auto [gh, gw] = pass.grid[0];
+        const torch::Tensor cls = tokens.select(1, 0);
         // Stage-1 rule: a volume's logits are the max over slice logits (MODEL.md 9.13).
         const torch::Tensor logits = poolSlices(head("uni", 0, cls), batch, slices[0], "max");
         out.logits.push_back(logits);
@@ -264,81 +356,81 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         out.fused = logits;
         out.fusedProbs = probabilities(logits);
         out.gate = torch::ones({batch, 1}, logits.options());
-        out.grids[0] = {o.gridH, o.gridW};
+        out.grids[0] = {gh, gw};
         if (computeMaps)
-            out.maps[0].push_back({"cls", mapOf(0, patchSimilarity(o.tokens, cls, o.gridH, o.gridW), o.gridH, o.gridW)});
+            out.maps[0].push_back({"cls", mapOf(0, patchSimilarity(tokens, cls, gh, gw), gh, gw)});
         return out;
     }
 
     // Auxiliary passes (ei only): CLS for INT and auxiliary logits, pooled over slices.
     std::vector<torch::Tensor> intSource(static_cast<std::size_t>(M));
     if (fusion == "ei") {
+        const std::vector<MoRSet> auxSets = bindSets("aux");
+        PassTokens aux(M);
+        for (const auto& group : sizeGroups)
+            run(group, auxSets, "auxiliary pass", nullptr, config_.acquireLayer, aux);
         for (int m = 0; m < M; ++m) {
-            step(config_.modalities[static_cast<std::size_t>(m)].name + ": auxiliary pass");
-            const MoRSet mor = MoRSet::bind(config_.mor, config_.backbone, "mor.aux." + std::to_string(m) + ".", params_);
-            BackboneCall call;
-            call.mor = &mor;
-            call.acquireLayer = config_.acquireLayer;
-            const BackboneOutput o = backbone_->forward(flat[static_cast<std::size_t>(m)], call);
             const std::int64_t S = slices[static_cast<std::size_t>(m)];
-            intSource[static_cast<std::size_t>(m)] = poolSlices(o.acquiredCls, batch, S, config_.slicePoolAux);
-            const torch::Tensor auxLogits = poolSlices(head("aux", m, o.tokens.select(1, 0)), batch, S, config_.slicePoolAux);
+            intSource[static_cast<std::size_t>(m)] = poolSlices(aux.acquired[static_cast<std::size_t>(m)], batch, S, config_.slicePoolAux);
+            const torch::Tensor auxLogits =
+                poolSlices(head("aux", m, aux.tokens[static_cast<std::size_t>(m)].select(1, 0)), batch, S, config_.slicePoolAux);
             out.auxLogits.push_back(auxLogits);
             out.auxProbs.push_back(probabilities(auxLogits));
         }
     }
 
-    // Primary passes.
-    for (int t = 0; t < M; ++t) {
-        const ModalityConfig& mc = config_.modalities[static_cast<std::size_t>(t)];
-        const std::int64_t S = slices[static_cast<std::size_t>(t)];
-        const MoRSet mor = MoRSet::bind(config_.mor, config_.backbone, "mor.primary." + std::to_string(t) + ".", params_);
-        BackboneCall call;
-        call.mor = &mor;
-        std::vector<int> references;
-        if (fusion == "ei") {
+    // INT tokens each modality receives from the others, in modality order.
+    std::vector<torch::Tensor> extra(static_cast<std::size_t>(M));
+    std::vector<std::vector<int>> references(static_cast<std::size_t>(M));
+    if (fusion == "ei")
+        for (int t = 0; t < M; ++t) {
             std::vector<torch::Tensor> ints;
             for (int r = 0; r < M; ++r)
                 if (r != t) {
                     ints.push_back(adapter(t, r, intSource[static_cast<std::size_t>(r)]));
-                    references.push_back(r);
+                    references[static_cast<std::size_t>(t)].push_back(r);
                 }
-            torch::Tensor extra = torch::stack(ints, 1);  // [B, M-1, d]
-            if (S > 1)
-                extra = extra.repeat_interleave(S, 0);  // every slice gets the same INT tokens
-            call.extraTokens = extra;
-            call.insertLayer = config_.insertLayer;
+            torch::Tensor e = torch::stack(ints, 1);  // [B, M-1, d]
+            const std::int64_t S = slices[static_cast<std::size_t>(t)];
+            extra[static_cast<std::size_t>(t)] = S > 1 ? e.repeat_interleave(S, 0) : e;  // every slice gets the same INT tokens
         }
-        step(mc.name + ": primary pass");
-        const BackboneOutput o = backbone_->forward(flat[static_cast<std::size_t>(t)], call);
-        const torch::Tensor pooled = poolSlices(o.tokens, batch, S, config_.slicePoolPrimary);
-        const torch::Tensor cls = pooled.select(1, 0);
+
+    // Primary passes, and (maps, ei) the same passes without INT.
+    const std::vector<MoRSet> primarySets = bindSets("primary");
+    PassTokens primary(M), plain(M);
+    for (const auto& group : sizeGroups)
+        run(group, primarySets, "primary pass", fusion == "ei" ? &extra : nullptr, 0, primary);
+    if (computeMaps && fusion == "ei")
+        for (const auto& group : sizeGroups)
+            run(group, primarySets, "primary pass without INT", nullptr, 0, plain);
+
+    for (int t = 0; t < M; ++t) {
+        const std::int64_t S = slices[static_cast<std::size_t>(t)];
+        const torch::Tensor& tokens = primary.tokens[static_cast<std::size_t>(t)];
+        const auto [gh, gw] = primary.grid[static_cast<std::size_t>(t)];
+        const torch::Tensor cls = poolSlices(tokens, batch, S, config_.slicePoolPrimary).select(1, 0);
         const torch::Tensor logits = head("primary", t, cls);
         out.primaryCls.push_back(cls);
         out.logits.push_back(logits);
         out.probs.push_back(probabilities(logits));
-        out.grids[static_cast<std::size_t>(t)] = {o.gridH, o.gridW};
+        out.grids[static_cast<std::size_t>(t)] = {gh, gw};
         if (!computeMaps)
             continue;
         // Maps per slice, each against its own slice-level CLS (MODEL.md 9.6).
-        const int gh = o.gridH, gw = o.gridW;
-        const torch::Tensor sliceCls = o.tokens.select(1, 0);
-        const torch::Tensor clsMap = mapOf(t, patchSimilarity(o.tokens, sliceCls, gh, gw), gh, gw);
+        const torch::Tensor clsMap = mapOf(t, patchSimilarity(tokens, tokens.select(1, 0), gh, gw), gh, gw);
         auto& maps = out.maps[static_cast<std::size_t>(t)];
         maps.push_back({"cls", clsMap});
         if (fusion != "ei")
             continue;
-        step(mc.name + ": primary pass without INT");
-        BackboneCall plain;
-        plain.mor = &mor;
-        const BackboneOutput n = backbone_->forward(flat[static_cast<std::size_t>(t)], plain);
-        const torch::Tensor noint = mapOf(t, patchSimilarity(n.tokens, n.tokens.select(1, 0), gh, gw), gh, gw);
+        const torch::Tensor& n = plain.tokens[static_cast<std::size_t>(t)];
+        const torch::Tensor noint = mapOf(t, patchSimilarity(n, n.select(1, 0), gh, gw), gh, gw);
         maps.push_back({"cls_noint", noint});
         const std::int64_t intStart = backbone_->prefixTokens() + std::int64_t(gh) * gw;
-        for (std::size_t j = 0; j < references.size(); ++j) {
-            const torch::Tensor intToken = o.tokens.select(1, intStart + static_cast<std::int64_t>(j));
-            maps.push_back({"int_" + config_.modalities[static_cast<std::size_t>(references[j])].name,
-                            mapOf(t, patchSimilarity(o.tokens, intToken, gh, gw), gh, gw)});
+        const auto& refs = references[static_cast<std::size_t>(t)];
+        for (std::size_t j = 0; j < refs.size(); ++j) {
+            const torch::Tensor intToken = tokens.select(1, intStart + static_cast<std::int64_t>(j));
+            maps.push_back({"int_" + config_.modalities[static_cast<std::size_t>(refs[j])].name,
+                            mapOf(t, patchSimilarity(tokens, intToken, gh, gw), gh, gw)});
         }
         maps.push_back({"delta", clsMap - noint});
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "models/JobControl.h"
+#include "models/Precision.h"
 #include "models/ei/ModelConfig.h"
 #include "models/vit/MoRSet.h"
 #include "models/vit/VisionTransformer.h"
@@ -61,6 +62,15 @@ public:
     std::int64_t totalParameterCount() const;
     void to(const torch::Device& device);
     torch::Device device() const { return backbone_->device(); }
+    // The arithmetic of the backbone and MoR passes (models/Precision.h), resolved for the
+    // model's device now and after every to(); fp16 on the CPU is ei::UsageError.
+    void setPrecision(Precision requested);
+    Precision precision() const { return precision_; }  // resolved: never Auto
+
+    // One forward on zeros at the configured sizes (batch 1, maps on), so that the first
+    // study does not pay for CUDA's lazy initialisation, kernel loading and the
+    // converted weights.
+    void warmUp() const;
 
     // inputs: per modality in config order, normalised; images [B, 3, H, W], volumes
     // [B, S, 3, H, W] with S = the modality's slices. Bad shapes: ei::BadInputError
@@ -82,6 +92,8 @@ private:
     ModelConfig config_;
     std::shared_ptr<VisionTransformer> backbone_;
     std::map<std::string, torch::Tensor> params_;
+    Precision requested_ = Precision::Auto;
+    Precision precision_ = Precision::Fp32;
 };
 
 }  // namespace ei

@@ -104,15 +104,42 @@ MoRSet MoRSet::bind(const MorConfig& mor, const BackboneConfig& backbone, const 
             }
         }
     }
-    std::vector<std::int64_t> cols;
-    std::vector<float> factors;
-    for (std::size_t k = 0; k < mor.ranks.size(); ++k) {
-        for (int j = 0; j < mor.ranks[k]; ++j)
-            cols.push_back(static_cast<std::int64_t>(k));
-        factors.push_back(static_cast<float>(mor.alphas[k] / mor.ranks[k]));
-    }
-    s.rankOfColumn_ = torch::tensor(cols, torch::kLong);
-    s.factors_ = torch::tensor(factors, torch::kFloat);
+    s.prepare();
+    return s;
+}
+
+void MoRSet::prepare()
+{
+    for (auto& block : blocks_)
+        for (MoRLayer& l : block) {
+            if (!l.defined())
+                continue;
+            l.stackedA = l.A.size() == 1 ? l.A[0] : torch::cat(l.A, 0);
+            std::vector<torch::Tensor> scaled;
+            for (std::size_t k = 0; k < l.B.size(); ++k)
+                scaled.push_back(l.B[k] * (config_.alphas[k] / config_.ranks[k]));
+            l.scaledB = scaled.size() == 1 ? scaled[0] : torch::cat(scaled, 1);
+        }
+}
+
+MoRSet MoRSet::castTo(torch::ScalarType type) const
+{
+    MoRSet s;
+    s.config_ = config_;
+    s.blocks_ = blocks_;
+    for (auto& block : s.blocks_)
+        for (MoRLayer& l : block) {
+            if (!l.defined())
+                continue;
+            l.routerWeight = l.routerWeight.to(type);
+            l.routerBias = l.routerBias.to(type);
+            for (auto& t : l.A)
+                t = t.to(type);
+            for (auto& t : l.B)
+                t = t.to(type);
+            l.stackedA = l.stackedA.to(type);
+            l.scaledB = l.scaledB.to(type);
+        }
     return s;
 }
 
@@ -131,14 +158,23 @@ torch::Tensor MoRSet::routerWeights(const MoRLayer& layer, const torch::Tensor& 
 
 torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& h) const
 {
-    torch::Tensor w = routerWeights(layer, h);
-    if (config_.bypass)
-        w = w.narrow(-1, 1, w.size(-1) - 1);
-    const torch::Tensor coef = w * factors_.to(w.device(), w.scalar_type());          // [..., K]
-    const torch::Tensor perColumn = coef.index_select(-1, rankOfColumn_.to(w.device()));  // [..., sum r]
-    const torch::Tensor A = layer.A.size() == 1 ? layer.A[0] : torch::cat(layer.A, 0);   // [sum r, d_in]
-    const torch::Tensor B = layer.B.size() == 1 ? layer.B[0] : torch::cat(layer.B, 1);   // [d_out, sum r]
-    return torch::matmul(torch::matmul(h, A.t()) * perColumn, B.t());
+    torch::Tensor w = routerWeights(layer, h);  // [..., K(+1)]
+    const std::int64_t offset = config_.bypass ? 1 : 0;
+    const std::size_t K = config_.ranks.size();
+    // Each rank's router weight repeated over its r_k columns: [..., sum r].
+    torch::Tensor perColumn;
+    if (K == 1) {
+        perColumn = w.narrow(-1, offset, 1);
+    } else {
+        std::vector<torch::Tensor> parts;
+        for (std::size_t k = 0; k < K; ++k) {
+            std::vector<std::int64_t> shape = w.sizes().vec();
+            shape.back() = config_.ranks[k];
+            parts.push_back(w.narrow(-1, offset + static_cast<std::int64_t>(k), 1).expand(shape));
+        }
+        perColumn = torch::cat(parts, -1);
+    }
+    return torch::matmul(torch::matmul(h, layer.stackedA.t()) * perColumn, layer.scaledB.t());
 }
 
 torch::Tensor MoRSet::deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const

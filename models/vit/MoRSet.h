@@ -24,6 +24,11 @@ struct MoRLayer {
     torch::Tensor routerBias;    // [K(+1)]
     std::vector<torch::Tensor> A;  // [r_k, d_in]
     std::vector<torch::Tensor> B;  // [d_out, r_k]
+    // The fast path's operands, made once per bind: all A_k stacked [sum r, d_in] and all
+    // B_k side by side with alpha_k / r_k folded in [d_out, sum r]. Differentiable views
+    // of A and B, so training through them updates the tensors held elsewhere.
+    torch::Tensor stackedA;
+    torch::Tensor scaledB;
     bool defined() const { return routerWeight.defined(); }
 };
 
@@ -38,13 +43,19 @@ public:
     // B = 0, router a default Linear), added to `params`. Uses the global torch RNG.
     static void initialize(const MorConfig& mor, const BackboneConfig& backbone, const std::string& prefix,
                            std::map<std::string, torch::Tensor>& params);
-    // A view on tensors held elsewhere (shared storage: training updates are seen).
+    // A view on tensors held elsewhere (shared storage). The stacked / scaled operands of
+    // the fast path are made here: bind again after the tensors are replaced or updated.
     static MoRSet bind(const MorConfig& mor, const BackboneConfig& backbone, const std::string& prefix,
                        const std::map<std::string, torch::Tensor>& params);
+
+    // The same set with every tensor converted to `type` (differentiably: gradients reach
+    // the float32 tensors held elsewhere). Used for the reduced precisions.
+    MoRSet castTo(torch::ScalarType type) const;
 
     const MoRLayer* layer(int block, MoRTarget target) const;
 
     // sum_k w_k * alpha_k / r_k * B_k A_k h, as one rank-sum(r) product (the fast path).
+    // Creates no tensor from host data, so a CUDA forward never waits on a copy.
     torch::Tensor delta(const MoRLayer& layer, const torch::Tensor& h) const;
     // The same, rank by rank (the formula as written; for tests).
     torch::Tensor deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const;
@@ -52,10 +63,10 @@ public:
     torch::Tensor routerWeights(const MoRLayer& layer, const torch::Tensor& h) const;
 
 private:
+    void prepare();  // stackedA / scaledB of every layer
+
     MorConfig config_;
     std::vector<std::array<MoRLayer, kMoRTargetCount>> blocks_;
-    torch::Tensor rankOfColumn_;  // [sum r] -> k
-    torch::Tensor factors_;       // [K] alpha_k / r_k
 };
 
 }  // namespace ei

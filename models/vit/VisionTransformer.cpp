@@ -4,7 +4,17 @@
 #include "models/Error.h"
 #include "models/io/TensorSet.h"
 
+#include <torch/version.h>
+
 #include <cmath>
+
+// LibTorch 2.x has fused attention (flash / memory-efficient kernels on CUDA, a fused
+// kernel on the CPU); Debian's 1.13 has not, and runs the explicit product below.
+#if TORCH_VERSION_MAJOR >= 2
+#define EIVIEW_HAVE_SDPA 1
+#else
+#define EIVIEW_HAVE_SDPA 0
+#endif
 
 namespace ei {
 
@@ -83,20 +93,57 @@ VisionTransformer::VisionTransformer(BackboneConfig config, std::map<std::string
     : config_(std::move(config))
 {
     weights_ = checkedTensorSet(tensorShapes(config_), weights, source, "backbone ");
-    bindBlocks();
+    float32_ = bindWeights(torch::kFloat);
 }
 
-void VisionTransformer::bindBlocks()
+std::unique_ptr<VisionTransformer::Weights> VisionTransformer::bindWeights(torch::ScalarType type) const
 {
-    blocks_.clear();
+    // Normal (not inference) tensors without autograd history, so that a cache made
+    // during an inference can serve a training pass later.
+    c10::InferenceMode normal(false);
+    torch::NoGradGuard noGrad;
+    auto get = [&](const std::string& n) {
+        const auto it = weights_.find(n);
+        return it == weights_.end() ? torch::Tensor() : it->second.to(type);
+    };
+    auto w = std::make_unique<Weights>();
     for (int i = 0; i < config_.depth; ++i) {
         const std::string b = "blocks." + std::to_string(i) + ".";
-        auto get = [&](const std::string& n) { return weights_.count(b + n) ? weights_.at(b + n) : torch::Tensor(); };
-        blocks_.push_back({get("norm1.weight"), get("norm1.bias"), get("attn.qkv.weight"), get("attn.qkv.bias"),
-                           get("attn.proj.weight"), get("attn.proj.bias"), get("ls1"), get("norm2.weight"),
-                           get("norm2.bias"), get("mlp.fc1.weight"), get("mlp.fc1.bias"), get("mlp.fc2.weight"),
-                           get("mlp.fc2.bias"), get("ls2")});
+        auto g = [&](const std::string& n) { return get(b + n); };
+        w->blocks.push_back({g("norm1.weight"), g("norm1.bias"), g("attn.qkv.weight"), g("attn.qkv.bias"),
+                             g("attn.proj.weight"), g("attn.proj.bias"), g("ls1"), g("norm2.weight"), g("norm2.bias"),
+                             g("mlp.fc1.weight"), g("mlp.fc1.bias"), g("mlp.fc2.weight"), g("mlp.fc2.bias"), g("ls2")});
     }
+    w->patchW = get("patch_embed.weight").reshape({config_.embedDim, -1}).contiguous();
+    w->patchB = get("patch_embed.bias");
+    w->cls = get("cls_token");
+    w->reg = get("reg_tokens");
+    w->normPreW = get("norm_pre.weight");
+    w->normPreB = get("norm_pre.bias");
+    return w;
+}
+
+const VisionTransformer::Weights& VisionTransformer::weightsFor(torch::ScalarType type) const
+{
+    if (type == torch::kFloat)
+        return *float32_;
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    auto& slot = converted_[type];
+    if (!slot)
+        slot = bindWeights(type);
+    return *slot;
+}
+
+torch::Tensor VisionTransformer::positionsFor(int gridH, int gridW, torch::ScalarType type) const
+{
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    auto& slot = positions_[{gridH, gridW, static_cast<int>(type)}];
+    if (!slot.defined()) {
+        c10::InferenceMode normal(false);
+        torch::NoGradGuard noGrad;
+        slot = positionEmbedding(gridH, gridW).to(type);
+    }
+    return slot;
 }
 
 std::int64_t VisionTransformer::parameterCount() const
@@ -111,7 +158,10 @@ void VisionTransformer::to(const torch::Device& device)
 {
     for (auto& [name, t] : weights_)
         t = t.to(device);
-    bindBlocks();
+    float32_ = bindWeights(torch::kFloat);
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    converted_.clear();
+    positions_.clear();
 }
 
 torch::Device VisionTransformer::device() const
@@ -158,46 +208,78 @@ torch::Tensor VisionTransformer::positionEmbedding(int gridH, int gridW) const
                                 config_.resolvedPosInterp());
 }
 
-torch::Tensor VisionTransformer::runBlock(int index, const torch::Tensor& x, const MoRSet* mor) const
+namespace {
+
+// out[rows of group g] += delta of group g's MoR set for `target`, group by group. In
+// place on (views of) a fresh product, so no copy of the activations is made.
+void addMoR(const std::vector<MoRRows>& groups, int block, MoRTarget target, const torch::Tensor& in,
+            const torch::Tensor& out)
 {
-    const Block& b = blocks_[static_cast<std::size_t>(index)];
-    const std::int64_t B = x.size(0), T = x.size(1), d = config_.embedDim, H = config_.numHeads, hd = d / H;
-    const double eps = config_.normEps;
-    auto adapted = [&](MoRTarget t) { return mor ? mor->layer(index, t) : nullptr; };
-
-    torch::Tensor h = torch::layer_norm(x, {d}, b.norm1W, b.norm1B, eps);
-    torch::Tensor qkv = torch::linear(h, b.qkvW, b.qkvB);
-    const MoRLayer* lq = adapted(MoRTarget::Q);
-    const MoRLayer* lk = adapted(MoRTarget::K);
-    const MoRLayer* lv = adapted(MoRTarget::V);
-    if (lq || lk || lv) {
-        std::vector<torch::Tensor> parts = qkv.chunk(3, -1);
-        if (lq)
-            parts[0] = parts[0] + mor->delta(*lq, h);
-        if (lk)
-            parts[1] = parts[1] + mor->delta(*lk, h);
-        if (lv)
-            parts[2] = parts[2] + mor->delta(*lv, h);
-        qkv = torch::cat(parts, -1);
+    std::int64_t start = 0;
+    for (const MoRRows& g : groups) {
+        if (const MoRLayer* l = g.set ? g.set->layer(block, target) : nullptr) {
+            const bool all = start == 0 && g.rows == in.size(0);
+            const torch::Tensor x = all ? in : in.narrow(0, start, g.rows);
+            torch::Tensor y = all ? out : out.narrow(0, start, g.rows);
+            y.add_(g.set->delta(*l, x));
+        }
+        start += g.rows;
     }
-    qkv = qkv.reshape({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4});
-    const torch::Tensor q = qkv[0] * (1.0 / std::sqrt(static_cast<double>(hd)));
-    const torch::Tensor attn = torch::softmax(torch::matmul(q, qkv[1].transpose(-2, -1)), -1);
-    torch::Tensor a = torch::matmul(attn, qkv[2]).transpose(1, 2).reshape({B, T, d});
-    torch::Tensor o = torch::linear(a, b.projW, b.projB);
-    if (const MoRLayer* l = adapted(MoRTarget::Proj))
-        o = o + mor->delta(*l, a);
-    torch::Tensor y = x + (b.ls1.defined() ? o * b.ls1 : o);
+}
 
-    torch::Tensor h2 = torch::layer_norm(y, {d}, b.norm2W, b.norm2B, eps);
+bool adapts(const std::vector<MoRRows>& groups, int block, MoRTarget target)
+{
+    for (const MoRRows& g : groups)
+        if (g.set && g.set->layer(block, target))
+            return true;
+    return false;
+}
+
+}  // namespace
+
+torch::Tensor VisionTransformer::attention(const torch::Tensor& qkv) const
+{
+    // qkv [B, T, 3 * d] -> [3, B, heads, T, head dim]
+    const std::int64_t B = qkv.size(0), T = qkv.size(1), d = config_.embedDim, H = config_.numHeads, hd = d / H;
+    const torch::Tensor parts = qkv.view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4});
+#if EIVIEW_HAVE_SDPA
+    const torch::Tensor a = at::scaled_dot_product_attention(parts[0], parts[1], parts[2]);
+#else
+    // The scale is folded into q; the softmax runs in place on the fresh score matrix.
+    const torch::Tensor q = parts[0] * (1.0 / std::sqrt(static_cast<double>(hd)));
+    torch::Tensor scores = torch::matmul(q, parts[1].transpose(-2, -1));
+    if (c10::InferenceMode::is_enabled() || !torch::GradMode::is_enabled())
+        at::_softmax_out(scores, scores, -1, false);
+    else
+        scores = torch::softmax(scores, -1);
+    const torch::Tensor a = torch::matmul(scores, parts[2]);
+#endif
+    return a.transpose(1, 2).reshape({B, T, d});
+}
+
+torch::Tensor VisionTransformer::runBlock(const Block& b, int index, const torch::Tensor& x,
+                                          const std::vector<MoRRows>& mor) const
+{
+    const std::int64_t d = config_.embedDim;
+    const double eps = config_.normEps;
+
+    const torch::Tensor h = torch::layer_norm(x, {d}, b.norm1W, b.norm1B, eps);
+    torch::Tensor qkv = torch::linear(h, b.qkvW, b.qkvB);
+    for (MoRTarget t : {MoRTarget::Q, MoRTarget::K, MoRTarget::V})
+        if (adapts(mor, index, t))
+            addMoR(mor, index, t, h, qkv.narrow(-1, static_cast<std::int64_t>(t) * d, d));
+    const torch::Tensor a = attention(qkv);
+    torch::Tensor o = torch::linear(a, b.projW, b.projB);
+    addMoR(mor, index, MoRTarget::Proj, a, o);
+    const torch::Tensor y = b.ls1.defined() ? torch::addcmul(x, o, b.ls1) : x + o;
+
+    const torch::Tensor h2 = torch::layer_norm(y, {d}, b.norm2W, b.norm2B, eps);
     torch::Tensor f = torch::linear(h2, b.fc1W, b.fc1B);
-    if (const MoRLayer* l = adapted(MoRTarget::Fc1))
-        f = f + mor->delta(*l, h2);
+    addMoR(mor, index, MoRTarget::Fc1, h2, f);
     f = activation(f);
     torch::Tensor g = torch::linear(f, b.fc2W, b.fc2B);
-    if (const MoRLayer* l = adapted(MoRTarget::Fc2))
-        g = g + mor->delta(*l, f);
-    return y + (b.ls2.defined() ? g * b.ls2 : g);
+    addMoR(mor, index, MoRTarget::Fc2, f, g);
+    return b.ls2.defined() ? torch::addcmul(y, g, b.ls2) : y + g;
 }
 
 BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const BackboneCall& call) const
@@ -208,7 +290,9 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
     const std::int64_t H = images.size(2), W = images.size(3);
     if (H < 1 || W < 1)
         throw BadInputError("", "backbone input is empty");
-    torch::Tensor x = images.to(weights_.at("cls_token").device(), torch::kFloat);
+    const torch::ScalarType type = call.computeType;
+    const Weights& w = weightsFor(type);
+    torch::Tensor x = images.to(w.patchW.device(), type);
     const std::int64_t padH = (p - H % p) % p, padW = (p - W % p) % p;
     if (padH || padW) {
         if (!config_.padToPatch)
@@ -220,17 +304,28 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
     const int gh = static_cast<int>((H + padH) / p), gw = static_cast<int>((W + padW) / p);
     const std::int64_t B = x.size(0), d = config_.embedDim;
 
-    const auto bias = weights_.count("patch_embed.bias") ? weights_.at("patch_embed.bias") : torch::Tensor();
-    x = torch::conv2d(x, weights_.at("patch_embed.weight"), bias, {p, p});  // [B, d, gh, gw]
-    x = x.flatten(2).transpose(1, 2);                                        // [B, N, d], raster order
-    x = torch::cat({weights_.at("cls_token").expand({B, 1, d}), x}, 1);
-    x = x + positionEmbedding(gh, gw);
+    std::vector<MoRRows> groups = call.morGroups;
+    if (groups.empty() && call.mor)
+        groups.push_back({call.mor, B});
+    std::int64_t groupRows = 0;
+    for (const MoRRows& g : groups)
+        groupRows += g.rows;
+    if (!groups.empty() && groupRows != B)
+        throw BadInputError("", "MoR row groups cover " + std::to_string(groupRows) + " rows of a batch of " +
+                                    std::to_string(B));
+
+    // The patch convolution (stride = kernel) as one matrix product over the patches in
+    // raster order, each patch flattened as the kernel is: (channel, row, column).
+    x = x.view({B, 3, gh, p, gw, p}).permute({0, 2, 4, 1, 3, 5}).reshape({B, std::int64_t(gh) * gw, 3 * p * p});
+    x = torch::linear(x, w.patchW, w.patchB);  // [B, N, d]
+    x = torch::cat({w.cls.expand({B, 1, d}), x}, 1);
+    x = x + positionsFor(gh, gw, type);
     if (config_.numRegisterTokens > 0) {
-        const torch::Tensor regs = weights_.at("reg_tokens").expand({B, config_.numRegisterTokens, d});
+        const torch::Tensor regs = w.reg.expand({B, config_.numRegisterTokens, d});
         x = torch::cat({x.narrow(1, 0, 1), regs, x.narrow(1, 1, x.size(1) - 1)}, 1);
     }
     if (config_.preNorm)
-        x = torch::layer_norm(x, {d}, weights_.at("norm_pre.weight"), weights_.at("norm_pre.bias"), config_.normEps);
+        x = torch::layer_norm(x, {d}, w.normPreW, w.normPreB, config_.normEps);
 
     BackboneOutput out;
     out.gridH = gh;
@@ -238,12 +333,13 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
     const bool hasExtra = call.extraTokens.defined() && call.extraTokens.size(1) > 0;
     for (int i = 0; i < config_.depth; ++i) {
         if (hasExtra && i == call.insertLayer)
-            x = torch::cat({x, call.extraTokens.to(x.device(), x.scalar_type())}, 1);
-        x = runBlock(i, x, call.mor);
+            x = torch::cat({x, call.extraTokens.to(x.device(), type)}, 1);
+        x = runBlock(w.blocks[static_cast<std::size_t>(i)], i, x, groups);
         if (call.acquireLayer == i + 1 && call.acquireLayer < config_.depth)
-            out.acquiredCls = x.select(1, 0);
+            out.acquiredCls = x.select(1, 0).to(torch::kFloat);
     }
-    out.tokens = torch::layer_norm(x, {d}, weights_.at("norm.weight"), weights_.at("norm.bias"), config_.normEps);
+    out.tokens = torch::layer_norm(x.to(torch::kFloat), {d}, weights_.at("norm.weight"), weights_.at("norm.bias"),
+                                   config_.normEps);
     if (call.acquireLayer == config_.depth)
         out.acquiredCls = out.tokens.select(1, 0);
     return out;

@@ -11,23 +11,36 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ei {
 
 struct BackboneOutput {
-    torch::Tensor tokens;       // [B, 1 + R + N + E, d] after the final norm: CLS, registers, patches, extra
-    torch::Tensor acquiredCls;  // [B, d]: CLS of the requested acquire layer (undefined when not asked)
+    torch::Tensor tokens;       // [B, 1 + R + N + E, d] float32, after the final norm: CLS, registers, patches, extra
+    torch::Tensor acquiredCls;  // [B, d] float32: CLS of the requested acquire layer (undefined when not asked)
     int gridH = 0;              // patch grid of the padded input
     int gridW = 0;
 };
 
+// Consecutive rows of a batch that share one MoR set (several modalities in one pass).
+struct MoRRows {
+    const MoRSet* set = nullptr;
+    std::int64_t rows = 0;
+};
+
 struct BackboneCall {
-    const MoRSet* mor = nullptr;  // nullptr: the plain backbone
-    torch::Tensor extraTokens;    // [B, E, d] (INT); undefined: none
-    int insertLayer = 0;          // extra tokens join before block insertLayer + 1
-    int acquireLayer = 0;         // 0: none; 1..depth-1: raw CLS after that block; depth: final normed CLS
+    const MoRSet* mor = nullptr;     // one set for every row; nullptr (and no groups): the plain backbone
+    std::vector<MoRRows> morGroups;  // instead of `mor`: row groups in batch order, rows summing to B
+    torch::Tensor extraTokens;       // [B, E, d] (INT); undefined: none
+    int insertLayer = 0;             // extra tokens join before block insertLayer + 1
+    int acquireLayer = 0;            // 0: none; 1..depth-1: raw CLS after that block; depth: final normed CLS
+    // The arithmetic of the blocks (float32, bfloat16 or float16; models/Precision.h). The
+    // final norm and both outputs are float32 whatever it is.
+    torch::ScalarType computeType = torch::kFloat;
 };
 
 class VisionTransformer {
@@ -64,13 +77,26 @@ private:
     struct Block {
         torch::Tensor norm1W, norm1B, qkvW, qkvB, projW, projB, ls1, norm2W, norm2B, fc1W, fc1B, fc2W, fc2B, ls2;
     };
-    void bindBlocks();
-    torch::Tensor runBlock(int index, const torch::Tensor& x, const MoRSet* mor) const;
+    // Every tensor a pass reads, in one compute type. Float32 binds the originals; other
+    // types are converted once, on first use, and kept (the backbone is frozen).
+    struct Weights {
+        std::vector<Block> blocks;
+        torch::Tensor patchW;  // [d, 3 * p * p]: the patch convolution as one matrix product
+        torch::Tensor patchB, cls, reg, normPreW, normPreB;
+    };
+    std::unique_ptr<Weights> bindWeights(torch::ScalarType type) const;
+    const Weights& weightsFor(torch::ScalarType type) const;
+    torch::Tensor positionsFor(int gridH, int gridW, torch::ScalarType type) const;
+    torch::Tensor runBlock(const Block& b, int index, const torch::Tensor& x, const std::vector<MoRRows>& mor) const;
+    torch::Tensor attention(const torch::Tensor& qkv) const;
     torch::Tensor activation(const torch::Tensor& x) const;
 
     BackboneConfig config_;
     std::map<std::string, torch::Tensor> weights_;
-    std::vector<Block> blocks_;
+    std::unique_ptr<Weights> float32_;
+    mutable std::mutex cacheMutex_;
+    mutable std::map<torch::ScalarType, std::unique_ptr<Weights>> converted_;
+    mutable std::map<std::tuple<int, int, int>, torch::Tensor> positions_;  // (gh, gw, type)
 };
 
 }  // namespace ei

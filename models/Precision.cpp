@@ -1,0 +1,104 @@
+// Precision names, resolution per device and the TF32 switches.
+#include "models/Precision.h"
+
+#include "models/Device.h"
+#include "models/Error.h"
+
+#include <ATen/Context.h>
+
+namespace ei {
+
+Precision parsePrecision(const std::string& name)
+{
+    if (name == "auto" || name.empty())
+        return Precision::Auto;
+    if (name == "fp32")
+        return Precision::Fp32;
+    if (name == "tf32")
+        return Precision::Tf32;
+    if (name == "bf16")
+        return Precision::Bf16;
+    if (name == "fp16")
+        return Precision::Fp16;
+    throw UsageError("precision '" + name + "': expected auto, fp32, tf32, bf16 or fp16");
+}
+
+std::string precisionName(Precision p)
+{
+    switch (p) {
+    case Precision::Auto: return "auto";
+    case Precision::Fp32: return "fp32";
+    case Precision::Tf32: return "tf32";
+    case Precision::Bf16: return "bf16";
+    case Precision::Fp16: return "fp16";
+    }
+    return "auto";
+}
+
+namespace {
+
+bool cudaSupportsBf16(const torch::Device& device)
+{
+    // Ampere (compute capability 8.0) and later multiply bfloat16 natively. Probed by a
+    // tiny product: LibTorch has no portable capability query without the CUDA headers.
+    try {
+        const auto a = torch::ones({8, 8}, torch::TensorOptions().device(device).dtype(torch::kBFloat16));
+        (void)torch::mm(a, a);
+        return true;
+    } catch (const c10::Error&) {
+        return false;
+    }
+}
+
+}  // namespace
+
+Precision resolvePrecision(Precision p, const torch::Device& device)
+{
+    if (p == Precision::Auto) {
+        if (!device.is_cuda())
+            return Precision::Fp32;
+        return cudaSupportsBf16(device) ? Precision::Bf16 : Precision::Fp16;
+    }
+    if (p == Precision::Fp16 && !device.is_cuda())
+        throw UsageError("precision 'fp16' needs a CUDA device (device " + deviceName(device) +
+                         "); use bf16 or fp32 on the CPU");
+    return p;
+}
+
+torch::ScalarType computeType(Precision resolved)
+{
+    switch (resolved) {
+    case Precision::Bf16: return torch::kBFloat16;
+    case Precision::Fp16: return torch::kHalf;
+    default: return torch::kFloat;
+    }
+}
+
+bool isReduced(Precision resolved)
+{
+    return resolved == Precision::Bf16 || resolved == Precision::Fp16;
+}
+
+MatmulPrecisionScope::MatmulPrecisionScope(Precision resolved, const torch::Device& device)
+{
+    if (!device.is_cuda())
+        return;
+    auto& ctx = at::globalContext();
+    active_ = true;
+    cublas_ = ctx.allowTF32CuBLAS();
+    cudnn_ = ctx.allowTF32CuDNN();
+    const bool tf32 = resolved == Precision::Tf32;
+    ctx.setAllowTF32CuBLAS(tf32);
+    ctx.setAllowTF32CuDNN(tf32);
+}
+
+MatmulPrecisionScope::~MatmulPrecisionScope()
+{
+    if (!active_)
+        return;
+    auto& ctx = at::globalContext();
+    ctx.setAllowTF32CuBLAS(cublas_);
+    ctx.setAllowTF32CuDNN(cudnn_);
+}
+
+}  // namespace ei
