@@ -169,6 +169,8 @@ void EiModel::to(const torch::Device& device)
     for (auto& [name, t] : params_)
         t = t.to(device);
     precision_ = resolvePrecision(requested_, device);
+    std::lock_guard<std::mutex> lock(boundMutex_);
+    bound_.clear();
 }
 
 void EiModel::setPrecision(Precision requested)
@@ -219,6 +221,43 @@ torch::Tensor EiModel::patchSimilarity(const torch::Tensor& tokens, const torch:
     const std::int64_t n = std::int64_t(gridH) * gridW;
     const torch::Tensor patches = tokens.narrow(1, backbone_->prefixTokens(), n);
     return torch::cosine_similarity(patches, reference.unsqueeze(1), -1, 1e-8);
+}
+
+std::size_t EiModel::parameterStamp() const
+{
+    std::size_t h = 1469598103934665603ull;
+    for (const auto& [name, t] : params_) {
+        const auto ptr = reinterpret_cast<std::uintptr_t>(t.data_ptr());
+        const std::size_t version = t.is_inference() ? 0 : static_cast<std::size_t>(t._version());
+        h = (h ^ ptr) * 1099511628211ull;
+        h = (h ^ version) * 1099511628211ull;
+    }
+    return h;
+}
+
+std::vector<MoRSet> EiModel::boundSets(const std::string& role, torch::ScalarType type) const
+{
+    auto bind = [&] {
+        std::vector<MoRSet> sets;
+        for (int m = 0; m < (role == "uni" ? 1 : config_.numModalities()); ++m) {
+            MoRSet s = MoRSet::bind(config_.mor, config_.backbone, "mor." + role + "." + std::to_string(m) + ".", params_);
+            sets.push_back(type == torch::kFloat ? std::move(s) : s.castTo(type));
+        }
+        return sets;
+    };
+    // With autograd recording (training), the sets are views of this step's tensors.
+    if (torch::GradMode::is_enabled())
+        return bind();
+    const std::size_t stamp = parameterStamp();
+    std::lock_guard<std::mutex> lock(boundMutex_);
+    Bound& b = bound_[{role, static_cast<int>(type)}];
+    if (b.sets.empty() || b.stamp != stamp) {
+        c10::InferenceMode normal(false);  // normal tensors: usable by a later training pass too
+        torch::NoGradGuard noGrad;
+        b.sets = bind();
+        b.stamp = stamp;
+    }
+    return b.sets;
 }
 
 namespace {
@@ -272,14 +311,7 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const MatmulPrecisionScope matmulPrecision(precision_, device);
     const torch::ScalarType type = computeType(precision_);
     const std::string& fusion = config_.fusion;
-    auto bindSets = [&](const std::string& role) {
-        std::vector<MoRSet> sets;
-        for (int m = 0; m < (role == "uni" ? 1 : M); ++m) {
-            MoRSet s = MoRSet::bind(config_.mor, config_.backbone, "mor." + role + "." + std::to_string(m) + ".", params_);
-            sets.push_back(type == torch::kFloat ? std::move(s) : s.castTo(type));
-        }
-        return sets;
-    };
+    auto bindSets = [&](const std::string& role) { return boundSets(role, type); };
 
     // Modalities of one input size share each backbone call: one call per size group for
     // the auxiliary passes, one for the primary passes, one for the passes without INT.

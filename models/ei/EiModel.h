@@ -16,6 +16,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,19 @@ private:
     std::map<std::string, torch::Tensor> params_;
     Precision requested_ = Precision::Auto;
     Precision precision_ = Precision::Fp32;
+
+    // MoR sets bound (and cast) once for inference: binding stacks and scales every
+    // layer's matrices and a cast converts them, thousands of small kernels that a GPU
+    // forward would otherwise pay each time. Rebound when any parameter changed (its
+    // version counter or storage), so validation between training steps sees the update.
+    std::vector<MoRSet> boundSets(const std::string& role, torch::ScalarType type) const;
+    std::size_t parameterStamp() const;
+    struct Bound {
+        std::vector<MoRSet> sets;
+        std::size_t stamp = 0;
+    };
+    mutable std::mutex boundMutex_;
+    mutable std::map<std::pair<std::string, int>, Bound> bound_;
 };
 
 }  // namespace ei

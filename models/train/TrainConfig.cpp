@@ -3,6 +3,7 @@
 #include "models/train/TrainConfig.h"
 
 #include "models/Error.h"
+#include "models/Precision.h"
 
 #include <cmath>
 #include <fstream>
@@ -41,7 +42,7 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& j, const std::string& so
 {
     TrainConfig c;
     rejectUnknown(j, {"model", "modality", "seed", "batch_size", "max_epochs", "stage1_max_epochs", "patience", "device",
-                      "threads", "intended_use", "train_backbone", "optimizer", "schedule", "loss", "augment"},
+                      "precision", "threads", "intended_use", "train_backbone", "optimizer", "schedule", "loss", "augment"},
                   source, "");
     if (!j.contains("model"))
         throw BadInputError(source, "key 'model' (the model config) is missing");
@@ -55,6 +56,12 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& j, const std::string& so
     take(j, "stage1_max_epochs", c.stage1MaxEpochs, source, "");
     take(j, "patience", c.patience, source, "");
     take(j, "device", c.device, source, "");
+    take(j, "precision", c.precision, source, "");
+    try {
+        parsePrecision(c.precision);
+    } catch (const UsageError& e) {
+        throw BadInputError(source, std::string("key 'precision': ") + e.what());
+    }
     take(j, "threads", c.threads, source, "");
     take(j, "intended_use", c.intendedUse, source, "");
     take(j, "train_backbone", c.trainBackbone, source, "");
@@ -145,6 +152,7 @@ nlohmann::json TrainConfig::toJson() const
                      {"stage1_max_epochs", stage1MaxEpochs},
                      {"patience", patience},
                      {"device", device},
+                     {"precision", precision},
                      {"threads", threads},
                      {"intended_use", intendedUse},
                      {"train_backbone", trainBackbone},

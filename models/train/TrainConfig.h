@@ -6,7 +6,7 @@
 //   {"model": {...model config...},           // "classes" may be left out: taken from the manifest
 //    "modality": "CFP",                        // fusion "unimodal" only: which column trains
 //    "seed": 0, "batch_size": 8, "max_epochs": 200, "stage1_max_epochs": 200, "patience": 10,
-//    "device": "cpu", "threads": 0, "intended_use": "...",
+//    "device": "cpu", "precision": "auto", "threads": 0, "intended_use": "...",
 //    "optimizer": {"kind": "sgd", "base_lr": 1e-5, "max_lr": 1e-3, "momentum": 0.95, "weight_decay": 1e-4,
 //                  "cycle_momentum": false, "beta2": 0.999, "eps": 1e-8},
 //    "schedule": {"kind": "cyclic", "half_cycle_epochs": 4, "gamma": 0.8,
@@ -42,6 +42,7 @@ struct TrainConfig {
     int stage1MaxEpochs = -1;   // -1: maxEpochs
     int patience = 10;          // validations without a strictly better val mAP
     std::string device = "cpu";
+    std::string precision = "auto";  // models/Precision.h; auto: bf16 on a GPU, fp32 on the CPU
     int threads = 0;            // CPU thread budget (models/Device.h policy); 0: EIVIEW_THREADS, else one per core
     // Unimodal only: the backbone's own weights train too and RUN_DIR/backbone.safetensors
     // is written. Not part of the EI recipe (its backbone is frozen): it is how the demo's

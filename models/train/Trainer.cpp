@@ -5,6 +5,8 @@
 
 #include "models/train/Augment.h"
 #include "models/Device.h"
+#include "models/Precision.h"
+#include "models/train/LossScaler.h"
 #include "models/Error.h"
 #include "models/train/Loss.h"
 #include "models/train/Metrics.h"
@@ -290,6 +292,15 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     P.backbone->to(P.device);
 
     const auto stages = P.stages();
+    // The backbone and MoR passes in the configured precision, weights and optimizer state
+    // in float32; fp16 with dynamic loss scaling. A backbone that trains stays float32.
+    const Precision requested = parsePrecision(P.config.precision);
+    const Precision precision =
+        P.config.trainBackbone && requested == Precision::Auto ? Precision::Fp32 : resolvePrecision(requested, P.device);
+    if (P.config.trainBackbone && isReduced(precision))
+        throw BadInputError("", "training config: train_backbone needs precision fp32 or tf32, not " +
+                                    precisionName(precision));
+    LossScaler scaler(precision == Precision::Fp16);
     std::map<std::string, Params> finished;  // stage name -> best parameters
     nlohmann::json stageSummaries = nlohmann::json::array();
     int stageIndex = 0, epochsDone = 0;
@@ -410,6 +421,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         for (auto& [name, t] : initial)
             t = t.to(P.device);
         EiModel model(stage.config, P.backbone, initial, "training (" + stage.name + ")");
+        model.setPrecision(precision);
         Params& params = model.parameters();
         for (auto& [name, t] : params)
             t.requires_grad_(true);
@@ -452,7 +464,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         if (!midStage) {
             P.emit({{"event", "stage_start"}, {"stage", stage.name}, {"stage_index", stageIndex},
                     {"stages", stages.size()}, {"trainable_parameters", trainable}, {"train", train.size()},
-                    {"val", data.val.size()}, {"iterations_per_epoch", itersPerEpoch}, {"device", P.device.str()}});
+                    {"val", data.val.size()}, {"iterations_per_epoch", itersPerEpoch}, {"device", P.device.str()},
+                    {"precision", precisionName(precision)}});
             best = P.validate(model, stage, data.val);
             bestParams = cloneParams(optimised);
             P.emit({{"event", "validation"}, {"stage", stage.name}, {"epoch", 0}, {"iteration", 0}, {"val_mAP", best},
@@ -519,15 +532,17 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 } else {
                     loss = classificationLoss(out.logits.at(0), target, P.modelConfig.multilabel);
                 }
-                loss.backward();
+                scaler.scaled(loss).backward();
                 const auto sv = scheduleAt(P.config, iteration, itersPerEpoch);
                 {
+                    const bool step = scaler.unscale(optimised);  // fp16: skip a step that overflowed
                     torch::NoGradGuard noGrad;
                     for (auto& [name, p] : optimised) {
                         auto g = p.grad();
                         if (!g.defined())
                             continue;
-                        optimizerStep(P.config, sv, iteration + 1, p, g, momentum[name], secondMoment[name]);
+                        if (step)
+                            optimizerStep(P.config, sv, iteration + 1, p, g, momentum[name], secondMoment[name]);
                         g.zero_();
                     }
                 }

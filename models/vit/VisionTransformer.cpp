@@ -292,6 +292,11 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
         throw BadInputError("", "backbone input is empty");
     const torch::ScalarType type = call.computeType;
     const Weights& w = weightsFor(type);
+    // A backbone that trains (train_backbone) reads its own tensors each pass, so that
+    // gradients reach them; the converted copies and the position cache are for frozen ones.
+    const bool trains = torch::GradMode::is_enabled() && weights_.at("patch_embed.weight").requires_grad();
+    if (trains && type != torch::kFloat)
+        throw ModelError("", "a backbone that trains runs in fp32 or tf32, not a reduced precision");
     torch::Tensor x = images.to(w.patchW.device(), type);
     const std::int64_t padH = (p - H % p) % p, padW = (p - W % p) % p;
     if (padH || padW) {
@@ -317,9 +322,9 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
     // The patch convolution (stride = kernel) as one matrix product over the patches in
     // raster order, each patch flattened as the kernel is: (channel, row, column).
     x = x.view({B, 3, gh, p, gw, p}).permute({0, 2, 4, 1, 3, 5}).reshape({B, std::int64_t(gh) * gw, 3 * p * p});
-    x = torch::linear(x, w.patchW, w.patchB);  // [B, N, d]
+    x = torch::linear(x, trains ? weights_.at("patch_embed.weight").reshape({d, -1}) : w.patchW, w.patchB);  // [B, N, d]
     x = torch::cat({w.cls.expand({B, 1, d}), x}, 1);
-    x = x + positionsFor(gh, gw, type);
+    x = x + (trains ? positionEmbedding(gh, gw) : positionsFor(gh, gw, type));
     if (config_.numRegisterTokens > 0) {
         const torch::Tensor regs = w.reg.expand({B, config_.numRegisterTokens, d});
         x = torch::cat({x.narrow(1, 0, 1), regs, x.narrow(1, 1, x.size(1) - 1)}, 1);
