@@ -1,5 +1,5 @@
 // `eiview-cli embed --backbone B (--image FILE [--size HxW] | --input-tensor X.npy)
-// --out TOKENS.npy`: the backbone's final normed tokens [1 + R + N, d] for one image
+// --out TOKENS.npy [--device D] [--precision P]`: the backbone's final normed tokens [1 + R + N, d] for one image
 // (CLS, registers, patches), e.g. to compare features with another implementation.
 #include "app/cli/CliCommand.h"
 
@@ -8,6 +8,7 @@
 #include "models/Device.h"
 #include "models/io/EiModelFile.h"
 #include "models/Error.h"
+#include "models/Precision.h"
 #include "models/io/NpyFile.h"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,8 @@ namespace ei::cli {
 namespace {
 
 const char* kSynopsis =
-    "eiview-cli embed --backbone B (--image FILE [--size HxW] | --input-tensor X.npy) --out TOKENS.npy";
+    "eiview-cli embed --backbone B (--image FILE [--size HxW] | --input-tensor X.npy) --out TOKENS.npy"
+    " [--device auto|cpu|cuda[:k]] [--precision auto|fp32|tf32|bf16|fp16]";
 
 std::pair<int, int> parseSize(const std::string& v)
 {
@@ -36,7 +38,7 @@ std::pair<int, int> parseSize(const std::string& v)
 
 int runEmbed(CliArgs& args)
 {
-    args.parse({"backbone", "image", "size", "input-tensor", "out"}, {});
+    args.parse({"backbone", "image", "size", "input-tensor", "out", "device", "precision"}, {});
     if (args.helpRequested()) {
         std::cout << kSynopsis << "\n";
         return 0;
@@ -49,7 +51,11 @@ int runEmbed(CliArgs& args)
     if (args.has("size") && !args.has("image"))
         throw UsageError("--size goes with --image");
     configureCpuThreads();
+    // The CPU unless asked: embeddings are compared with other implementations, fp32.
+    const torch::Device device = resolveDevice(args.valueOr("device", "cpu"));
+    const Precision precision = resolvePrecision(parsePrecision(args.valueOr("precision", "auto")), device);
     const auto backbone = EiModelFile::readBackbone(backbonePath);
+    backbone->to(device);
     const BackboneConfig& c = backbone->config();
 
     torch::Tensor x;
@@ -78,8 +84,11 @@ int runEmbed(CliArgs& args)
     torch::Tensor tokens;
     {
         torch::InferenceMode guard;
+        const MatmulPrecisionScope matmulPrecision(precision, device);
+        BackboneCall call;
+        call.computeType = computeType(precision);
         try {
-            tokens = backbone->forward(x).tokens[0].contiguous();
+            tokens = backbone->forward(x, call).tokens[0].to(torch::kCPU).contiguous();
         } catch (const BadInputError& e) {
             throw BadInputError(args.valueOr("image", args.valueOr("input-tensor", "")), e.what());
         }

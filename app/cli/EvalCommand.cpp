@@ -16,10 +16,10 @@ namespace {
 
 int runEval(CliArgs& args)
 {
-    args.parse({"model", "manifest", "split", "json", "predictions", "score", "device"}, {});
+    args.parse({"model", "manifest", "split", "json", "predictions", "score", "device", "precision"}, {});
     if (args.helpRequested()) {
         std::cout << "eiview-cli eval --model MODEL --manifest DATA.csv [--split test] [--json OUT] [--predictions OUT.csv]"
-                     " [--score probs|logits] [--device D]\n";
+                     " [--score probs|logits] [--device D] [--precision auto|fp32|tf32|bf16|fp16]\n";
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
@@ -35,6 +35,7 @@ int runEval(CliArgs& args)
     request.scoreLogits = score == "logits";
     request.predictionsPath = args.valueOr("predictions", "");
     request.device = args.valueOr("device", "cpu");
+    request.precision = args.valueOr("precision", "auto");
     const auto metrics = runEvaluation(request);
     auto j = metrics.toJson();
     j["split"] = request.split;
@@ -50,7 +51,8 @@ int runEval(CliArgs& args)
 }  // namespace
 
 EI_CLI_COMMAND({"eval",
-                "eiview-cli eval --model MODEL --manifest DATA.csv [--split test] [--json OUT] [--predictions OUT.csv]",
+                "eiview-cli eval --model MODEL --manifest DATA.csv [--split test] [--json OUT] [--predictions OUT.csv]"
+                " [--score probs|logits] [--device D] [--precision P]",
                 "AP / ROC AUC / S2 per class and their means on one split of a data set", runEval});
 
 }  // namespace ei::cli

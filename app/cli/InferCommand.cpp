@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 const char* kSynopsis =
     "eiview-cli infer --model MODEL (--input NAME=FILE ... | --input-tensor NAME=X.npy ...) "
-    "[--device auto|cpu|cuda[:k]] [--maps DIR] [--json OUT]";
+    "[--device auto|cpu|cuda[:k]] [--precision auto|fp32|tf32|bf16|fp16] [--maps DIR] [--json OUT]";
 
 // Grey 0..1 pictures of the model input per slice ([S][H*W]), min-max scaled, for overlays.
 std::vector<std::vector<float>> backgrounds(const float* data, std::int64_t S, std::int64_t H, std::int64_t W)
@@ -47,7 +47,7 @@ std::vector<std::vector<float>> backgrounds(const float* data, std::int64_t S, s
 
 int runInfer(CliArgs& args)
 {
-    args.parse({"model", "input", "input-tensor", "device", "maps", "json"}, {});
+    args.parse({"model", "input", "input-tensor", "device", "precision", "maps", "json"}, {});
     if (args.helpRequested()) {
         std::cout << kSynopsis << "\n";
         return 0;
@@ -65,7 +65,7 @@ int runInfer(CliArgs& args)
             throw UsageError("modality " + name + " given twice");
     }
 
-    InferenceRunner runner(modelPath, args.valueOr("device", "auto"));
+    InferenceRunner runner(modelPath, args.valueOr("device", "auto"), args.valueOr("precision", "auto"));
     const ModelSummary& summary = runner.summary();
     for (const auto& [name, file] : sources) {
         const bool known = std::any_of(summary.modalities.begin(), summary.modalities.end(),
@@ -153,6 +153,7 @@ int runInfer(CliArgs& args)
         mods.push_back(m);
     }
     const nlohmann::json j{{"device", result.device},
+                           {"precision", result.precision},
                            {"fusion", result.fusion},
                            {"classes", result.classes},
                            {"modalities", mods},

@@ -1,5 +1,5 @@
 // `eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR
-// [--resume]`: fine-tunes per MODEL.md section 5 (core/training/TrainingJob) and prints the
+// [--precision P] [--resume]`: fine-tunes per MODEL.md section 5 (core/training/TrainingJob) and prints the
 // progress as JSON lines on stdout (also kept in RUN_DIR/progress.jsonl).
 #include "app/cli/CliCommand.h"
 
@@ -12,9 +12,9 @@ namespace {
 
 int runTrain(CliArgs& args)
 {
-    args.parse({"manifest", "config", "backbone", "out"}, {"resume", "resume-other-data"});
+    args.parse({"manifest", "config", "backbone", "out", "precision"}, {"resume", "resume-other-data"});
     if (args.helpRequested()) {
-        std::cout << "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--resume | --resume-other-data]\n";
+        std::cout << "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--precision auto|fp32|tf32|bf16|fp16] [--resume | --resume-other-data]\n";
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
@@ -25,13 +25,14 @@ int runTrain(CliArgs& args)
     request.outDir = args.required("out");
     request.resume = args.has("resume") || args.has("resume-other-data");
     request.resumeOnOtherData = args.has("resume-other-data");
+    request.precision = args.valueOr("precision", "");
     runTraining(request, [](const std::string& line) { std::cout << line << std::endl; });
     return 0;
 }
 
 }  // namespace
 
-EI_CLI_COMMAND({"train", "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--resume | --resume-other-data]",
+EI_CLI_COMMAND({"train", "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--precision auto|fp32|tf32|bf16|fp16] [--resume | --resume-other-data]",
                 "fine-tune a model on a CSV data set (two stages, JSON-lines progress)", runTrain});
 
 }  // namespace ei::cli

@@ -14,6 +14,7 @@ struct InferenceJob::Shared {
     std::unique_ptr<InferenceRunner> runner;
     QString path;
     QString requestedDevice;
+    QString requestedPrecision;
 };
 
 InferenceJob::InferenceJob(QObject* parent) : WorkerQueue(parent), shared_(std::make_shared<Shared>()) {}
@@ -35,18 +36,29 @@ bool InferenceJob::hasModel() const
     return shared_->runner != nullptr;
 }
 
-quint64 InferenceJob::loadModel(const QString& path, const QString& device)
+QStringList InferenceJob::availablePrecisions(const QString& device)
+{
+    QStringList out{QStringLiteral("auto"), QStringLiteral("fp32"), QStringLiteral("bf16")};
+    if (device != QLatin1String("cpu") && torch::cuda::is_available())
+        out << QStringLiteral("tf32") << QStringLiteral("fp16");
+    return out;
+}
+
+quint64 InferenceJob::loadModel(const QString& path, const QString& device, const QString& precision)
 {
     auto shared = shared_;
     return submit(tr("Loading the model %1").arg(QFileInfo(path).fileName()),
-                  [this, shared, path, device](const JobControl& control) -> Deliver {
+                  [this, shared, path, device, precision](const JobControl& control) -> Deliver {
         std::lock_guard<std::mutex> lock(shared->mutex);
-        if (!shared->runner || shared->path != path || shared->requestedDevice != device) {
+        if (!shared->runner || shared->path != path || shared->requestedDevice != device ||
+            shared->requestedPrecision != precision) {
             shared->runner.reset();  // free the old model before loading the next one
             control.checkpoint(0.0, "loading model");
-            shared->runner = std::make_unique<InferenceRunner>(path.toStdString(), device.toStdString());
+            shared->runner =
+                std::make_unique<InferenceRunner>(path.toStdString(), device.toStdString(), precision.toStdString());
             shared->path = path;
             shared->requestedDevice = device;
+            shared->requestedPrecision = precision;
         }
         const ModelSummary summary = shared->runner->summary();
         const QString resolved = QString::fromStdString(shared->runner->device());

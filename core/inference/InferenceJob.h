@@ -27,9 +27,12 @@ public:
     // "auto", "cpu", then "cuda:0", "cuda:1", ... for every CUDA device LibTorch sees.
     static QStringList availableDevices();
 
-    // Loads the model (or keeps the loaded one when path and device are unchanged) on the
-    // worker. Emits modelReady or failed. Returns the ticket the signals carry.
-    quint64 loadModel(const QString& path, const QString& device);
+    // Loads the model (or keeps the loaded one when path, device and precision are
+    // unchanged) on the worker. Emits modelReady or failed. Returns the ticket the signals
+    // carry. precision: "auto", "fp32", "tf32", "bf16", "fp16" (models/Precision.h).
+    quint64 loadModel(const QString& path, const QString& device, const QString& precision = QStringLiteral("auto"));
+    // The precisions offered for a device: auto, fp32, bf16; tf32 and fp16 on CUDA.
+    static QStringList availablePrecisions(const QString& device);
 
     // Runs the loaded model on these inputs (copied). Emits progress, then finished,
     // failed or cancelled with the returned ticket.

@@ -40,6 +40,7 @@ struct InferenceResult {
     std::string modelPath;
     std::string modelFingerprint;  // SHA-256 of the model file
     std::string device;            // "cpu", "cuda:0"
+    std::string precision;         // "fp32", "tf32", "bf16", "fp16" (resolved)
     std::string fusion;            // "ei", "late", "unimodal"
     bool multilabel = false;
     std::vector<std::string> classes;

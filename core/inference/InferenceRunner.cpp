@@ -5,6 +5,7 @@
 
 #include "core/study/Preprocess.h"
 #include "models/Device.h"
+#include "models/Precision.h"
 #include "models/io/EiModelFile.h"
 #include "models/Error.h"
 #include "models/io/Sha256.h"
@@ -37,13 +38,20 @@ struct InferenceRunner::Private {
                         double preprocessMs, std::chrono::steady_clock::time_point t0);
 };
 
-InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string& device) : d(std::make_unique<Private>())
+InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string& device,
+                                 const std::string& precision)
+    : d(std::make_unique<Private>())
 {
     configureCpuThreads();
     d->device = resolveDevice(device);
+    const Precision requested = parsePrecision(precision);
+    resolvePrecision(requested, d->device);  // refuses fp16 on the CPU before the model is read
     LoadedEiModel loaded = EiModelFile::read(modelPath);
     d->model = loaded.model;
     d->model->to(d->device);
+    d->model->setPrecision(requested);
+    if (d->device.is_cuda())
+        d->model->warmUp();
     const ModelConfig& c = d->model->config();
     ModelSummary& s = d->summary;
     s.path = modelPath;
@@ -59,6 +67,7 @@ InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string
     s.fingerprint = Sha256::ofFile(modelPath);
     s.totalParameters = d->model->totalParameterCount();
     s.trainableParameters = d->model->trainableParameterCount();
+    s.precision = precisionName(d->model->precision());
 }
 
 InferenceRunner::~InferenceRunner() = default;
@@ -71,6 +80,11 @@ const ModelSummary& InferenceRunner::summary() const
 std::string InferenceRunner::device() const
 {
     return deviceName(d->device);
+}
+
+std::string InferenceRunner::precision() const
+{
+    return precisionName(d->model->precision());
 }
 
 InferenceResult InferenceRunner::run(const std::map<std::string, Image>& inputs, bool computeMaps,
@@ -152,6 +166,7 @@ InferenceResult InferenceRunner::Private::run(const std::vector<torch::Tensor>& 
     r.modelPath = summary.path;
     r.modelFingerprint = summary.fingerprint;
     r.device = deviceName(device);
+    r.precision = precisionName(model->precision());
     r.fusion = c.fusion;
     r.multilabel = c.multilabel;
     r.classes = c.classes;

@@ -35,19 +35,25 @@ struct ModelSummary {
     std::string fingerprint;  // SHA-256 of the model file
     long long totalParameters = 0;
     long long trainableParameters = 0;
+    std::string precision;    // what the passes run in on the chosen device: "fp32", "bf16", ...
 };
 
 class InferenceRunner {
 public:
     // device: "auto" (CUDA if LibTorch has it, else CPU), "cpu", "cuda", "cuda:k".
-    // Throws ei::ModelError for an unreadable or inconsistent model.
-    InferenceRunner(const std::string& modelPath, const std::string& device = "auto");
+    // precision: "auto", "fp32", "tf32", "bf16", "fp16" (models/Precision.h).
+    // Throws ei::ModelError for an unreadable or inconsistent model, ei::UsageError for a
+    // precision the device cannot run. On a GPU the model is warmed up here, so that the
+    // first study is not the slow one.
+    InferenceRunner(const std::string& modelPath, const std::string& device = "auto",
+                    const std::string& precision = "auto");
     ~InferenceRunner();
     InferenceRunner(const InferenceRunner&) = delete;
     InferenceRunner& operator=(const InferenceRunner&) = delete;
 
     const ModelSummary& summary() const;
-    std::string device() const;  // the resolved device, e.g. "cpu"
+    std::string device() const;     // the resolved device, e.g. "cpu"
+    std::string precision() const;  // the resolved precision, e.g. "fp32"
 
     // inputs: one image per model modality, by name. A missing modality is an
     // ei::BadInputError naming it. Preprocessing follows core/study/Preprocess.

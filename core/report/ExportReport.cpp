@@ -24,6 +24,7 @@ std::string ExportReport::toJson(bool includePatientIdentifiers) const
                   {"family", model_.family},
                   {"intended_use", model_.intendedUse}};
     j["device"] = result_.device;
+    j["precision"] = result_.precision;
     j["fusion"] = result_.fusion;
     j["multilabel"] = result_.multilabel;
     j["classes"] = result_.classes;

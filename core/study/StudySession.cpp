@@ -113,7 +113,16 @@ void StudySession::openModel(const QString& path)
 {
     modelPath_ = path;
     Q_EMIT modelLoading(path);
-    modelTicket_ = inference_->loadModel(path, device_);
+    modelTicket_ = inference_->loadModel(path, device_, precision_);
+}
+
+void StudySession::setPrecision(const QString& precision)
+{
+    if (precision == precision_)
+        return;
+    precision_ = precision;
+    if (!modelPath_.isEmpty())
+        openModel(modelPath_);
 }
 
 void StudySession::setDevice(const QString& device)
@@ -342,7 +351,8 @@ void StudySession::studyEdited()
 
 std::string StudySession::cacheKey() const
 {
-    return ResultCache::key(study_.files(), model_.fingerprint, resolvedDevice_.toStdString());
+    return ResultCache::key(study_.files(), model_.fingerprint,
+                            resolvedDevice_.toStdString() + " " + model_.precision);
 }
 
 bool StudySession::run()

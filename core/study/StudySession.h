@@ -43,6 +43,11 @@ public:
     void setDevice(const QString& device);  // "auto", "cpu", "cuda:k"; reloads the model
     QString device() const { return device_; }
     QString resolvedDevice() const { return resolvedDevice_; }
+    // "auto", "fp32", "tf32", "bf16", "fp16"; reloads the model. A precision the device
+    // cannot run fails the load with the reason (modelFailed).
+    void setPrecision(const QString& precision);
+    QString precision() const { return precision_; }
+    QString resolvedPrecision() const { return QString::fromStdString(model_.precision); }
     const ModelSummary& model() const { return model_; }
     bool hasModel() const { return !model_.path.empty(); }
 
@@ -176,6 +181,7 @@ private:
     ModelSummary model_;
     QString modelPath_;
     QString device_ = QStringLiteral("auto");
+    QString precision_ = QStringLiteral("auto");
     QString resolvedDevice_;
     std::shared_ptr<const InferenceResult> result_;
     ResultCache cache_;

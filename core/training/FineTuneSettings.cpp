@@ -165,6 +165,7 @@ QString FineTuneSettings::toTrainConfigJson() const
         {"max_epochs", r.maxEpochs},
         {"patience", r.patience},
         {"device", r.device},
+        {"precision", r.precision},
         {"optimizer", QJsonObject{{"kind", r.optimizer}, {"base_lr", r.baseLr}, {"max_lr", r.maxLr},
                                   {"momentum", r.momentum}, {"weight_decay", r.weightDecay}}},
         {"schedule", QJsonObject{{"kind", r.schedule}}},

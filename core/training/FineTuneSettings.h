@@ -35,6 +35,7 @@ struct FineTuneRecipe {
     double lambda2 = 0.1;     // gate supervision
     bool rotation = true, edgeCrop = true, flip = true, colorJitter = true;
     QString device = QStringLiteral("auto");
+    QString precision = QStringLiteral("auto");  // models/Precision.h
 };
 
 class FineTuneSettings : public QObject {

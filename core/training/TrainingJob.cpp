@@ -8,7 +8,9 @@
 #include "models/io/AtomicFile.h"
 #include "models/ei/EiModel.h"
 #include "models/io/EiModelFile.h"
+#include "models/Device.h"
 #include "models/Error.h"
+#include "models/Precision.h"
 #include "models/io/Safetensors.h"
 #include "models/io/Sha256.h"
 #include "models/train/Trainer.h"
@@ -168,6 +170,10 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
         } catch (const nlohmann::json::exception& e) {
             throw BadInputError(configSource, std::string("not valid JSON: ") + e.what());
         }
+    }
+    if (!request.precision.empty()) {
+        parsePrecision(request.precision);  // a bad name is a usage error of the caller
+        config.precision = request.precision;
     }
 
     // The model config: classes from the manifest when the config leaves them out.
@@ -362,8 +368,8 @@ EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* co
         control->checkpoint(0.0, "loading the model");
     const auto loaded = EiModelFile::read(request.modelPath);
     const ModelConfig& config = loaded.model->config();
-    std::string dev = request.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : request.device;
-    loaded.model->to(torch::Device(dev));
+    loaded.model->to(resolveDevice(request.device));
+    loaded.model->setPrecision(parsePrecision(request.precision));
     std::vector<std::string> names;
     for (const auto& m : config.modalities)
         names.push_back(m.name);

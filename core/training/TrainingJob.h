@@ -33,6 +33,7 @@ struct TrainingRequest {
     std::string outDir;
     bool resume = false;
     bool resumeOnOtherData = false;  // resume although the data set differs from the checkpoint's
+    std::string precision;      // overrides the config's "precision" when not empty (train --precision)
 };
 
 struct TrainingReport {
@@ -53,6 +54,7 @@ struct EvaluationRequest {
     bool scoreLogits = false;     // rank AP / AUC on logits (as the official code)
     std::string predictionsPath;  // optional CSV: id, one probability per class, label(s)
     std::string device = "cpu";
+    std::string precision = "auto";  // models/Precision.h
 };
 
 EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* control = nullptr);

@@ -90,6 +90,7 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(o["device"].toString(), QString("cpu"));
+        QCOMPARE(o["precision"].toString(), QString("fp32"));  // auto on the CPU
         QCOMPARE(o["fusion"].toString(), QString("ei"));
         QCOMPARE(o["classes"].toArray().size(), 3);
         const QJsonArray mods = o["modalities"].toArray();
@@ -128,6 +129,27 @@ private Q_SLOTS:
         QCOMPARE(runCli({"infer", "--model", model, "--input-tensor", "CFP=" + dir.filePath("cfp.npy")}).code, 2);
         QCOMPARE(runCli({"infer", "--model", model, "--frobnicate"}).code, 2);
         QCOMPARE(runCli({"info"}).code, 2);
+        // precision: bf16 runs on the CPU and says so, close to fp32; fp16 there and
+        // unknown names are usage errors that name the precision
+        const QString bf16Json = dir.filePath("bf16.json");
+        r = runCli({"infer", "--model", model, "--device", "cpu", "--precision", "bf16", "--input-tensor",
+                    "CFP=" + dir.filePath("cfp.npy"), "--input-tensor", "MRI=" + dir.filePath("mri.npy"), "--json", bf16Json});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile bf(bf16Json);
+        QVERIFY(bf.open(QIODevice::ReadOnly));
+        const QJsonObject ob = QJsonDocument::fromJson(bf.readAll()).object();
+        QCOMPARE(ob["precision"].toString(), QString("bf16"));
+        const QJsonArray p32 = o["fused"].toObject()["probs"].toArray(), p16 = ob["fused"].toObject()["probs"].toArray();
+        for (int c = 0; c < 3; ++c)
+            QVERIFY(std::abs(p32[c].toDouble() - p16[c].toDouble()) <= 0.02);
+        r = runCli({"infer", "--model", model, "--device", "cpu", "--precision", "fp16", "--input-tensor",
+                    "CFP=" + dir.filePath("cfp.npy"), "--input-tensor", "MRI=" + dir.filePath("mri.npy")});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("fp16"), r.err.constData());
+        r = runCli({"infer", "--model", model, "--precision", "half", "--input-tensor", "CFP=" + dir.filePath("cfp.npy"),
+                    "--input-tensor", "MRI=" + dir.filePath("mri.npy")});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("half"), r.err.constData());
         // exit 4: not a model
         writeText(dir.filePath("junk.eimodel"), "not a safetensors file at all");
         QCOMPARE(runCli({"info", dir.filePath("junk.eimodel")}).code, 4);

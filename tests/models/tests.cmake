@@ -27,3 +27,10 @@ add_test(NAME models_parity_case_list
                  -DSCRIPT=${CMAKE_CURRENT_LIST_DIR}/parity_test.py
                  -P ${CMAKE_CURRENT_LIST_DIR}/check_parity_cases.cmake)
 set_tests_properties(models_parity_case_list PROPERTIES LABELS models)
+
+# The same suite with the engine in bf16 (the CPU's reduced precision; issue 15): every
+# case within the tolerances docs/model.md documents for it.
+add_test(NAME models_parity_all_bf16
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/parity_test.py --precision bf16)
+set_tests_properties(models_parity_all_bf16 PROPERTIES LABELS models FIXTURES_REQUIRED testdata
+                     ENVIRONMENT "${EIVIEW_TEST_ENV}" TIMEOUT 600)

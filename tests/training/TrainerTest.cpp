@@ -181,13 +181,16 @@ private Q_SLOTS:
     void resumeGivesTheSameResultAsAnUninterruptedRun_data()
     {
         QTest::addColumn<QString>("optimizer");
-        QTest::newRow("sgd") << "sgd";
-        QTest::newRow("adamw") << "adamw";  // its second-moment state goes through the checkpoint too
+        QTest::addColumn<QString>("precision");
+        QTest::newRow("sgd") << "sgd" << "fp32";
+        QTest::newRow("adamw") << "adamw" << "fp32";  // its second-moment state goes through the checkpoint too
+        QTest::newRow("sgd bf16") << "sgd" << "bf16";  // a reduced precision resumes exactly as well
     }
 
     void resumeGivesTheSameResultAsAnUninterruptedRun()
     {
         QFETCH(QString, optimizer);
+        QFETCH(QString, precision);
         QTemporaryDir dir;
         ei::SyntheticOptions o;
         o.studies = 24;
@@ -195,6 +198,7 @@ private Q_SLOTS:
         ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
         auto config = tinyConfig("ei", 2);
         config["optimizer"] = {{"kind", optimizer.toStdString()}};
+        config["precision"] = precision.toStdString();
         ei::TrainingRequest request;
         request.manifestPath = dir.filePath("data/manifest.csv").toStdString();
         request.configJson = config.dump();
@@ -231,6 +235,9 @@ private Q_SLOTS:
                 lb.push_back(e["loss"].get<double>());
         QCOMPARE(la, lb);
         QVERIFY(QFile::exists(dir.filePath("split/stage1_CFP.eimodel")));
+        for (const auto& e : ea)
+            if (e["event"] == "stage_start")
+                QCOMPARE(QString::fromStdString(e["precision"].get<std::string>()), precision);
     }
 
     void resumeRefusesAnotherDataSetOrABrokenCheckpoint()

@@ -35,6 +35,10 @@ private Q_SLOTS:
         QVERIFY2(model.contains(QStringLiteral("Intended use: synthetic demo, not for clinical use")), qPrintable(model));
         dialog.setModel(QStringLiteral("other.eimodel"), QString());
         QVERIFY(dialog.findChild<QLabel*>(QStringLiteral("model"))->text().contains(QStringLiteral("not stated")));
+        // where the model runs (issue 15): device and precision, shown and copied
+        dialog.setModel(QStringLiteral("demo.eimodel"), QStringLiteral("demo"), QStringLiteral("CUDA:0, bf16"));
+        QVERIFY(dialog.findChild<QLabel*>(QStringLiteral("model"))->text().contains(QStringLiteral("Runs on: CUDA:0, bf16")));
+        QVERIFY(dialog.detailsText().contains(QStringLiteral("Runs on: CUDA:0, bf16\n")));
     }
 
     void copyDetailsPutsTheReportOnTheClipboard()

@@ -166,6 +166,7 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i)
             QVERIFY(std::abs(repFused[i].toDouble() - r->fusedProbs[i]) < 1e-6);
         QCOMPARE(rep["device"].toString(), QString("cpu"));
+        QCOMPARE(rep["precision"].toString(), QString("fp32"));
         QCOMPARE(rep["gate"].toArray().size(), 2);
         QVERIFY(!rep["model"].toObject()["fingerprint_sha256"].toString().isEmpty());
         QVERIFY(!rep["inputs"].toArray()[0].toObject().contains("patient"));
@@ -207,6 +208,26 @@ private Q_SLOTS:
                 button->click();
         QCOMPARE(w.measurementPanel()->count(), 0);
         QVERIFY(w.session()->measurements()->all().isEmpty());
+
+        // Issue 15: the precision box reloads the model in bf16; the status bar says what
+        // runs, the run is a new one (not the fp32 result from the cache) and close to it.
+        auto* precision = w.findChild<QComboBox*>("precisionBox");
+        QVERIFY(precision);
+        QCOMPARE(precision->currentData().toString(), QString("auto"));
+        loaded.clear();
+        precision->setCurrentIndex(precision->findData("bf16"));
+        Q_EMIT precision->activated(precision->currentIndex());
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(w.runsOnText(), QString("CPU, bf16"));
+        done.clear();
+        QVERIFY(w.runInference());
+        QVERIFY(done.wait(120000));
+        auto low = w.currentResult();
+        QVERIFY(low && low != r);
+        QCOMPARE(QString::fromStdString(low->precision), QString("bf16"));
+        QCOMPARE(w.cacheSize(), 2);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(std::abs(low->fusedProbs[i] - r->fusedProbs[i]) <= 0.02);
         w.shutdown();
     }
 

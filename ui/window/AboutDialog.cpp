@@ -88,17 +88,20 @@ AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent)
     setModel(QString(), QString());
 }
 
-void AboutDialog::setModel(const QString& modelName, const QString& intendedUse)
+void AboutDialog::setModel(const QString& modelName, const QString& intendedUse, const QString& runsOn)
 {
     modelName_ = modelName;
     intendedUse_ = intendedUse;
+    runsOn_ = runsOn;
     if (modelName.isEmpty()) {
         modelLabel_->setText(tr("none open"));
-    } else if (intendedUse.isEmpty()) {
-        modelLabel_->setText(tr("%1\nIntended use: not stated by the model").arg(modelName));
-    } else {
-        modelLabel_->setText(tr("%1\nIntended use: %2").arg(modelName, intendedUse));
+        return;
     }
+    QString text = modelName;
+    if (!runsOn.isEmpty())
+        text += tr("\nRuns on: %1").arg(runsOn);
+    text += intendedUse.isEmpty() ? tr("\nIntended use: not stated by the model") : tr("\nIntended use: %1").arg(intendedUse);
+    modelLabel_->setText(text);
 }
 
 QString AboutDialog::detailsText() const
@@ -106,6 +109,8 @@ QString AboutDialog::detailsText() const
     QString text = qs(BuildInfo::versionReport(BuildInfo::applicationName()));
     if (!modelName_.isEmpty()) {
         text += QStringLiteral("Model: %1\n").arg(modelName_);
+        if (!runsOn_.isEmpty())
+            text += QStringLiteral("Runs on: %1\n").arg(runsOn_);
         text += QStringLiteral("Intended use: %1\n").arg(intendedUse_.isEmpty() ? tr("not stated by the model") : intendedUse_);
     }
     return text;

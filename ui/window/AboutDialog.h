@@ -15,9 +15,9 @@ class AboutDialog : public QDialog {
 public:
     explicit AboutDialog(QWidget* parent = nullptr);
 
-    // The open model's file name and its intended-use text (from the .eimodel metadata);
-    // empty strings say that no model is open.
-    void setModel(const QString& modelName, const QString& intendedUse);
+    // The open model's file name, its intended-use text (from the .eimodel metadata) and
+    // where it runs ("CPU, fp32"); empty strings say that no model is open.
+    void setModel(const QString& modelName, const QString& intendedUse, const QString& runsOn = QString());
 
     // Everything the dialog shows, as plain text (what "Copy details" copies).
     QString detailsText() const;
@@ -28,6 +28,7 @@ private:
     QLabel* modelLabel_ = nullptr;
     QString modelName_;
     QString intendedUse_;
+    QString runsOn_;
 };
 
 }  // namespace ei

@@ -121,7 +121,7 @@ void MainWindow::connectSession()
         const ModelSummary& m = session_->model();
         modelLabel_->setText(tr("Model: %1").arg(QFileInfo(QString::fromStdString(m.path)).fileName()));
         modelLabel_->setToolTip(tr("SHA-256 %1").arg(QString::fromStdString(m.fingerprint)));
-        deviceLabel_->setText(tr("Device: %1").arg(session_->resolvedDevice().toUpper()));
+        deviceLabel_->setText(tr("Device: %1").arg(runsOnText()));
         prediction_->setModel(m);
         showResult();
     });
@@ -275,6 +275,21 @@ void MainWindow::setDevice(const QString& device)
     if (i >= 0)
         deviceBox_->setCurrentIndex(i);
     session_->setDevice(device);
+}
+
+void MainWindow::setPrecision(const QString& precision)
+{
+    const int i = precisionBox_->findData(precision);
+    if (i >= 0)
+        precisionBox_->setCurrentIndex(i);
+    session_->setPrecision(precision);
+}
+
+QString MainWindow::runsOnText() const
+{
+    if (!session_->hasModel())
+        return QString();
+    return tr("%1, %2").arg(session_->resolvedDevice().toUpper(), session_->resolvedPrecision());
 }
 
 // ---- showing the session -----------------------------------------------------------------

@@ -59,6 +59,8 @@ public:
     bool isRunning() const;
     void setRunWhenReady(bool on);
     void setDevice(const QString& device);  // "auto", "cpu", "cuda:k"
+    void setPrecision(const QString& precision);  // "auto", "fp32", "tf32", "bf16", "fp16"
+    QString runsOnText() const;  // "CPU, fp32" once a model is loaded, else ""
 
     // Writes the viewports (with overlays and colour bars) as PNG, the report as JSON and,
     // with a pdfPath, the one-page PDF report.
@@ -149,6 +151,7 @@ private:
     QFrame* notice_ = nullptr;
     QLabel* message_ = nullptr;
     QComboBox* deviceBox_ = nullptr;
+    QComboBox* precisionBox_ = nullptr;
     QLabel* deviceLabel_ = nullptr;
     QLabel* modelLabel_ = nullptr;
     QLabel* timeLabel_ = nullptr;

@@ -243,7 +243,7 @@ void MainWindow::buildActions()
         AboutDialog dialog(this);
         if (session_->hasModel())
             dialog.setModel(QFileInfo(QString::fromStdString(session_->model().path)).fileName(),
-                            QString::fromStdString(session_->model().intendedUse));
+                            QString::fromStdString(session_->model().intendedUse), runsOnText());
         dialog.exec();
     });
 
@@ -260,6 +260,15 @@ void MainWindow::buildActions()
         deviceBox_->addItem(d == QLatin1String("auto") ? tr("Auto") : d.toUpper(), d);
     connect(deviceBox_, &QComboBox::activated, this, [this](int i) { setDevice(deviceBox_->itemData(i).toString()); });
     bar->addWidget(deviceBox_);
+    precisionBox_ = new QComboBox(bar);
+    precisionBox_->setObjectName(QStringLiteral("precisionBox"));
+    precisionBox_->setToolTip(tr("Arithmetic of the backbone passes: Auto is bf16 on a GPU and fp32 on the CPU "
+                                 "(heads, gate and heat maps are always fp32)"));
+    for (const QString& p : InferenceJob::availablePrecisions(QStringLiteral("auto")))
+        precisionBox_->addItem(p == QLatin1String("auto") ? tr("Auto") : p.toUpper(), p);
+    connect(precisionBox_, &QComboBox::activated, this,
+            [this](int i) { setPrecision(precisionBox_->itemData(i).toString()); });
+    bar->addWidget(precisionBox_);
     bar->addAction(runAction_);
     runAction_->setToolTip(tr("Run the model on this study (F5)"));
     bar->addAction(cancelAction_);

@@ -175,7 +175,9 @@ private:
         const QString kind = e["event"].toString();
         if (kind == "stage_start") {
             const int index = e["stage_index"].toInt();
-            device_->setText(QObject::tr("device: %1").arg(e["device"].toString()));
+            device_->setText(e.contains("precision")
+                                 ? QObject::tr("device: %1, %2").arg(e["device"].toString(), e["precision"].toString())
+                                 : QObject::tr("device: %1").arg(e["device"].toString()));
             stage_->setText(QObject::tr("stage %1 of %2: %3").arg(index + 1).arg(e["stages"].toInt()).arg(e["stage"].toString()));
             if (index > 0)
                 markStage(e["stage"].toString());

@@ -276,6 +276,10 @@ public:
                                                   QObject::tr("Seed of initialisation, shuffling and augmentation: same seed, same run.")));
         form->addRow(QObject::tr("Device"), combo(r.device, {"auto", "cpu", "cuda"}, "deviceCombo",
                                                   QObject::tr("auto: the GPU when LibTorch has one, else the CPU.")));
+        form->addRow(QObject::tr("Precision"),
+                     combo(r.precision, {"auto", "fp32", "tf32", "bf16", "fp16"}, "precisionCombo",
+                           QObject::tr("Arithmetic of the backbone passes; weights and optimizer state stay fp32.\n"
+                                       "auto: bf16 on a GPU, fp32 on the CPU. fp16 (GPU only) trains with loss scaling.")));
     }
 };
 
