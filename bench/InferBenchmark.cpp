@@ -1,9 +1,14 @@
 // `eiview-bench infer`: one EI study (M = 2, 448 x 448, DINOv2 ViT-B/14 with 4 registers,
-// random weights, maps on) through the engine's C++ API on the CPU; prints seconds per
-// study, the analytic matrix-product FLOPs, the GEMM rate measured in the same run, the
-// ratio achieved / GEMM peak, and the same study through the plain PyTorch reference
-// (tests/models/reference, /usr/bin/python3, float32, same thread count) with the speed-up.
+// random weights, maps on) through the engine's C++ API on a device (--device) in a
+// precision (--precision); prints seconds per study, the analytic matrix-product FLOPs,
+// the GEMM rate measured in the same run on the same device and type, the ratio achieved
+// / GEMM peak, fp32 on the same device for the difference and the speed ratio of a
+// reduced precision, and plain PyTorch in the same run: on the CPU the reference model
+// (tests/models/reference, float32, same thread count), on a GPU the same backbone work
+// written plainly (bench/reference_gpu.py: one pass at a time, and batched in bf16; timm's
+// ViT where installed). --studies N runs N studies in a row and reports the GPU memory.
 #include "bench/BenchCommand.h"
+#include "bench/BenchSupport.h"
 #include "bench/GemmRate.h"
 #include "bench/StudyFlops.h"
 
@@ -40,7 +45,9 @@ struct Options {
     bool python = true;
     bool compareSettings = false;
     bool keepFreedMemory = true;  // EIVIEW_MALLOC=default: false
+    int studies = 0;              // > 0: memory over that many studies in a row
     std::string json;
+    DeviceOptions dev;
 };
 
 Options parse(const std::vector<std::string>& args)
@@ -63,6 +70,8 @@ Options parse(const std::vector<std::string>& args)
                 throw UsageError(args[i - 1] + ": not a number: " + v);
             }
         };
+        if (o.dev.take(args, i))
+            continue;
         if (args[i] == "--reps")
             o.reps = number(1);
         else if (args[i] == "--warmup")
@@ -75,31 +84,14 @@ Options parse(const std::vector<std::string>& args)
             o.python = false;
         else if (args[i] == "--compare-settings")
             o.compareSettings = true;
+        else if (args[i] == "--studies")
+            o.studies = number(1);
         else if (args[i] == "--json")
             o.json = value();
         else
             throw UsageError("unknown option " + args[i]);
     }
     return o;
-}
-
-double seconds(std::chrono::steady_clock::time_point t0)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-std::string quote(const std::string& s)
-{
-    std::string out = "'";
-    for (char c : s)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
 }
 
 // Runs the reference; returns its JSON ({"seconds": [...], "fused": [...]}) or null.
@@ -113,11 +105,11 @@ nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std:
     // The same conditions as the engine: its thread split and its allocator setting.
     std::string cmd = (t.blas > 0 ? "OPENBLAS_NUM_THREADS=" + std::to_string(t.blas) + " " : std::string()) +
                       (o.keepFreedMemory ? "MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 " : "") +
-                      quote(python.string()) + " " + quote(script.string()) + " --model " + quote(model.string()) +
+                      shellQuote(python.string()) + " " + shellQuote(script.string()) + " --model " + shellQuote(model.string()) +
                       " --reps " + std::to_string(o.reps) + " --warmup " + std::to_string(o.warmup) +
                       " --threads " + std::to_string(t.intraOp);
     for (const auto& [name, path] : inputs)
-        cmd += " --input " + quote(name + "=" + path.string());
+        cmd += " --input " + shellQuote(name + "=" + path.string());
     FILE* pipe = popen(cmd.c_str(), "r");
     if (!pipe)
         return nullptr;
@@ -133,6 +125,21 @@ nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std:
     return nlohmann::json::parse(out, nullptr, false);
 }
 
+// Plain PyTorch on the GPU: bench/reference_gpu.py's JSON, or null.
+nlohmann::json runGpuReference(const Options& o, const std::string& device)
+{
+    const std::string script = std::string(EIVIEW_SOURCE_DIR) + "/bench/reference_gpu.py";
+    const char* py = std::getenv("EIVIEW_PYTHON");
+    const std::string cmd = shellQuote(py ? py : "python3") + " " + shellQuote(script) + " --size " +
+                            std::to_string(o.size) + " --device " + shellQuote(device) + " --reps " +
+                            std::to_string(std::max(o.reps, 5)) + " --warmup " + std::to_string(std::max(o.warmup, 3));
+    int rc = 0;
+    const std::string out = capture(cmd, &rc);
+    if (rc != 0)
+        return nullptr;
+    return nlohmann::json::parse(out, nullptr, false);
+}
+
 int runInfer(const std::vector<std::string>& args)
 {
     Options o = parse(args);
@@ -141,67 +148,134 @@ int runInfer(const std::vector<std::string>& args)
     configureCpuThreads();
     const CpuThreads policy = currentCpuThreads();
     const int threads = policy.intraOp;
+    const torch::Device device = resolveDevice(o.dev.device);
+    const Precision precision = resolvePrecision(parsePrecision(o.dev.precision), device);
 
     nlohmann::json cfgJson = {
         {"backbone", {{"family", "dinov2"}, {"num_register_tokens", 4}}},
         {"modalities", {{{"name", "CFP"}, {"kind", "image"}, {"size", {o.size, o.size}}},
                         {{"name", "OCT"}, {"kind", "image"}, {"size", {o.size, o.size}}}}},
         {"classes", {"normal", "dryAMD", "PCV", "wetAMD"}}};
-    const ModelConfig config = ModelConfig::fromJson(cfgJson, "eiview-bench");
-    torch::manual_seed(1);
-    auto backboneWeights = VisionTransformer::randomWeights(config.backbone);
-    auto backbone = std::make_shared<VisionTransformer>(config.backbone, backboneWeights, "eiview-bench");
-    EiModel model(config, backbone, EiModel::initialParameters(config, true), "eiview-bench");
-
-    std::vector<torch::Tensor> inputs;
-    for (int m = 0; m < config.numModalities(); ++m)
-        inputs.push_back(torch::randn({1, 3, o.size, o.size}));
+    auto modelPtr = randomModel(cfgJson, 1, device, precision);
+    EiModel& model = *modelPtr;
+    const ModelConfig& config = model.config();
+    const std::vector<torch::Tensor> inputs = randomInputs(config, 1, 2);  // on the host, as a study arrives
 
     std::cout << "eiview-bench infer: EI, DINOv2 ViT-B/14 + 4 registers (random weights), M = 2, " << o.size << "x"
-              << o.size << ", maps on, CPU, " << policy.intraOp << " LibTorch intra-op + "
-              << policy.blas << " OpenBLAS threads\n";
+              << o.size << ", maps on, " << deviceName(device) << ", " << precisionName(precision);
+    if (device.is_cpu())
+        std::cout << ", " << policy.intraOp << " LibTorch intra-op + " << policy.blas << " OpenBLAS threads";
+    std::cout << "\n";
 
     torch::Tensor fused;
+    EiOutputs last;
     auto timeStudies = [&](int warmup, int reps) {
-        std::vector<double> out;
         torch::InferenceMode guard;
-        for (int r = 0; r < warmup + reps; ++r) {
-            const auto t0 = std::chrono::steady_clock::now();
-            EiOutputs result = model.forward(inputs, true);
-            const double s = seconds(t0);
-            if (r >= warmup)
-                out.push_back(s);
-            fused = result.fused.reshape({-1}).clone();
-        }
-        return out;
+        return timeRuns(warmup, reps, device, [&] {
+            last = model.forward(inputs, true);
+            fused = last.fused.reshape({-1}).to(torch::kCPU).clone();
+        });
     };
+    // The first study after loading, without a warm-up (what a user waited for before
+    // EiModel::warmUp), then the steady state.
+    const double coldSeconds = timeStudies(0, 1).front();
     const std::vector<double> cppSeconds = timeStudies(o.warmup, o.reps);
     const StudyFlops flops = StudyFlops::forStudy(config, true);
-    const GemmRate gemm = GemmRate::measure(o.gemmSize, 5);
+    const GemmRate gemm = GemmRate::measure(o.gemmSize, 5, device, computeType(precision));
     const double cppMedian = median(cppSeconds);
     const double achieved = flops.total() / cppMedian / 1e9;
 
-    std::cout << std::fixed << std::setprecision(3);
+    std::cout << std::fixed << std::setprecision(device.is_cuda() ? 5 : 3);
     std::cout << "  C++ engine      : " << cppMedian << " s/study (median of " << o.reps << "; min "
-              << *std::min_element(cppSeconds.begin(), cppSeconds.end()) << ")\n";
+              << *std::min_element(cppSeconds.begin(), cppSeconds.end()) << "; first study cold " << coldSeconds
+              << ")\n";
     std::cout << std::setprecision(1);
     std::cout << "  work            : " << flops.total() / 1e9 << " GFLOP in " << flops.passes
               << " backbone passes (backbone " << flops.backbone / 1e9 << ", MoR " << flops.mor / 1e9
               << ", heads/adapters/gate " << flops.heads / 1e9 << ")\n";
     std::cout << "  achieved        : " << achieved << " GFLOP/s\n";
-    std::cout << "  GEMM peak       : " << gemm.gflops << " GFLOP/s (torch::mm " << gemm.size << "^3, best of 5)\n";
+    std::cout << "  GEMM peak       : " << gemm.gflops << " GFLOP/s (torch::mm " << gemm.size << "^3, "
+              << precisionName(precision) << ", best of 5)\n";
     std::cout << std::setprecision(3) << "  achieved / peak : " << achieved / gemm.gflops << "\n";
 
-    nlohmann::json report = {{"threads", threads},
+    nlohmann::json report = {{"device", deviceName(device)},
+                             {"precision", precisionName(precision)},
+                             {"threads", threads},
                              {"blas_threads", policy.blas},
                              {"size", o.size},
                              {"cpp_seconds", cppSeconds},
                              {"cpp_seconds_median", cppMedian},
+                             {"cold_first_study_seconds", coldSeconds},
                              {"gflop", flops.total() / 1e9},
                              {"passes", flops.passes},
                              {"achieved_gflops", achieved},
                              {"gemm_gflops", gemm.gflops},
                              {"ratio_to_gemm_peak", achieved / gemm.gflops}};
+
+    if (precision != Precision::Fp32) {
+        // The same study in fp32 on the same device: what the precision costs and gains.
+        const EiOutputs reduced = last;
+        const torch::Tensor reducedFused = fused;
+        model.setPrecision(Precision::Fp32);
+        const double fp32Median = median(timeStudies(o.warmup, o.reps));
+        double dProb = (reduced.fusedProbs - last.fusedProbs).abs().max().item<double>();
+        for (std::size_t m = 0; m < last.probs.size(); ++m)
+            dProb = std::max(dProb, (reduced.probs[m] - last.probs[m]).abs().max().item<double>());
+        double dMap = 0;
+        for (std::size_t m = 0; m < last.maps.size(); ++m)
+            for (std::size_t k = 0; k < last.maps[m].size(); ++k)
+                dMap = std::max(dMap, (reduced.maps[m][k].values - last.maps[m][k].values).abs().max().item<double>());
+        model.setPrecision(precision);
+        fused = reducedFused;
+        std::cout << "  fp32, same device: " << fp32Median << " s/study; " << precisionName(precision) << " is "
+                  << fp32Median / cppMedian << "x faster; max |d probability| " << std::scientific << dProb
+                  << ", max |d map| " << dMap << std::fixed << "\n";
+        report["fp32_seconds_median"] = fp32Median;
+        report["speedup_vs_fp32"] = fp32Median / cppMedian;
+        report["max_abs_diff_probability_vs_fp32"] = dProb;
+        report["max_abs_diff_map_vs_fp32"] = dMap;
+    }
+
+    if (o.studies > 0) {
+        // Memory over many studies in a row: what the process holds after the first ten
+        // and after all of them (nvidia-smi; -1 on the CPU or without nvidia-smi).
+        torch::InferenceMode guard;
+        double after10 = -1;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int k = 0; k < o.studies; ++k) {
+            const EiOutputs out = model.forward(inputs, true);
+            (void)out.fused.to(torch::kCPU);
+            if (k == 9)
+                after10 = device.is_cuda() ? processGpuMemoryMiB() : -1;
+        }
+        const double total = secondsSince(t0);
+        const double afterAll = device.is_cuda() ? processGpuMemoryMiB() : -1;
+        std::cout << std::setprecision(5) << "  " << o.studies << " studies in a row: " << total / o.studies
+                  << " s/study; GPU memory after 10: " << after10 << " MiB, after " << o.studies << ": " << afterAll
+                  << " MiB\n";
+        report["studies_in_a_row"] = o.studies;
+        report["studies_seconds_per_study"] = total / o.studies;
+        report["gpu_memory_mib_after_10"] = after10;
+        report["gpu_memory_mib_after_all"] = afterAll;
+    }
+
+    if (device.is_cuda() && o.python) {
+        std::cout << "  running plain PyTorch on the same GPU (bench/reference_gpu.py)...\n" << std::flush;
+        const nlohmann::json ref = runGpuReference(o, deviceName(device));
+        if (ref.is_object()) {
+            for (const auto& [key, value] : ref.items()) {
+                if (!value.is_number())
+                    continue;
+                const double ms = value.get<double>();
+                std::cout << std::setprecision(3) << "  plain PyTorch " << key << ": " << ms << " ms/study; engine "
+                          << (ms / 1000.0) / cppMedian << "x as fast\n";
+            }
+            report["plain_pytorch_ms"] = ref;
+        } else {
+            std::cout << "  plain PyTorch reference not available (python3 with torch)\n";
+        }
+        o.python = false;  // the CPU reference below is for the CPU
+    }
 
     if (o.compareSettings) {
         // LibTorch's own default (one intra-op thread per core) with OpenBLAS's pool on
@@ -224,14 +298,14 @@ int runInfer(const std::vector<std::string>& args)
         report["malloc_setting_speedup"] = plainMalloc / cppMedian;
     }
 
-    if (o.python) {
+    if (o.python && device.is_cpu()) {
         // The same model and inputs, through files, for the reference.
         char tmpl[] = "/tmp/eiview-bench-XXXXXX";
         if (!mkdtemp(tmpl))
             throw ModelError("/tmp", "cannot create a temporary folder");
         const fs::path dir = tmpl;
         std::map<std::string, torch::Tensor> tensors = model.parameters();
-        for (const auto& [name, t] : backbone->weights())
+        for (const auto& [name, t] : model.backbone().weights())
             tensors["backbone." + name] = t;
         const fs::path modelPath = dir / "bench.eimodel";
         writeSafetensors(modelPath.string(), tensors,
@@ -277,7 +351,9 @@ int runInfer(const std::vector<std::string>& args)
 
 }  // namespace
 
-EI_BENCH_COMMAND({"infer", "[--reps N] [--warmup N] [--size PX] [--gemm-size N] [--no-python] [--compare-settings] [--json OUT]",
-                  "seconds per EI study on the CPU vs GEMM peak and plain PyTorch", runInfer});
+EI_BENCH_COMMAND({"infer",
+                  "[--device D] [--precision P] [--reps N] [--warmup N] [--size PX] [--gemm-size N] [--studies N] "
+                  "[--no-python] [--compare-settings] [--json OUT]",
+                  "seconds per EI study on a device vs its GEMM peak, fp32 and plain PyTorch", runInfer});
 
 }  // namespace ei::bench
