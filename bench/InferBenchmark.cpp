@@ -14,6 +14,7 @@
 
 #include "models/Device.h"
 #include "models/ei/EiModel.h"
+#include "models/ei/GraphedForward.h"
 #include "models/Error.h"
 #include "models/io/NpyFile.h"
 #include "models/io/Safetensors.h"
@@ -160,6 +161,7 @@ int runInfer(const std::vector<std::string>& args)
     EiModel& model = *modelPtr;
     const ModelConfig& config = model.config();
     const std::vector<torch::Tensor> inputs = randomInputs(config, 1, 2);  // on the host, as a study arrives
+    nlohmann::json report0 = nlohmann::json::object();
 
     std::cout << "eiview-bench infer: EI, DINOv2 ViT-B/14 + 4 registers (random weights), M = 2, " << o.size << "x"
               << o.size << ", maps on, " << deviceName(device) << ", " << precisionName(precision);
@@ -169,17 +171,30 @@ int runInfer(const std::vector<std::string>& args)
 
     torch::Tensor fused;
     EiOutputs last;
+    GraphedForward graphed(modelPtr);
+    bool useGraphs = false;
     auto timeStudies = [&](int warmup, int reps) {
         torch::InferenceMode guard;
         return timeRuns(warmup, reps, device, [&] {
-            last = model.forward(inputs, true);
+            last = useGraphs ? graphed.run(inputs, true) : model.forward(inputs, true);
             fused = last.fused.reshape({-1}).to(torch::kCPU).clone();
         });
     };
     // The first study after loading, without a warm-up (what a user waited for before
-    // EiModel::warmUp), then the steady state.
+    // EiModel::warmUp), then the steady state: plain forwards, and where this build and
+    // device can, replays of a captured CUDA graph (what the viewer and `infer` run).
     const double coldSeconds = timeStudies(0, 1).front();
-    const std::vector<double> cppSeconds = timeStudies(o.warmup, o.reps);
+    std::vector<double> cppSeconds = timeStudies(o.warmup, o.reps);
+    if (graphed.active()) {
+        const double eager = median(cppSeconds);
+        useGraphs = true;
+        cppSeconds = timeStudies(o.warmup, o.reps);
+        std::cout << std::fixed << std::setprecision(5) << "  C++ engine, plain forwards: " << eager
+                  << " s/study; with CUDA graphs " << median(cppSeconds) << " (" << eager / median(cppSeconds)
+                  << "x)\n";
+        report0["eager_seconds_median"] = eager;
+    }
+    report0["cuda_graphs"] = useGraphs;
     const StudyFlops flops = StudyFlops::forStudy(config, true);
     const GemmRate gemm = GemmRate::measure(o.gemmSize, 5, device, computeType(precision));
     const double cppMedian = median(cppSeconds);
@@ -198,7 +213,8 @@ int runInfer(const std::vector<std::string>& args)
               << precisionName(precision) << ", best of 5)\n";
     std::cout << std::setprecision(3) << "  achieved / peak : " << achieved / gemm.gflops << "\n";
 
-    nlohmann::json report = {{"device", deviceName(device)},
+    nlohmann::json report = report0;
+    report.update(nlohmann::json{{"device", deviceName(device)},
                              {"precision", precisionName(precision)},
                              {"threads", threads},
                              {"blas_threads", policy.blas},
@@ -210,7 +226,7 @@ int runInfer(const std::vector<std::string>& args)
                              {"passes", flops.passes},
                              {"achieved_gflops", achieved},
                              {"gemm_gflops", gemm.gflops},
-                             {"ratio_to_gemm_peak", achieved / gemm.gflops}};
+                             {"ratio_to_gemm_peak", achieved / gemm.gflops}});
 
     if (precision != Precision::Fp32) {
         // The same study in fp32 on the same device: what the precision costs and gains.
@@ -243,7 +259,7 @@ int runInfer(const std::vector<std::string>& args)
         double after10 = -1;
         const auto t0 = std::chrono::steady_clock::now();
         for (int k = 0; k < o.studies; ++k) {
-            const EiOutputs out = model.forward(inputs, true);
+            const EiOutputs out = useGraphs ? graphed.run(inputs, true) : model.forward(inputs, true);
             (void)out.fused.to(torch::kCPU);
             if (k == 9)
                 after10 = device.is_cuda() ? processGpuMemoryMiB() : -1;

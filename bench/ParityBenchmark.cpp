@@ -8,6 +8,7 @@
 #include "bench/BenchSupport.h"
 
 #include "models/Device.h"
+#include "models/ei/GraphedForward.h"
 #include "models/Error.h"
 
 #include <fstream>
@@ -116,21 +117,30 @@ int runParity(const std::vector<std::string>& args)
         const std::string name = c.at("name");
         auto model = randomModel(c.at("config"), c.value("seed", 7u), torch::kCPU, Precision::Fp32);
         const auto inputs = randomInputs(model->config(), 1, 11);
+        const auto other = randomInputs(model->config(), 1, 12);
         const EiOutputs ref = model->forward(inputs, true);
         model->to(device);
+        GraphedForward graphed(model);
         for (const Precision p : precisions) {
             model->setPrecision(p);
-            const EiOutputs got = model->forward(inputs, true);
-            const Diff d = compare(got, ref);
-            const Tolerance t = toleranceFor(p);
-            const bool ok = d.logits <= t.logits && d.probs <= t.probs && d.maps <= t.maps;
-            failures += ok ? 0 : 1;
-            std::cout << (ok ? "  PASS " : "  FAIL ") << std::left << std::setw(36) << name << std::setw(5)
-                      << precisionName(p) << std::scientific << std::setprecision(2) << " logits " << d.logits
-                      << "  probs/gate " << d.probs << "  maps " << d.maps << std::fixed << "\n";
-            report.push_back({{"case", name}, {"precision", precisionName(p)}, {"device", deviceName(device)},
-                              {"max_rel_diff_logits", d.logits}, {"max_abs_diff_probs_gate", d.probs},
-                              {"max_abs_diff_maps", d.maps}, {"pass", ok}});
+            auto check = [&](const EiOutputs& got, bool graph) {
+                const Diff d = compare(got, ref);
+                const Tolerance t = toleranceFor(p);
+                const bool ok = d.logits <= t.logits && d.probs <= t.probs && d.maps <= t.maps;
+                failures += ok ? 0 : 1;
+                const std::string label = precisionName(p) + (graph ? "+graph" : "");
+                std::cout << (ok ? "  PASS " : "  FAIL ") << std::left << std::setw(36) << name << std::setw(11)
+                          << label << std::scientific << std::setprecision(2) << " logits " << d.logits
+                          << "  probs/gate " << d.probs << "  maps " << d.maps << std::fixed << "\n";
+                report.push_back({{"case", name}, {"precision", precisionName(p)}, {"device", deviceName(device)},
+                                  {"cuda_graph", graph}, {"max_rel_diff_logits", d.logits},
+                                  {"max_abs_diff_probs_gate", d.probs}, {"max_abs_diff_maps", d.maps}, {"pass", ok}});
+            };
+            check(model->forward(inputs, true), false);
+            if (graphed.active()) {
+                (void)graphed.run(other, true);          // captures with other inputs,
+                check(graphed.run(inputs, true), true);  // so the replay must copy these in
+            }
         }
     }
     std::cout << (failures ? "FAILED: " + std::to_string(failures) + " case/precision pairs outside tolerance\n"

@@ -6,6 +6,7 @@
 #include "core/study/Preprocess.h"
 #include "models/Device.h"
 #include "models/Precision.h"
+#include "models/ei/GraphedForward.h"
 #include "models/io/EiModelFile.h"
 #include "models/Error.h"
 #include "models/io/Sha256.h"
@@ -31,6 +32,7 @@ std::vector<float> toVector(const torch::Tensor& t)
 
 struct InferenceRunner::Private {
     std::shared_ptr<EiModel> model;
+    std::unique_ptr<GraphedForward> graphed;  // CUDA: replays captured forwards
     torch::Device device{torch::kCPU};
     ModelSummary summary;
 
@@ -50,8 +52,10 @@ InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string
     d->model = loaded.model;
     d->model->to(d->device);
     d->model->setPrecision(requested);
-    if (d->device.is_cuda())
+    if (d->device.is_cuda()) {
         d->model->warmUp();
+        d->graphed = std::make_unique<GraphedForward>(d->model);
+    }
     const ModelConfig& c = d->model->config();
     ModelSummary& s = d->summary;
     s.path = modelPath;
@@ -152,7 +156,7 @@ InferenceResult InferenceRunner::Private::run(const std::vector<torch::Tensor>& 
     const auto tf = std::chrono::steady_clock::now();
     EiOutputs out;
     try {
-        out = model->forward(inputs, computeMaps, &control);
+        out = graphed ? graphed->run(inputs, computeMaps, &control) : model->forward(inputs, computeMaps, &control);
     } catch (const Error&) {
         throw;
     } catch (const Cancelled&) {

@@ -101,7 +101,12 @@ private:
     // forward would otherwise pay each time. Rebound when any parameter changed (its
     // version counter or storage), so validation between training steps sees the update.
     std::vector<MoRSet> boundSets(const std::string& role, torch::ScalarType type) const;
+
+public:
+    // Changes when any parameter tensor is replaced or modified in place.
     std::size_t parameterStamp() const;
+
+private:
     struct Bound {
         std::vector<MoRSet> sets;
         std::size_t stamp = 0;
