@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 
 namespace ei {
@@ -487,12 +488,19 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 std::swap(order[k - 1], order[rng() % k]);
             double lossSum = 0;
             const auto start = std::chrono::steady_clock::now();
-            for (int it = 0; it < itersPerEpoch; ++it) {
-                if (control && control->cancelled())
-                    throw Cancelled();
+            // Batch `it`: augmented, normalised and on the device. Built on a background
+            // thread one batch ahead, so the device does not wait for augmentation; the
+            // batches are made in order from the one RNG, so runs stay reproducible.
+            struct Batch {
+                std::vector<torch::Tensor> inputs;
+                torch::Tensor target;
+                int size = 0;
+            };
+            auto makeBatch = [&](int it) {
+                Batch batch;
                 const int b0 = it * P.config.batchSize;
                 const int b1 = std::min<int>(static_cast<int>(train.size()), b0 + P.config.batchSize);
-                std::vector<torch::Tensor> inputs;
+                batch.size = b1 - b0;
                 std::vector<std::vector<torch::Tensor>> perModality(stage.columns.size());
                 std::vector<torch::Tensor> targets;
                 for (int b = b0; b < b1; ++b) {
@@ -514,8 +522,20 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                     }
                 }
                 for (std::size_t k = 0; k < stage.columns.size(); ++k)
-                    inputs.push_back(toModelBatch(perModality[k], stage.config.modalities[k]).to(P.device));
-                const auto target = torch::stack(targets).to(P.device);
+                    batch.inputs.push_back(toModelBatch(perModality[k], stage.config.modalities[k]).to(P.device));
+                batch.target = torch::stack(targets).to(P.device);
+                return batch;
+            };
+            std::future<Batch> prefetched = std::async(std::launch::async, makeBatch, 0);
+            for (int it = 0; it < itersPerEpoch; ++it) {
+                if (control && control->cancelled())
+                    throw Cancelled();  // the pending batch is finished and dropped
+                Batch batch = prefetched.get();
+                if (it + 1 < itersPerEpoch)
+                    prefetched = std::async(std::launch::async, makeBatch, it + 1);
+                const std::vector<torch::Tensor>& inputs = batch.inputs;
+                const torch::Tensor& target = batch.target;
+                const int b0 = it * P.config.batchSize, b1 = b0 + batch.size;
 
                 const auto out = model.forward(inputs);
                 nlohmann::json step{{"event", "step"}, {"stage", stage.name}, {"epoch", epoch + 1}, {"iteration", iteration + 1}};
