@@ -260,6 +260,7 @@ void MainWindow::buildActions()
         deviceBox_->addItem(d == QLatin1String("auto") ? tr("Auto") : d.toUpper(), d);
     connect(deviceBox_, &QComboBox::activated, this, [this](int i) { setDevice(deviceBox_->itemData(i).toString()); });
     bar->addWidget(deviceBox_);
+    bar->addWidget(new QLabel(tr(" Precision "), bar));
     precisionBox_ = new QComboBox(bar);
     precisionBox_->setObjectName(QStringLiteral("precisionBox"));
     precisionBox_->setToolTip(tr("Arithmetic of the backbone passes: Auto is bf16 on a GPU and fp32 on the CPU "
