@@ -5,7 +5,10 @@
 #include "models/Error.h"
 #include "models/vit/VisionTransformer.h"
 
+#include <ATen/record_function.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <sstream>
 #include <unistd.h>
@@ -104,6 +107,33 @@ std::string capture(const std::string& command, int* exitCode)
     if (exitCode)
         *exitCode = rc;
     return out;
+}
+
+namespace {
+
+std::atomic<long long> operatorCalls{0};
+
+std::unique_ptr<at::ObserverContext> countCall(const at::RecordFunction&)
+{
+    operatorCalls.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+}
+
+}  // namespace
+
+long long countOperatorCalls(const std::function<void()>& work)
+{
+    operatorCalls = 0;
+    const auto handle = at::addThreadLocalCallback(
+        at::RecordFunctionCallback(countCall).scopes({at::RecordScope::FUNCTION}));
+    try {
+        work();
+    } catch (...) {
+        at::removeCallback(handle);
+        throw;
+    }
+    at::removeCallback(handle);
+    return operatorCalls.load();
 }
 
 double processGpuMemoryMiB()

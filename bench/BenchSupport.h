@@ -42,5 +42,8 @@ std::string shellQuote(const std::string& s);
 std::string capture(const std::string& command, int* exitCode = nullptr);
 // This process's GPU memory as nvidia-smi reports it (MiB), -1 when unknown.
 double processGpuMemoryMiB();
+// ATen operator calls that `work` makes on this thread, nested calls and views included:
+// a rough measure of the dispatch work a forward pays on the host, whatever the device.
+long long countOperatorCalls(const std::function<void()>& work);
 
 }  // namespace ei::bench

@@ -184,6 +184,11 @@ int runInfer(const std::vector<std::string>& args)
     // EiModel::warmUp), then the steady state: plain forwards, and where this build and
     // device can, replays of a captured CUDA graph (what the viewer and `infer` run).
     const double coldSeconds = timeStudies(0, 1).front();
+    const long long opsPerStudy = countOperatorCalls([&] {
+        torch::InferenceMode guard;
+        (void)model.forward(inputs, true);
+    });
+    report0["aten_operator_calls_per_study"] = opsPerStudy;
     std::vector<double> cppSeconds = timeStudies(o.warmup, o.reps);
     if (graphed.active()) {
         const double eager = median(cppSeconds);
@@ -212,6 +217,7 @@ int runInfer(const std::vector<std::string>& args)
     std::cout << "  GEMM peak       : " << gemm.gflops << " GFLOP/s (torch::mm " << gemm.size << "^3, "
               << precisionName(precision) << ", best of 5)\n";
     std::cout << std::setprecision(3) << "  achieved / peak : " << achieved / gemm.gflops << "\n";
+    std::cout << "  operator calls  : " << opsPerStudy << " ATen calls per study (plain forward)\n";
 
     nlohmann::json report = report0;
     report.update(nlohmann::json{{"device", deviceName(device)},

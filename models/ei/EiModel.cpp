@@ -255,9 +255,29 @@ std::vector<MoRSet> EiModel::boundSets(const std::string& role, torch::ScalarTyp
         c10::InferenceMode normal(false);  // normal tensors: usable by a later training pass too
         torch::NoGradGuard noGrad;
         b.sets = bind();
+        b.stacks.clear();
         b.stamp = stamp;
     }
     return b.sets;
+}
+
+MoRSet EiModel::stackedSet(const std::string& role, torch::ScalarType type, const std::vector<int>& members,
+                           const std::vector<MoRSet>& sets) const
+{
+    std::vector<const MoRSet*> parts;
+    for (int m : members)
+        parts.push_back(&sets[static_cast<std::size_t>(m)]);
+    if (torch::GradMode::is_enabled())
+        return MoRSet::stack(parts);
+    std::lock_guard<std::mutex> lock(boundMutex_);
+    Bound& b = bound_[{role, static_cast<int>(type)}];
+    auto it = b.stacks.find(members);
+    if (it == b.stacks.end()) {
+        c10::InferenceMode normal(false);
+        torch::NoGradGuard noGrad;
+        it = b.stacks.emplace(members, MoRSet::stack(parts)).first;
+    }
+    return it->second;
 }
 
 namespace {
@@ -331,8 +351,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const int callsPerGroup = fusion == "ei" ? (computeMaps ? 3 : 2) : 1;
     const int callsTotal = callsPerGroup * static_cast<int>(sizeGroups.size());
     int callsDone = 0;
-    auto run = [&](const std::vector<int>& members, const std::vector<MoRSet>& sets, const std::string& stage,
-                   const std::vector<torch::Tensor>* extra, int acquireLayer, PassTokens& out) {
+    auto run = [&](const std::vector<int>& members, const std::string& role, const std::vector<MoRSet>& sets,
+                   const std::string& stage, const std::vector<torch::Tensor>* extra, int acquireLayer,
+                   PassTokens& out) {
         std::string names;
         for (int m : members)
             names += (names.empty() ? "" : ", ") + config_.modalities[static_cast<std::size_t>(m)].name;
@@ -343,11 +364,20 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         BackboneCall call;
         call.computeType = type;
         call.acquireLayer = acquireLayer;
+        bool equalRows = true;
         for (int m : members) {
             xs.push_back(flat[static_cast<std::size_t>(m)]);
             call.morGroups.push_back({&sets[static_cast<std::size_t>(m)], flat[static_cast<std::size_t>(m)].size(0)});
+            equalRows = equalRows && flat[static_cast<std::size_t>(m)].size(0) == flat[static_cast<std::size_t>(members[0])].size(0);
             if (extra)
                 extras.push_back((*extra)[static_cast<std::size_t>(m)]);
+        }
+        // Groups of equal rows (the usual case: one study, images of one size): one
+        // stacked MoR set, one batched product per adapted layer for all of them.
+        MoRSet stacked;
+        if (members.size() > 1 && equalRows) {
+            stacked = stackedSet(role, type, members, sets);
+            call.morGroups = {{&stacked, static_cast<std::int64_t>(xs.size()) * xs[0].size(0)}};
         }
         if (extra) {
             call.extraTokens = extras.size() == 1 ? extras[0] : torch::cat(extras, 0);
@@ -376,7 +406,7 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     if (fusion == "unimodal") {
         const std::vector<MoRSet> sets = bindSets("uni");
         PassTokens pass(M);
-        run({0}, sets, "pass", nullptr, 0, pass);
+        run({0}, "uni", sets, "pass", nullptr, 0, pass);
         const torch::Tensor& tokens = pass.tokens[0];
         const auto [gh, gw] = pass.grid[0];
         const torch::Tensor cls = tokens.select(1, 0);
@@ -400,7 +430,7 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         const std::vector<MoRSet> auxSets = bindSets("aux");
         PassTokens aux(M);
         for (const auto& group : sizeGroups)
-            run(group, auxSets, "auxiliary pass", nullptr, config_.acquireLayer, aux);
+            run(group, "aux", auxSets, "auxiliary pass", nullptr, config_.acquireLayer, aux);
         for (int m = 0; m < M; ++m) {
             const std::int64_t S = slices[static_cast<std::size_t>(m)];
             intSource[static_cast<std::size_t>(m)] = poolSlices(aux.acquired[static_cast<std::size_t>(m)], batch, S, config_.slicePoolAux);
@@ -431,10 +461,10 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const std::vector<MoRSet> primarySets = bindSets("primary");
     PassTokens primary(M), plain(M);
     for (const auto& group : sizeGroups)
-        run(group, primarySets, "primary pass", fusion == "ei" ? &extra : nullptr, 0, primary);
+        run(group, "primary", primarySets, "primary pass", fusion == "ei" ? &extra : nullptr, 0, primary);
     if (computeMaps && fusion == "ei")
         for (const auto& group : sizeGroups)
-            run(group, primarySets, "primary pass without INT", nullptr, 0, plain);
+            run(group, "primary", primarySets, "primary pass without INT", nullptr, 0, plain);
 
     for (int t = 0; t < M; ++t) {
         const std::int64_t S = slices[static_cast<std::size_t>(t)];

@@ -101,6 +101,9 @@ private:
     // forward would otherwise pay each time. Rebound when any parameter changed (its
     // version counter or storage), so validation between training steps sees the update.
     std::vector<MoRSet> boundSets(const std::string& role, torch::ScalarType type) const;
+    // The members' sets of a role stacked into one (MoRSet::stack), cached like the sets.
+    MoRSet stackedSet(const std::string& role, torch::ScalarType type, const std::vector<int>& members,
+                      const std::vector<MoRSet>& sets) const;
 
 public:
     // Changes when any parameter tensor is replaced or modified in place.
@@ -109,6 +112,7 @@ public:
 private:
     struct Bound {
         std::vector<MoRSet> sets;
+        std::map<std::vector<int>, MoRSet> stacks;  // by member modalities
         std::size_t stamp = 0;
     };
     mutable std::mutex boundMutex_;

@@ -127,6 +127,7 @@ MoRSet MoRSet::castTo(torch::ScalarType type) const
     MoRSet s;
     s.config_ = config_;
     s.blocks_ = blocks_;
+    s.groups_ = groups_;
     for (auto& block : s.blocks_)
         for (MoRLayer& l : block) {
             if (!l.defined())
@@ -139,6 +140,37 @@ MoRSet MoRSet::castTo(torch::ScalarType type) const
                 t = t.to(type);
             l.stackedA = l.stackedA.to(type);
             l.scaledB = l.scaledB.to(type);
+        }
+    return s;
+}
+
+MoRSet MoRSet::stack(const std::vector<const MoRSet*>& sets)
+{
+    if (sets.empty())
+        throw ModelError("", "no MoR sets to stack");
+    if (sets.size() == 1)
+        return *sets[0];
+    MoRSet s;
+    s.config_ = sets[0]->config_;
+    s.groups_ = static_cast<int>(sets.size());
+    s.blocks_.resize(sets[0]->blocks_.size());
+    for (std::size_t b = 0; b < s.blocks_.size(); ++b)
+        for (int t = 0; t < kMoRTargetCount; ++t) {
+            if (!sets[0]->blocks_[b][t].defined())
+                continue;
+            std::vector<torch::Tensor> w, bias, a, bm;
+            for (const MoRSet* set : sets) {
+                const MoRLayer& l = set->blocks_.at(b)[t];
+                w.push_back(l.routerWeight);
+                bias.push_back(l.routerBias.unsqueeze(0));
+                a.push_back(l.stackedA);
+                bm.push_back(l.scaledB);
+            }
+            MoRLayer& l = s.blocks_[b][t];
+            l.routerWeight = torch::stack(w);  // [G, K(+1), d_in]
+            l.routerBias = torch::stack(bias);  // [G, 1, K(+1)]
+            l.stackedA = torch::stack(a);      // [G, sum r, d_in]
+            l.scaledB = torch::stack(bm);      // [G, d_out, sum r]
         }
     return s;
 }
@@ -156,9 +188,12 @@ torch::Tensor MoRSet::routerWeights(const MoRLayer& layer, const torch::Tensor& 
     return torch::softmax(torch::linear(h, layer.routerWeight, layer.routerBias), -1);
 }
 
-torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& h) const
+torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& input) const
 {
-    torch::Tensor w = routerWeights(layer, h);  // [..., K(+1)]
+    // A stacked set sees the batch as [G, rows * tokens, d_in]; matmul then runs batched.
+    const torch::Tensor h = groups_ > 1 ? input.reshape({groups_, -1, input.size(-1)}) : input;
+    torch::Tensor w = groups_ > 1 ? torch::softmax(torch::baddbmm(layer.routerBias, h, layer.routerWeight.transpose(1, 2)), -1)
+                                  : routerWeights(layer, h);  // [..., K(+1)]
     const std::int64_t offset = config_.bypass ? 1 : 0;
     const std::size_t K = config_.ranks.size();
     // Each rank's router weight repeated over its r_k columns: [..., sum r].
@@ -174,7 +209,14 @@ torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& h) const
         }
         perColumn = torch::cat(parts, -1);
     }
-    return torch::matmul(torch::matmul(h, layer.stackedA.t()) * perColumn, layer.scaledB.t());
+    torch::Tensor y = torch::matmul(torch::matmul(h, layer.stackedA.transpose(-2, -1)) * perColumn,
+                                    layer.scaledB.transpose(-2, -1));
+    if (groups_ > 1) {
+        std::vector<std::int64_t> shape = input.sizes().vec();
+        shape.back() = y.size(-1);
+        y = y.reshape(shape);
+    }
+    return y;
 }
 
 torch::Tensor MoRSet::deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const

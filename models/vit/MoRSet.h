@@ -51,6 +51,12 @@ public:
     // The same set with every tensor converted to `type` (differentiably: gradients reach
     // the float32 tensors held elsewhere). Used for the reduced precisions.
     MoRSet castTo(torch::ScalarType type) const;
+    // Several sets (of one config) as one, for a batch made of G equal row groups in
+    // order, group g adapted by sets[g]: every layer's operands stacked [G, ...], so an
+    // adapted layer costs one batched product for all groups instead of one per group.
+    // Differentiable. delta() of a stacked set needs the batch size to be G * rows.
+    static MoRSet stack(const std::vector<const MoRSet*>& sets);
+    int groups() const { return groups_; }
 
     const MoRLayer* layer(int block, MoRTarget target) const;
 
@@ -67,6 +73,7 @@ private:
 
     MorConfig config_;
     std::vector<std::array<MoRLayer, kMoRTargetCount>> blocks_;
+    int groups_ = 1;  // > 1: a stacked set (stack())
 };
 
 }  // namespace ei

@@ -86,6 +86,41 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(set.routerWeights(*l, h).sum(-1), torch::ones({3, 7})));
         QVERIFY(set.layer(0, ei::MoRTarget::Q) == nullptr);  // not a target
     }
+
+    void stackedSetsEqualEachSetOnItsRows()
+    {
+        // Issue 15: three modalities' sets stacked act on a batch of three equal row
+        // groups as each set on its own rows, and gradients reach every set's tensors.
+        ei::MorConfig mor;
+        mor.targets = {"q", "fc1"};
+        std::map<std::string, torch::Tensor> params;
+        torch::manual_seed(4);
+        for (int m = 0; m < 3; ++m)
+            ei::MoRSet::initialize(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params);
+        for (auto& [name, t] : params) {
+            if (name[name.rfind('.') + 1] == 'B')
+                t = torch::randn(t.sizes());
+            t.requires_grad_(true);
+        }
+        std::vector<ei::MoRSet> sets;
+        for (int m = 0; m < 3; ++m)
+            sets.push_back(ei::MoRSet::bind(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params));
+        const ei::MoRSet stacked = ei::MoRSet::stack({&sets[0], &sets[1], &sets[2]});
+        QCOMPARE(stacked.groups(), 3);
+        const torch::Tensor h = torch::randn({3 * 2, 5, 16});  // 3 groups of 2 rows
+        for (auto target : {ei::MoRTarget::Q, ei::MoRTarget::Fc1}) {
+            const torch::Tensor together = stacked.delta(*stacked.layer(1, target), h);
+            QCOMPARE(together.sizes().vec(), (std::vector<std::int64_t>{6, 5, target == ei::MoRTarget::Q ? 16 : 64}));
+            for (int m = 0; m < 3; ++m) {
+                const torch::Tensor alone = sets[m].delta(*sets[m].layer(1, target), h.narrow(0, 2 * m, 2));
+                QVERIFY(alone.abs().max().item<float>() > 1e-3f);
+                QVERIFY2(torch::allclose(together.narrow(0, 2 * m, 2), alone, 1e-5, 1e-5), "stacked delta differs");
+            }
+        }
+        stacked.delta(*stacked.layer(0, ei::MoRTarget::Fc1), h).sum().backward();
+        for (int m = 0; m < 3; ++m)
+            QVERIFY(params.at("s" + std::to_string(m) + ".blocks.0.fc1.A1").grad().abs().sum().item<float>() > 0);
+    }
 };
 
 EI_REGISTER_TEST(MoRSetTest);
