@@ -10,6 +10,7 @@
 #include "models/Error.h"
 #include "models/train/Loss.h"
 #include "models/train/Metrics.h"
+#include "models/train/TrainingBatch.h"
 #include "models/io/Safetensors.h"
 
 #include <chrono>
@@ -71,25 +72,6 @@ std::uint32_t mixSeed(unsigned seed, int stage, int epoch)
     std::uint32_t out;
     seq.generate(&out, &out + 1);
     return out;
-}
-
-torch::Tensor preparedInput(const TrainingExample& ex, int column, const ModalityConfig& mc, const ModelConfig& config)
-{
-    if (column < static_cast<int>(ex.prepared.size()) && ex.prepared[column].defined())
-        return ex.prepared[column];
-    const auto& raw = ex.raw.at(column);
-    std::vector<torch::Tensor> slices;
-    const std::vector<int> indices = mc.isVolume() ? officialSliceIndices(static_cast<int>(raw.size(0)), mc.slices)
-                                                   : std::vector<int>{0};
-    for (int i : indices)
-        slices.push_back(normalizeImage(resizeForModel(raw[i], mc.size[0], mc.size[1]), config.mean, config.std));
-    return torch::stack(slices);
-}
-
-torch::Tensor toModelBatch(const std::vector<torch::Tensor>& items, const ModalityConfig& mc)
-{
-    auto batch = torch::stack(items);  // [B, S, 3, H, W]
-    return mc.isVolume() ? batch : batch.select(1, 0);
 }
 
 }  // namespace
@@ -491,46 +473,15 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             // Batch `it`: augmented, normalised and on the device. Built on a background
             // thread one batch ahead, so the device does not wait for augmentation; the
             // batches are made in order from the one RNG, so runs stay reproducible.
-            struct Batch {
-                std::vector<torch::Tensor> inputs;
-                torch::Tensor target;
-                int size = 0;
-            };
             auto makeBatch = [&](int it) {
-                Batch batch;
-                const int b0 = it * P.config.batchSize;
-                const int b1 = std::min<int>(static_cast<int>(train.size()), b0 + P.config.batchSize);
-                batch.size = b1 - b0;
-                std::vector<std::vector<torch::Tensor>> perModality(stage.columns.size());
-                std::vector<torch::Tensor> targets;
-                for (int b = b0; b < b1; ++b) {
-                    const auto& ex = train[order[b]];
-                    targets.push_back(ex.target);
-                    for (std::size_t k = 0; k < stage.columns.size(); ++k) {
-                        const auto& mc = stage.config.modalities[k];
-                        const auto& raw = ex.raw.at(stage.columns[k]);
-                        const auto ap = drawAugmentParams(rng, P.config.augment, static_cast<int>(raw.size(2)),
-                                                          static_cast<int>(raw.size(3)));
-                        const std::vector<int> indices =
-                            mc.isVolume() ? officialSliceIndices(static_cast<int>(raw.size(0)), mc.slices, ap.sliceJitter)
-                                          : std::vector<int>{0};
-                        std::vector<torch::Tensor> slices;
-                        for (int s : indices)
-                            slices.push_back(normalizeImage(augmentImage(raw[s], ap, mc.size[0], mc.size[1]),
-                                                            P.modelConfig.mean, P.modelConfig.std));
-                        perModality[k].push_back(torch::stack(slices));
-                    }
-                }
-                for (std::size_t k = 0; k < stage.columns.size(); ++k)
-                    batch.inputs.push_back(toModelBatch(perModality[k], stage.config.modalities[k]).to(P.device));
-                batch.target = torch::stack(targets).to(P.device);
-                return batch;
+                return makeTrainingBatch(train, order, it, P.config.batchSize, stage.columns, stage.config,
+                                         P.modelConfig, P.config.augment, rng, P.device);
             };
-            std::future<Batch> prefetched = std::async(std::launch::async, makeBatch, 0);
+            std::future<TrainingBatch> prefetched = std::async(std::launch::async, makeBatch, 0);
             for (int it = 0; it < itersPerEpoch; ++it) {
                 if (control && control->cancelled())
                     throw Cancelled();  // the pending batch is finished and dropped
-                Batch batch = prefetched.get();
+                TrainingBatch batch = prefetched.get();
                 if (it + 1 < itersPerEpoch)
                     prefetched = std::async(std::launch::async, makeBatch, it + 1);
                 const std::vector<torch::Tensor>& inputs = batch.inputs;

@@ -1,0 +1,62 @@
+// Model inputs for training and prediction (see TrainingBatch.h).
+#include "models/train/TrainingBatch.h"
+
+#include "models/train/Augment.h"
+
+#include <algorithm>
+
+namespace ei {
+
+torch::Tensor preparedInput(const TrainingExample& ex, int column, const ModalityConfig& mc, const ModelConfig& config)
+{
+    if (column < static_cast<int>(ex.prepared.size()) && ex.prepared[column].defined())
+        return ex.prepared[column];
+    const auto& raw = ex.raw.at(column);
+    std::vector<torch::Tensor> slices;
+    const std::vector<int> indices = mc.isVolume() ? officialSliceIndices(static_cast<int>(raw.size(0)), mc.slices)
+                                                   : std::vector<int>{0};
+    for (int i : indices)
+        slices.push_back(normalizeImage(resizeForModel(raw[i], mc.size[0], mc.size[1]), config.mean, config.std));
+    return torch::stack(slices);
+}
+
+torch::Tensor toModelBatch(const std::vector<torch::Tensor>& items, const ModalityConfig& mc)
+{
+    auto batch = torch::stack(items);  // [B, S, 3, H, W]
+    return mc.isVolume() ? batch : batch.select(1, 0);
+}
+
+TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const std::vector<int>& order, int index,
+                                int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
+                                const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
+                                const torch::Device& device)
+{
+    TrainingBatch batch;
+    const int b0 = index * batchSize;
+    const int b1 = std::min<int>(static_cast<int>(train.size()), b0 + batchSize);
+    batch.size = b1 - b0;
+    std::vector<std::vector<torch::Tensor>> perModality(columns.size());
+    std::vector<torch::Tensor> targets;
+    for (int b = b0; b < b1; ++b) {
+        const auto& ex = train[order[b]];
+        targets.push_back(ex.target);
+        for (std::size_t k = 0; k < columns.size(); ++k) {
+            const auto& mc = stage.modalities[k];
+            const auto& raw = ex.raw.at(columns[k]);
+            const auto ap = drawAugmentParams(rng, augment, static_cast<int>(raw.size(2)), static_cast<int>(raw.size(3)));
+            const std::vector<int> indices =
+                mc.isVolume() ? officialSliceIndices(static_cast<int>(raw.size(0)), mc.slices, ap.sliceJitter)
+                              : std::vector<int>{0};
+            std::vector<torch::Tensor> slices;
+            for (int s : indices)
+                slices.push_back(normalizeImage(augmentImage(raw[s], ap, mc.size[0], mc.size[1]), model.mean, model.std));
+            perModality[k].push_back(torch::stack(slices));
+        }
+    }
+    for (std::size_t k = 0; k < columns.size(); ++k)
+        batch.inputs.push_back(toModelBatch(perModality[k], stage.modalities[k]).to(device));
+    batch.target = torch::stack(targets).to(device);
+    return batch;
+}
+
+}  // namespace ei

@@ -1,0 +1,37 @@
+// The tensors a training or prediction step reads: one example's model input without
+// augmentation, items stacked into a model batch, and an augmented training batch.
+#pragma once
+
+#include "models/ei/ModelConfig.h"
+#include "models/train/TrainConfig.h"
+#include "models/train/Trainer.h"
+
+#include <torch/torch.h>
+
+#include <random>
+#include <vector>
+
+namespace ei {
+
+// An example's input for one modality as the model reads it for validation and
+// prediction: resized, normalised, volumes at the official slice choice. [S, 3, H, W].
+torch::Tensor preparedInput(const TrainingExample& ex, int column, const ModalityConfig& mc, const ModelConfig& config);
+// [S, 3, H, W] items -> [B, 3, H, W] (images) or [B, S, 3, H, W] (volumes).
+torch::Tensor toModelBatch(const std::vector<torch::Tensor>& items, const ModalityConfig& mc);
+
+struct TrainingBatch {
+    std::vector<torch::Tensor> inputs;  // per stage modality, on the device
+    torch::Tensor target;               // [B, C] on the device
+    int size = 0;                       // B
+};
+
+// Batch `index` of an epoch: examples order[index * batchSize, ...), each augmented with
+// draws from `rng` in order (so batches made one after another reproduce a run),
+// normalised, stacked and moved to `device`. `columns` are the stage's manifest columns,
+// `stage` its model config, `model` the full config (normalisation).
+TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const std::vector<int>& order, int index,
+                                int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
+                                const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
+                                const torch::Device& device);
+
+}  // namespace ei
