@@ -225,17 +225,10 @@ torch::Tensor EiModel::patchSimilarity(const torch::Tensor& tokens, const torch:
 
 std::size_t EiModel::parameterStamp() const
 {
-    std::size_t h = 1469598103934665603ull;
-    for (const auto& [name, t] : params_) {
-        const auto ptr = reinterpret_cast<std::uintptr_t>(t.data_ptr());
-        const std::size_t version = t.is_inference() ? 0 : static_cast<std::size_t>(t._version());
-        h = (h ^ ptr) * 1099511628211ull;
-        h = (h ^ version) * 1099511628211ull;
-    }
-    return h;
+    return tensorSetStamp(params_);
 }
 
-std::vector<MoRSet> EiModel::boundSets(const std::string& role, torch::ScalarType type) const
+std::vector<MoRSet> EiModel::boundSets(const std::string& role, torch::ScalarType type, std::size_t stamp) const
 {
     auto bind = [&] {
         std::vector<MoRSet> sets;
@@ -248,7 +241,6 @@ std::vector<MoRSet> EiModel::boundSets(const std::string& role, torch::ScalarTyp
     // With autograd recording (training), the sets are views of this step's tensors.
     if (torch::GradMode::is_enabled())
         return bind();
-    const std::size_t stamp = parameterStamp();
     std::lock_guard<std::mutex> lock(boundMutex_);
     Bound& b = bound_[{role, static_cast<int>(type)}];
     if (b.sets.empty() || b.stamp != stamp) {
@@ -331,7 +323,8 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const MatmulPrecisionScope matmulPrecision(precision_, device);
     const torch::ScalarType type = computeType(precision_);
     const std::string& fusion = config_.fusion;
-    auto bindSets = [&](const std::string& role) { return boundSets(role, type); };
+    const std::size_t stamp = torch::GradMode::is_enabled() ? 0 : parameterStamp();  // the bound-set caches' key
+    auto bindSets = [&](const std::string& role) { return boundSets(role, type, stamp); };
 
     // Modalities of one input size share each backbone call: one call per size group for
     // the auxiliary passes, one for the primary passes, one for the passes without INT.

@@ -100,7 +100,8 @@ private:
     // layer's matrices and a cast converts them, thousands of small kernels that a GPU
     // forward would otherwise pay each time. Rebound when any parameter changed (its
     // version counter or storage), so validation between training steps sees the update.
-    std::vector<MoRSet> boundSets(const std::string& role, torch::ScalarType type) const;
+    // `stamp`: parameterStamp() now, taken once per forward.
+    std::vector<MoRSet> boundSets(const std::string& role, torch::ScalarType type, std::size_t stamp) const;
     // The members' sets of a role stacked into one (MoRSet::stack), cached like the sets.
     MoRSet stackedSet(const std::string& role, torch::ScalarType type, const std::vector<int>& members,
                       const std::vector<MoRSet>& sets) const;

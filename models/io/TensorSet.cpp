@@ -37,4 +37,16 @@ std::map<std::string, torch::Tensor> checkedTensorSet(const TensorShapes& expect
     return out;
 }
 
+std::size_t tensorSetStamp(const std::map<std::string, torch::Tensor>& tensors)
+{
+    std::size_t h = 1469598103934665603ull;  // FNV-1a over (storage, version) pairs
+    for (const auto& [name, t] : tensors) {
+        const auto ptr = reinterpret_cast<std::uintptr_t>(t.data_ptr());
+        const std::size_t version = t.is_inference() ? 0 : static_cast<std::size_t>(t._version());
+        h = (h ^ ptr) * 1099511628211ull;
+        h = (h ^ version) * 1099511628211ull;
+    }
+    return h;
+}
+
 }  // namespace ei

@@ -25,4 +25,8 @@ std::map<std::string, torch::Tensor> checkedTensorSet(const TensorShapes& expect
                                                       const std::map<std::string, torch::Tensor>& tensors,
                                                       const std::string& source, const std::string& what = "");
 
+// Changes when any tensor of the set is replaced (other storage) or modified in place (its
+// version counter): what a cache derived from the tensors checks before it is reused.
+std::size_t tensorSetStamp(const std::map<std::string, torch::Tensor>& tensors);
+
 }  // namespace ei

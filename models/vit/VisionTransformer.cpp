@@ -96,7 +96,7 @@ VisionTransformer::VisionTransformer(BackboneConfig config, std::map<std::string
     float32_ = bindWeights(torch::kFloat);
 }
 
-std::unique_ptr<VisionTransformer::Weights> VisionTransformer::bindWeights(torch::ScalarType type) const
+std::shared_ptr<const VisionTransformer::Weights> VisionTransformer::bindWeights(torch::ScalarType type) const
 {
     // Normal (not inference) tensors without autograd history, so that a cache made
     // during an inference can serve a training pass later.
@@ -106,7 +106,7 @@ std::unique_ptr<VisionTransformer::Weights> VisionTransformer::bindWeights(torch
         const auto it = weights_.find(n);
         return it == weights_.end() ? torch::Tensor() : it->second.to(type);
     };
-    auto w = std::make_unique<Weights>();
+    auto w = std::make_shared<Weights>();
     for (int i = 0; i < config_.depth; ++i) {
         const std::string b = "blocks." + std::to_string(i) + ".";
         auto g = [&](const std::string& n) { return get(b + n); };
@@ -123,27 +123,28 @@ std::unique_ptr<VisionTransformer::Weights> VisionTransformer::bindWeights(torch
     return w;
 }
 
-const VisionTransformer::Weights& VisionTransformer::weightsFor(torch::ScalarType type) const
+std::shared_ptr<const VisionTransformer::Weights> VisionTransformer::weightsFor(torch::ScalarType type,
+                                                                               std::size_t stamp) const
 {
     if (type == torch::kFloat)
-        return *float32_;
+        return float32_;  // views of the weights themselves: never stale
     std::lock_guard<std::mutex> lock(cacheMutex_);
     auto& slot = converted_[type];
-    if (!slot)
-        slot = bindWeights(type);
-    return *slot;
+    if (!slot.value || slot.stamp != stamp)
+        slot = {bindWeights(type), stamp};
+    return slot.value;
 }
 
-torch::Tensor VisionTransformer::positionsFor(int gridH, int gridW, torch::ScalarType type) const
+torch::Tensor VisionTransformer::positionsFor(int gridH, int gridW, torch::ScalarType type, std::size_t stamp) const
 {
     std::lock_guard<std::mutex> lock(cacheMutex_);
     auto& slot = positions_[{gridH, gridW, static_cast<int>(type)}];
-    if (!slot.defined()) {
+    if (!slot.value.defined() || slot.stamp != stamp) {
         c10::InferenceMode normal(false);
         torch::NoGradGuard noGrad;
-        slot = positionEmbedding(gridH, gridW).to(type);
+        slot = {positionEmbedding(gridH, gridW).to(type), stamp};
     }
-    return slot;
+    return slot.value;
 }
 
 std::int64_t VisionTransformer::parameterCount() const
@@ -291,7 +292,9 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
     if (H < 1 || W < 1)
         throw BadInputError("", "backbone input is empty");
     const torch::ScalarType type = call.computeType;
-    const Weights& w = weightsFor(type);
+    const std::size_t stamp = tensorSetStamp(weights_);
+    const std::shared_ptr<const Weights> held = weightsFor(type, stamp);
+    const Weights& w = *held;
     // A backbone that trains (train_backbone) reads its own tensors each pass, so that
     // gradients reach them; the converted copies and the position cache are for frozen ones.
     const bool trains = torch::GradMode::is_enabled() && weights_.at("patch_embed.weight").requires_grad();
@@ -324,7 +327,7 @@ BackboneOutput VisionTransformer::forward(const torch::Tensor& images, const Bac
     x = x.view({B, 3, gh, p, gw, p}).permute({0, 2, 4, 1, 3, 5}).reshape({B, std::int64_t(gh) * gw, 3 * p * p});
     x = torch::linear(x, trains ? weights_.at("patch_embed.weight").reshape({d, -1}) : w.patchW, w.patchB);  // [B, N, d]
     x = torch::cat({w.cls.expand({B, 1, d}), x}, 1);
-    x = x + (trains ? positionEmbedding(gh, gw) : positionsFor(gh, gw, type));
+    x = x + (trains ? positionEmbedding(gh, gw) : positionsFor(gh, gw, type, stamp));
     if (config_.numRegisterTokens > 0) {
         const torch::Tensor regs = w.reg.expand({B, config_.numRegisterTokens, d});
         x = torch::cat({x.narrow(1, 0, 1), regs, x.narrow(1, 1, x.size(1) - 1)}, 1);

@@ -77,26 +77,33 @@ private:
     struct Block {
         torch::Tensor norm1W, norm1B, qkvW, qkvB, projW, projB, ls1, norm2W, norm2B, fc1W, fc1B, fc2W, fc2B, ls2;
     };
-    // Every tensor a pass reads, in one compute type. Float32 binds the originals; other
-    // types are converted once, on first use, and kept (the backbone is frozen).
+    // Every tensor a pass reads, in one compute type. Float32 binds the originals (views
+    // of them); other types are converted on first use and kept until a weight changes.
     struct Weights {
         std::vector<Block> blocks;
         torch::Tensor patchW;  // [d, 3 * p * p]: the patch convolution as one matrix product
         torch::Tensor patchB, cls, reg, normPreW, normPreB;
     };
-    std::unique_ptr<Weights> bindWeights(torch::ScalarType type) const;
-    const Weights& weightsFor(torch::ScalarType type) const;
-    torch::Tensor positionsFor(int gridH, int gridW, torch::ScalarType type) const;
+    std::shared_ptr<const Weights> bindWeights(torch::ScalarType type) const;
+    // `stamp`: tensorSetStamp(weights_) now; a cached entry made under another is remade,
+    // so weights changed in place (train_backbone) are seen.
+    std::shared_ptr<const Weights> weightsFor(torch::ScalarType type, std::size_t stamp) const;
+    torch::Tensor positionsFor(int gridH, int gridW, torch::ScalarType type, std::size_t stamp) const;
     torch::Tensor runBlock(const Block& b, int index, const torch::Tensor& x, const std::vector<MoRRows>& mor) const;
     torch::Tensor attention(const torch::Tensor& qkv) const;
     torch::Tensor activation(const torch::Tensor& x) const;
 
     BackboneConfig config_;
     std::map<std::string, torch::Tensor> weights_;
-    std::unique_ptr<Weights> float32_;
+    std::shared_ptr<const Weights> float32_;
+    template <typename T>
+    struct Cached {
+        T value;
+        std::size_t stamp = 0;
+    };
     mutable std::mutex cacheMutex_;
-    mutable std::map<torch::ScalarType, std::unique_ptr<Weights>> converted_;
-    mutable std::map<std::tuple<int, int, int>, torch::Tensor> positions_;  // (gh, gw, type)
+    mutable std::map<torch::ScalarType, Cached<std::shared_ptr<const Weights>>> converted_;
+    mutable std::map<std::tuple<int, int, int>, Cached<torch::Tensor>> positions_;  // (gh, gw, type)
 };
 
 }  // namespace ei

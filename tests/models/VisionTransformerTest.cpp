@@ -138,6 +138,23 @@ private Q_SLOTS:
         extra["blocks.9.foo"] = torch::ones({1});
         QVERIFY_THROWS_EXCEPTION(ei::ModelError, ei::VisionTransformer(c, extra, "b"));
     }
+
+    void weightsChangedInPlaceAreSeen()
+    {
+        // A backbone trained with train_backbone is updated in place between passes; a
+        // validation pass without autograd must see the updated position table (it was
+        // cached per grid and went stale), as a backbone built from the new weights does.
+        auto vit = makeBackbone(ei::test::smallBackboneJson());
+        const torch::Tensor x = torch::randn({1, 3, 70, 70});  // a 5 x 5 grid: interpolated from 4 x 4
+        torch::NoGradGuard noGrad;
+        const torch::Tensor before = vit->forward(x).tokens;
+        vit->weights().at("pos_embed").add_(0.5 * torch::randn(vit->weights().at("pos_embed").sizes()));
+        vit->weights().at("blocks.0.mlp.fc1.weight").mul_(1.5);
+        const torch::Tensor after = vit->forward(x).tokens;
+        const ei::VisionTransformer fresh(vit->config(), vit->weights(), "test");
+        QVERIFY(!torch::allclose(before, after));
+        QVERIFY(torch::allclose(after, fresh.forward(x).tokens, 1e-5, 1e-5));
+    }
 };
 
 EI_REGISTER_TEST(VisionTransformerTest);
