@@ -15,14 +15,34 @@
 
 namespace ei::bench {
 
+std::string optionValue(const std::vector<std::string>& args, std::size_t& i)
+{
+    if (i + 1 >= args.size())
+        throw UsageError(args[i] + " needs a value");
+    return args[++i];
+}
+
+int intOptionValue(const std::vector<std::string>& args, std::size_t& i, int lo)
+{
+    const std::string& option = args[i];
+    const std::string v = optionValue(args, i);
+    int n = 0;
+    try {
+        n = std::stoi(v);
+    } catch (const std::logic_error&) {
+        throw UsageError(option + ": not a number: " + v);
+    }
+    if (n < lo)
+        throw UsageError(option + " must be at least " + std::to_string(lo));
+    return n;
+}
+
 bool DeviceOptions::take(const std::vector<std::string>& args, std::size_t& i)
 {
     if (args[i] != "--device" && args[i] != "--precision")
         return false;
-    if (i + 1 >= args.size())
-        throw UsageError(args[i] + " needs a value");
-    (args[i] == "--device" ? device : precision) = args[i + 1];
-    ++i;
+    const bool isDevice = args[i] == "--device";
+    (isDevice ? device : precision) = optionValue(args, i);
     return true;
 }
 

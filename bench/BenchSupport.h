@@ -16,6 +16,11 @@
 
 namespace ei::bench {
 
+// The value after option args[i], advancing i; ei::UsageError "OPT needs a value".
+std::string optionValue(const std::vector<std::string>& args, std::size_t& i);
+// The same as an integer of at least `lo`; ei::UsageError naming the option otherwise.
+int intOptionValue(const std::vector<std::string>& args, std::size_t& i, int lo);
+
 struct DeviceOptions {
     std::string device = "cpu";
     std::string precision = "auto";

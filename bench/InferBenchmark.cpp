@@ -55,40 +55,24 @@ Options parse(const std::vector<std::string>& args)
 {
     Options o;
     for (size_t i = 0; i < args.size(); ++i) {
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size())
-                throw UsageError(args[i] + " needs a value");
-            return args[++i];
-        };
-        auto number = [&](int lo) {
-            const std::string v = value();
-            try {
-                int n = std::stoi(v);
-                if (n < lo)
-                    throw UsageError(args[i - 1] + " must be at least " + std::to_string(lo));
-                return n;
-            } catch (const std::logic_error&) {
-                throw UsageError(args[i - 1] + ": not a number: " + v);
-            }
-        };
         if (o.dev.take(args, i))
             continue;
         if (args[i] == "--reps")
-            o.reps = number(1);
+            o.reps = intOptionValue(args, i, 1);
         else if (args[i] == "--warmup")
-            o.warmup = number(0);
+            o.warmup = intOptionValue(args, i, 0);
         else if (args[i] == "--size")
-            o.size = number(14);
+            o.size = intOptionValue(args, i, 14);
         else if (args[i] == "--gemm-size")
-            o.gemmSize = number(64);
+            o.gemmSize = intOptionValue(args, i, 64);
         else if (args[i] == "--no-python")
             o.python = false;
         else if (args[i] == "--compare-settings")
             o.compareSettings = true;
         else if (args[i] == "--studies")
-            o.studies = number(1);
+            o.studies = intOptionValue(args, i, 1);
         else if (args[i] == "--json")
-            o.json = value();
+            o.json = optionValue(args, i);
         else
             throw UsageError("unknown option " + args[i]);
     }
@@ -161,7 +145,7 @@ int runInfer(const std::vector<std::string>& args)
     EiModel& model = *modelPtr;
     const ModelConfig& config = model.config();
     const std::vector<torch::Tensor> inputs = randomInputs(config, 1, 2);  // on the host, as a study arrives
-    nlohmann::json report0 = nlohmann::json::object();
+    nlohmann::json report = nlohmann::json::object();  // the --json output, filled as results come
 
     std::cout << "eiview-bench infer: EI, DINOv2 ViT-B/14 + 4 registers (random weights), M = 2, " << o.size << "x"
               << o.size << ", maps on, " << deviceName(device) << ", " << precisionName(precision);
@@ -188,7 +172,7 @@ int runInfer(const std::vector<std::string>& args)
         torch::InferenceMode guard;
         (void)model.forward(inputs, true);
     });
-    report0["aten_operator_calls_per_study"] = opsPerStudy;
+    report["aten_operator_calls_per_study"] = opsPerStudy;
     std::vector<double> cppSeconds = timeStudies(o.warmup, o.reps);
     if (graphed.active()) {
         const double eager = median(cppSeconds);
@@ -197,9 +181,9 @@ int runInfer(const std::vector<std::string>& args)
         std::cout << std::fixed << std::setprecision(5) << "  C++ engine, plain forwards: " << eager
                   << " s/study; with CUDA graphs " << median(cppSeconds) << " (" << eager / median(cppSeconds)
                   << "x)\n";
-        report0["eager_seconds_median"] = eager;
+        report["eager_seconds_median"] = eager;
     }
-    report0["cuda_graphs"] = useGraphs;
+    report["cuda_graphs"] = useGraphs;
     const StudyFlops flops = StudyFlops::forStudy(config, true);
     const GemmRate gemm = GemmRate::measure(o.gemmSize, 5, device, computeType(precision));
     const double cppMedian = median(cppSeconds);
@@ -219,7 +203,6 @@ int runInfer(const std::vector<std::string>& args)
     std::cout << std::setprecision(3) << "  achieved / peak : " << achieved / gemm.gflops << "\n";
     std::cout << "  operator calls  : " << opsPerStudy << " ATen calls per study (plain forward)\n";
 
-    nlohmann::json report = report0;
     report.update(nlohmann::json{{"device", deviceName(device)},
                              {"precision", precisionName(precision)},
                              {"threads", threads},

@@ -78,17 +78,12 @@ int runParity(const std::vector<std::string>& args)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (dev.take(args, i))
             continue;
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size())
-                throw UsageError(args[i] + " needs a value");
-            return args[++i];
-        };
         if (args[i] == "--cases")
-            casesPath = value();
+            casesPath = optionValue(args, i);
         else if (args[i] == "--precisions")
-            precisionList = value();
+            precisionList = optionValue(args, i);
         else if (args[i] == "--json")
-            jsonPath = value();
+            jsonPath = optionValue(args, i);
         else
             throw UsageError("unknown option " + args[i]);
     }

@@ -66,32 +66,17 @@ int runTrain(const std::vector<std::string>& args)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (dev.take(args, i))
             continue;
-        auto number = [&](int lo) {
-            if (i + 1 >= args.size())
-                throw UsageError(args[i] + " needs a value");
-            const std::string v = args[++i];
-            try {
-                const int n = std::stoi(v);
-                if (n < lo)
-                    throw UsageError(args[i - 1] + " must be at least " + std::to_string(lo));
-                return n;
-            } catch (const std::logic_error&) {
-                throw UsageError(args[i - 1] + ": not a number: " + v);
-            }
-        };
         if (args[i] == "--size")
-            size = number(14);
+            size = intOptionValue(args, i, 14);
         else if (args[i] == "--batch")
-            batch = number(1);
+            batch = intOptionValue(args, i, 1);
         else if (args[i] == "--steps")
-            steps = number(1);
+            steps = intOptionValue(args, i, 1);
         else if (args[i] == "--warmup")
-            warmup = number(0);
-        else if (args[i] == "--json") {
-            if (i + 1 >= args.size())
-                throw UsageError("--json needs a value");
-            jsonPath = args[++i];
-        } else
+            warmup = intOptionValue(args, i, 0);
+        else if (args[i] == "--json")
+            jsonPath = optionValue(args, i);
+        else
             throw UsageError("unknown option " + args[i]);
     }
     configureCpuThreads();
