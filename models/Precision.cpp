@@ -6,6 +6,9 @@
 
 #include <ATen/Context.h>
 
+#include <map>
+#include <mutex>
+
 namespace ei {
 
 Precision parsePrecision(const std::string& name)
@@ -40,14 +43,22 @@ namespace {
 bool cudaSupportsBf16(const torch::Device& device)
 {
     // Ampere (compute capability 8.0) and later multiply bfloat16 natively. Probed by a
-    // tiny product: LibTorch has no portable capability query without the CUDA headers.
+    // tiny product, once per device (a model load resolves its precision several times):
+    // LibTorch has no portable capability query without the CUDA headers.
+    static std::mutex mutex;
+    static std::map<int, bool> known;
+    std::lock_guard<std::mutex> lock(mutex);
+    const int index = device.has_index() ? device.index() : 0;
+    if (const auto it = known.find(index); it != known.end())
+        return it->second;
+    bool ok = true;
     try {
         const auto a = torch::ones({8, 8}, torch::TensorOptions().device(device).dtype(torch::kBFloat16));
         (void)torch::mm(a, a);
-        return true;
     } catch (const c10::Error&) {
-        return false;
+        ok = false;
     }
+    return known[index] = ok;
 }
 
 }  // namespace

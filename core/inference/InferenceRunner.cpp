@@ -86,11 +86,6 @@ std::string InferenceRunner::device() const
     return deviceName(d->device);
 }
 
-std::string InferenceRunner::precision() const
-{
-    return precisionName(d->model->precision());
-}
-
 InferenceResult InferenceRunner::run(const std::map<std::string, Image>& inputs, bool computeMaps,
                                      const JobControl& control)
 {

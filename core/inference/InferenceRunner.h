@@ -52,8 +52,7 @@ public:
     InferenceRunner& operator=(const InferenceRunner&) = delete;
 
     const ModelSummary& summary() const;
-    std::string device() const;     // the resolved device, e.g. "cpu"
-    std::string precision() const;  // the resolved precision, e.g. "fp32"
+    std::string device() const;  // the resolved device, e.g. "cpu"
 
     // inputs: one image per model modality, by name. A missing modality is an
     // ei::BadInputError naming it. Preprocessing follows core/study/Preprocess.

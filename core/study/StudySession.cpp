@@ -116,22 +116,23 @@ void StudySession::openModel(const QString& path)
     modelTicket_ = inference_->loadModel(path, device_, precision_);
 }
 
-void StudySession::setPrecision(const QString& precision)
+void StudySession::reloadModelWith(QString& setting, const QString& value)
 {
-    if (precision == precision_)
+    if (value == setting)
         return;
-    precision_ = precision;
+    setting = value;
     if (!modelPath_.isEmpty())
         openModel(modelPath_);
 }
 
+void StudySession::setPrecision(const QString& precision)
+{
+    reloadModelWith(precision_, precision);
+}
+
 void StudySession::setDevice(const QString& device)
 {
-    if (device == device_)
-        return;
-    device_ = device;
-    if (!modelPath_.isEmpty())
-        openModel(modelPath_);
+    reloadModelWith(device_, device);
 }
 
 void StudySession::onModelReady(const ModelSummary& summary, const QString& device)

@@ -150,6 +150,8 @@ Q_SIGNALS:
     void statusMessage(const QString& text);           // transient ("result from the cache")
 
 private:
+    // Sets a model setting (device, precision); a change reloads an open model.
+    void reloadModelWith(QString& setting, const QString& value);
     void onModelReady(const ModelSummary& summary, const QString& device);
     void onLoaded(quint64 ticket, const LoadOutcome& outcome);
     void setSlots(const std::vector<StudySlot>& slots);
