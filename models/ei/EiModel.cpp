@@ -5,6 +5,7 @@
 #include "models/io/TensorSet.h"
 
 #include <cmath>
+#include <limits>
 
 namespace ei {
 
@@ -272,6 +273,33 @@ MoRSet EiModel::stackedSet(const std::string& role, torch::ScalarType type, cons
     return it->second;
 }
 
+torch::Tensor gateWeights(const std::vector<torch::Tensor>& primaryCls, const torch::Tensor& weight,
+                          const torch::Tensor& bias)
+{
+    const torch::Tensor* any = nullptr;
+    bool allPresent = true;
+    for (const auto& c : primaryCls) {
+        if (c.defined())
+            any = any ? any : &c;
+        allPresent = allPresent && c.defined();
+    }
+    if (!any)
+        throw BadInputError("", "the gate needs at least one modality");
+    if (allPresent)
+        return torch::softmax(torch::linear(torch::cat(primaryCls, 1), weight, bias), -1);
+    std::vector<torch::Tensor> parts;
+    std::vector<bool> mask;
+    for (const auto& c : primaryCls) {
+        parts.push_back(c.defined() ? c : torch::zeros_like(*any));
+        mask.push_back(!c.defined());
+    }
+    torch::Tensor logits = torch::linear(torch::cat(parts, 1), weight, bias);
+    for (std::size_t m = 0; m < mask.size(); ++m)
+        if (mask[m])
+            logits.select(1, static_cast<std::int64_t>(m)).fill_(-std::numeric_limits<float>::infinity());
+    return torch::softmax(logits, -1);
+}
+
 namespace {
 
 // The backbone outputs of one kind of pass, per modality (views into the batched call).
@@ -292,16 +320,22 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const torch::Device device = backbone_->device();
     // Flatten slices into the batch: [B*S, 3, H, W]; each input crosses to the device once.
     std::vector<torch::Tensor> flat(static_cast<std::size_t>(M));
-    std::vector<std::int64_t> slices(static_cast<std::size_t>(M));
+    std::vector<std::int64_t> slices(static_cast<std::size_t>(M), 1);
+    std::vector<bool> present(static_cast<std::size_t>(M));
+    std::vector<int> presentList;
     std::int64_t batch = -1;
     for (int m = 0; m < M; ++m) {
         const ModalityConfig& mc = config_.modalities[static_cast<std::size_t>(m)];
         const torch::Tensor& x = inputs[static_cast<std::size_t>(m)];
+        if (!x.defined())
+            continue;  // a missing modality
+        present[static_cast<std::size_t>(m)] = true;
+        presentList.push_back(m);
         const std::int64_t wantDim = mc.isVolume() ? 5 : 4;
-        if (!x.defined() || x.dim() != wantDim || x.size(wantDim - 3) != 3)
+        if (x.dim() != wantDim || x.size(wantDim - 3) != 3)
             throw BadInputError(mc.name, std::string("input must be ") +
                                              (mc.isVolume() ? "[B, S, 3, H, W]" : "[B, 3, H, W]") + ", got " +
-                                             (x.defined() ? shapeText(x.sizes().vec()) : "nothing"));
+                                             shapeText(x.sizes().vec()));
         if (mc.isVolume() && x.size(1) != mc.slices)
             throw BadInputError(mc.name, "volume input holds " + std::to_string(x.size(1)) + " slices, the model needs " +
                                              std::to_string(mc.slices));
@@ -319,6 +353,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
             f = f.contiguous().pin_memory().to(device, /*non_blocking=*/true);
         flat[static_cast<std::size_t>(m)] = f.to(device);
     }
+    if (presentList.empty())
+        throw BadInputError("", "every modality of the model is missing; at least one input is needed");
+    const int P = static_cast<int>(presentList.size());
 
     const MatmulPrecisionScope matmulPrecision(precision_, device);
     const torch::ScalarType type = computeType(precision_);
@@ -333,7 +370,7 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         sizeGroups.push_back({0});
     } else {
         std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> groupOf;
-        for (int m = 0; m < M; ++m) {
+        for (int m : presentList) {
             const auto key = std::make_pair(flat[m].size(2), flat[m].size(3));
             const auto [it, fresh] = groupOf.emplace(key, sizeGroups.size());
             if (fresh)
@@ -341,7 +378,10 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
             sizeGroups[it->second].push_back(m);
         }
     }
-    const int callsPerGroup = fusion == "ei" ? (computeMaps ? 3 : 2) : 1;
+    // Without a second present modality no INT is exchanged: the passes with and without
+    // INT are the same pass.
+    const bool exchangesInt = fusion == "ei" && P > 1;
+    const int callsPerGroup = fusion == "ei" ? (computeMaps && exchangesInt ? 3 : 2) : 1;
     const int callsTotal = callsPerGroup * static_cast<int>(sizeGroups.size());
     int callsDone = 0;
     auto run = [&](const std::vector<int>& members, const std::string& role, const std::vector<MoRSet>& sets,
@@ -390,8 +430,12 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     };
 
     EiOutputs out;
+    out.present = present;
     out.grids.resize(static_cast<std::size_t>(M));
     out.maps.resize(static_cast<std::size_t>(M));
+    out.logits.resize(static_cast<std::size_t>(M));
+    out.probs.resize(static_cast<std::size_t>(M));
+    out.primaryCls.resize(static_cast<std::size_t>(M));
     auto mapOf = [&](int m, const torch::Tensor& sim, int gh, int gw) {
         return sim.reshape({batch, slices[static_cast<std::size_t>(m)], gh, gw});
     };
@@ -405,9 +449,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         const torch::Tensor cls = tokens.select(1, 0);
         // Stage-1 rule: a volume's logits are the max over slice logits (MODEL.md 9.13).
         const torch::Tensor logits = poolSlices(head("uni", 0, cls), batch, slices[0], "max");
-        out.logits.push_back(logits);
-        out.probs.push_back(probabilities(logits));
-        out.primaryCls.push_back(poolSlices(cls, batch, slices[0], config_.slicePoolPrimary));
+        out.logits[0] = logits;
+        out.probs[0] = probabilities(logits);
+        out.primaryCls[0] = poolSlices(cls, batch, slices[0], config_.slicePoolPrimary);
         out.fused = logits;
         out.fusedProbs = probabilities(logits);
         out.gate = torch::ones({batch, 1}, logits.options());
@@ -424,28 +468,30 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         PassTokens aux(M);
         for (const auto& group : sizeGroups)
             run(group, "aux", auxSets, "auxiliary pass", nullptr, config_.acquireLayer, aux);
-        for (int m = 0; m < M; ++m) {
+        out.auxLogits.resize(static_cast<std::size_t>(M));
+        out.auxProbs.resize(static_cast<std::size_t>(M));
+        for (int m : presentList) {
             const std::int64_t S = slices[static_cast<std::size_t>(m)];
             intSource[static_cast<std::size_t>(m)] = poolSlices(aux.acquired[static_cast<std::size_t>(m)], batch, S, config_.slicePoolAux);
             const torch::Tensor auxLogits =
                 poolSlices(head("aux", m, aux.tokens[static_cast<std::size_t>(m)].select(1, 0)), batch, S, config_.slicePoolAux);
-            out.auxLogits.push_back(auxLogits);
-            out.auxProbs.push_back(probabilities(auxLogits));
+            out.auxLogits[static_cast<std::size_t>(m)] = auxLogits;
+            out.auxProbs[static_cast<std::size_t>(m)] = probabilities(auxLogits);
         }
     }
 
     // INT tokens each modality receives from the others, in modality order.
     std::vector<torch::Tensor> extra(static_cast<std::size_t>(M));
     std::vector<std::vector<int>> references(static_cast<std::size_t>(M));
-    if (fusion == "ei")
-        for (int t = 0; t < M; ++t) {
+    if (exchangesInt)
+        for (int t : presentList) {
             std::vector<torch::Tensor> ints;
-            for (int r = 0; r < M; ++r)
+            for (int r : presentList)
                 if (r != t) {
                     ints.push_back(adapter(t, r, intSource[static_cast<std::size_t>(r)]));
                     references[static_cast<std::size_t>(t)].push_back(r);
                 }
-            torch::Tensor e = torch::stack(ints, 1);  // [B, M-1, d]
+            torch::Tensor e = torch::stack(ints, 1);  // [B, P-1, d] from the P present modalities
             const std::int64_t S = slices[static_cast<std::size_t>(t)];
             extra[static_cast<std::size_t>(t)] = S > 1 ? e.repeat_interleave(S, 0) : e;  // every slice gets the same INT tokens
         }
@@ -454,20 +500,20 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const std::vector<MoRSet> primarySets = bindSets("primary");
     PassTokens primary(M), plain(M);
     for (const auto& group : sizeGroups)
-        run(group, "primary", primarySets, "primary pass", fusion == "ei" ? &extra : nullptr, 0, primary);
-    if (computeMaps && fusion == "ei")
+        run(group, "primary", primarySets, "primary pass", exchangesInt ? &extra : nullptr, 0, primary);
+    if (computeMaps && exchangesInt)
         for (const auto& group : sizeGroups)
             run(group, "primary", primarySets, "primary pass without INT", nullptr, 0, plain);
 
-    for (int t = 0; t < M; ++t) {
+    for (int t : presentList) {
         const std::int64_t S = slices[static_cast<std::size_t>(t)];
         const torch::Tensor& tokens = primary.tokens[static_cast<std::size_t>(t)];
         const auto [gh, gw] = primary.grid[static_cast<std::size_t>(t)];
         const torch::Tensor cls = poolSlices(tokens, batch, S, config_.slicePoolPrimary).select(1, 0);
         const torch::Tensor logits = head("primary", t, cls);
-        out.primaryCls.push_back(cls);
-        out.logits.push_back(logits);
-        out.probs.push_back(probabilities(logits));
+        out.primaryCls[static_cast<std::size_t>(t)] = cls;
+        out.logits[static_cast<std::size_t>(t)] = logits;
+        out.probs[static_cast<std::size_t>(t)] = probabilities(logits);
         out.grids[static_cast<std::size_t>(t)] = {gh, gw};
         if (!computeMaps)
             continue;
@@ -475,8 +521,8 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         const torch::Tensor clsMap = mapOf(t, patchSimilarity(tokens, tokens.select(1, 0), gh, gw), gh, gw);
         auto& maps = out.maps[static_cast<std::size_t>(t)];
         maps.push_back({"cls", clsMap});
-        if (fusion != "ei")
-            continue;
+        if (!exchangesInt)
+            continue;  // no INT received: nothing to compare with
         const torch::Tensor& n = plain.tokens[static_cast<std::size_t>(t)];
         const torch::Tensor noint = mapOf(t, patchSimilarity(n, n.select(1, 0), gh, gw), gh, gw);
         maps.push_back({"cls_noint", noint});
@@ -491,9 +537,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     }
 
     // Gate over the primary CLS tokens; fused logits mix the per-modality logits.
-    out.gate = torch::softmax(torch::linear(torch::cat(out.primaryCls, 1), param("gate.weight"), param("gate.bias")), -1);
+    out.gate = gateWeights(out.primaryCls, param("gate.weight"), param("gate.bias"));
     torch::Tensor fused;
-    for (int t = 0; t < M; ++t) {
+    for (int t : presentList) {
         const torch::Tensor term = out.gate.narrow(1, t, 1) * out.logits[static_cast<std::size_t>(t)];
         fused = fused.defined() ? fused + term : term;
     }

@@ -27,7 +27,10 @@ struct EiMap {
     torch::Tensor values;  // [B, S, gridH, gridW], S = 1 for images
 };
 
+// Per modality vectors hold one entry per model modality in config order; a missing
+// modality's entries are undefined tensors (and its maps empty, its gate weight 0).
 struct EiOutputs {
+    std::vector<bool> present;             // per modality: was an input given
     std::vector<torch::Tensor> logits;     // per modality [B, C] (primary / uni head)
     std::vector<torch::Tensor> probs;
     std::vector<torch::Tensor> auxLogits;  // per modality [B, C]; empty unless fusion ei
@@ -39,6 +42,13 @@ struct EiOutputs {
     std::vector<std::vector<EiMap>> maps;  // per modality, when asked
     std::vector<std::array<int, 2>> grids; // per modality patch grid (padded input)
 };
+
+// The gate over the primary CLS tokens: softmax(W concat(cls) + b) over the present
+// modalities. A missing modality (undefined cls) enters the product as zeros and gets
+// weight 0; the others are renormalised among themselves (MODEL.md section 3 with the
+// missing-modality rule of docs/model.md).
+torch::Tensor gateWeights(const std::vector<torch::Tensor>& primaryCls, const torch::Tensor& weight,
+                          const torch::Tensor& bias);
 
 class EiModel {
 public:
@@ -76,6 +86,9 @@ public:
     // inputs: per modality in config order, normalised; images [B, 3, H, W], volumes
     // [B, S, 3, H, W] with S = the modality's slices. Bad shapes: ei::BadInputError
     // naming the modality. control (optional) gets progress and may cancel.
+    // An undefined tensor is a missing modality: the present ones run without its INT
+    // token, the gate is renormalised over them and the fused prediction mixes only
+    // theirs. Every modality missing is ei::BadInputError.
     EiOutputs forward(const std::vector<torch::Tensor>& inputs, bool computeMaps = false,
                       const JobControl* control = nullptr) const;
 

@@ -77,7 +77,7 @@ EiOutputs GraphedForward::run(const std::vector<torch::Tensor>& inputs, bool com
     std::get<2>(key) = static_cast<int>(model.precision());
     for (const auto& x : inputs) {
         if (!x.defined())
-            return model.forward(inputs, computeMaps, control);  // forward() names the problem
+            return model.forward(inputs, computeMaps, control);  // a missing modality: not graphed
         std::get<0>(key).push_back(x.sizes().vec());
     }
     const std::size_t stamp = model.parameterStamp();

@@ -2,6 +2,9 @@
 #include "models/train/Loss.h"
 
 #include "models/Error.h"
+#include "models/ei/EiModel.h"
+
+#include <limits>
 
 namespace ei {
 
@@ -15,8 +18,10 @@ torch::Tensor classificationLoss(const torch::Tensor& logits, const torch::Tenso
 torch::Tensor trainingGate(const std::vector<torch::Tensor>& primaryCls, const torch::Tensor& gateWeight,
                            const torch::Tensor& gateBias)
 {
-    const auto input = torch::cat(primaryCls, 1).detach();
-    return torch::softmax(torch::linear(input, gateWeight, gateBias), 1);
+    std::vector<torch::Tensor> detached;
+    for (const auto& c : primaryCls)
+        detached.push_back(c.defined() ? c.detach() : c);
+    return gateWeights(detached, gateWeight, gateBias);
 }
 
 torch::Tensor gateTargets(const std::vector<torch::Tensor>& primaryLogits, const torch::Tensor& target,
@@ -25,6 +30,10 @@ torch::Tensor gateTargets(const std::vector<torch::Tensor>& primaryLogits, const
     torch::NoGradGuard noGrad;
     std::vector<torch::Tensor> scaled;
     for (std::size_t m = 0; m < primaryLogits.size(); ++m) {
+        if (!primaryLogits[m].defined()) {  // a missing modality is never the target
+            scaled.push_back(torch::full({target.size(0)}, std::numeric_limits<float>::infinity(), target.options()));
+            continue;
+        }
         const auto ce = -(target * torch::log_softmax(primaryLogits[m].detach(), 1)).sum(1);
         const double gap = m < priorGaps.size() ? priorGaps[m] : 1.0;
         scaled.push_back(ce * gap);
@@ -38,18 +47,27 @@ LossTerms fusionLoss(const std::vector<torch::Tensor>& primaryLogits, const std:
 {
     if (primaryLogits.empty() || alpha.size(1) != static_cast<std::int64_t>(primaryLogits.size()))
         throw UsageError("fusionLoss: one gate weight per modality is needed");
+    const torch::Tensor* first = nullptr;
+    for (const auto& l : primaryLogits)
+        first = first || !l.defined() ? first : &l;
+    if (!first)
+        throw UsageError("fusionLoss: every modality is missing");
     LossTerms t;
-    t.fusedLogits = torch::zeros_like(primaryLogits[0]);
-    t.primary = torch::zeros({}, primaryLogits[0].options());
+    t.fusedLogits = torch::zeros_like(*first);
+    t.primary = torch::zeros({}, first->options());
     for (std::size_t m = 0; m < primaryLogits.size(); ++m) {
+        if (!primaryLogits[m].defined())
+            continue;  // a modality dropped from this batch
         t.fusedLogits = t.fusedLogits + alpha.select(1, static_cast<std::int64_t>(m)).unsqueeze(1) * primaryLogits[m].detach();
         t.primary = t.primary + classificationLoss(primaryLogits[m], target, options.multilabel);
     }
     t.fused = classificationLoss(t.fusedLogits, target, options.multilabel);
-    t.aux = torch::zeros({}, primaryLogits[0].options());
+    t.aux = torch::zeros({}, first->options());
     for (const auto& a : auxLogits)
-        t.aux = t.aux + classificationLoss(a, target, options.multilabel);
-    if (options.fixedGateTarget >= 0)
+        if (a.defined())
+            t.aux = t.aux + classificationLoss(a, target, options.multilabel);
+    const auto fixed = static_cast<std::size_t>(options.fixedGateTarget);
+    if (options.fixedGateTarget >= 0 && fixed < primaryLogits.size() && primaryLogits[fixed].defined())
         t.gateTarget = torch::full({alpha.size(0)}, options.fixedGateTarget, torch::TensorOptions().dtype(torch::kLong).device(alpha.device()));
     else
         t.gateTarget = gateTargets(primaryLogits, target, options.priorGaps);

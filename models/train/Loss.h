@@ -38,7 +38,10 @@ struct LossTerms {
 // target: [B, C] float, one-hot (single-label) or multi-hot.
 torch::Tensor classificationLoss(const torch::Tensor& logits, const torch::Tensor& target, bool multilabel);
 
-// alpha = softmax(gate(concat(primary CLS).detach())): the gate as trained.
+// alpha = softmax(gate(concat(primary CLS).detach())): the gate as trained. An undefined
+// CLS is a modality dropped from the batch (ei::gateWeights: weight 0, the rest renormalised);
+// fusionLoss and gateTargets skip its undefined logits, and a fixed gate target that is
+// missing falls back to the per-sample rule.
 torch::Tensor trainingGate(const std::vector<torch::Tensor>& primaryCls, const torch::Tensor& gateWeight,
                            const torch::Tensor& gateBias);
 
