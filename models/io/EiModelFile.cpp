@@ -151,6 +151,8 @@ void EiModelFile::write(const std::string& path, const EiModel& model, const EiM
         metadata["training"] = options.trainingJson;
     if (!options.intendedUse.empty())
         metadata["intended_use"] = options.intendedUse;
+    if (!options.calibrationJson.empty())
+        metadata["calibration"] = options.calibrationJson;
     if (options.backbonePath.empty()) {
         for (const auto& [name, t] : model.backbone().weights())
             tensors["backbone." + name] = t.detach().to(torch::kCPU, torch::kFloat).contiguous();

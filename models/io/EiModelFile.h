@@ -26,6 +26,7 @@ struct EiModelWriteOptions {
     std::string backbonePath;  // non-empty: reference this file (relative path + SHA-256) instead of embedding
     std::string trainingJson;  // optional `training` metadata
     std::string intendedUse;   // optional `intended_use` metadata
+    std::string calibrationJson;  // optional `calibration` metadata (models/train/Calibration.h)
 };
 
 class EiModelFile {

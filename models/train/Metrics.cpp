@@ -233,6 +233,8 @@ EvalMetrics evaluateClassification(const std::vector<std::vector<double>>& score
     m.mAP = mean(m.ap);
     m.mAUC = mean(m.auc);
     m.mS2 = mean(m.s2);
+    if (n > 0)
+        m.uncalibrated = calibrationSummary(probabilities, targets, multilabel);
     return m;
 }
 
@@ -260,7 +262,76 @@ nlohmann::json EvalMetrics::toJson() const
         return out;
     };
     j["curves"] = {{"pr", curves(pr)}, {"roc", curves(roc)}};
+    auto both = [&](auto member) {
+        return nlohmann::json{{"uncalibrated", uncalibrated ? nlohmann::json(member(*uncalibrated)) : nlohmann::json(nullptr)},
+                              {"calibrated", calibrated ? nlohmann::json(member(*calibrated)) : nlohmann::json(nullptr)}};
+    };
+    j["ece"] = both([](const CalibrationSummary& c) { return c.ece; });
+    j["brier"] = both([](const CalibrationSummary& c) { return c.brier; });
+    j["reliability"] = both([](const CalibrationSummary& c) {
+        auto rows = nlohmann::json::array();
+        for (const auto& b : c.bins)
+            rows.push_back({b.lower, b.upper, b.count, b.confidence, b.accuracy});
+        return rows;
+    });
+    if (!withoutModality.empty()) {
+        j["without"] = nlohmann::json::object();
+        for (const auto& w : withoutModality)
+            j["without"][w.modality] = {{"mAP", ei::toJson(w.mAP)}, {"mAUC", ei::toJson(w.mAUC)}, {"mS2", ei::toJson(w.mS2)}};
+    }
     return j;
+}
+
+CalibrationSummary calibrationSummary(const std::vector<std::vector<double>>& probabilities,
+                                      const std::vector<std::vector<int>>& targets, bool multilabel, int bins)
+{
+    if (probabilities.size() != targets.size() || bins < 1)
+        throw UsageError("calibration metrics: " + std::to_string(probabilities.size()) + " predictions but " +
+                         std::to_string(targets.size()) + " targets");
+    CalibrationSummary out;
+    std::vector<double> confidenceSum(static_cast<std::size_t>(bins)), rightSum(static_cast<std::size_t>(bins));
+    std::vector<int> counts(static_cast<std::size_t>(bins));
+    std::size_t n = 0;
+    double brier = 0;
+    auto add = [&](double p, bool right) {
+        const int k = std::clamp(static_cast<int>(std::ceil(p * bins)) - 1, 0, bins - 1);
+        confidenceSum[k] += p;
+        rightSum[k] += right ? 1.0 : 0.0;
+        ++counts[k];
+        ++n;
+    };
+    for (std::size_t i = 0; i < probabilities.size(); ++i) {
+        const auto& p = probabilities[i];
+        const auto& y = targets[i];
+        if (p.size() != y.size())
+            throw UsageError("calibration metrics: a prediction and its target differ in length");
+        if (multilabel) {
+            for (std::size_t c = 0; c < p.size(); ++c) {
+                add(p[c], y[c] > 0);
+                brier += (p[c] - y[c]) * (p[c] - y[c]);
+            }
+        } else if (!p.empty()) {
+            const auto top = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+            add(p[top], y[top] > 0);
+            for (std::size_t c = 0; c < p.size(); ++c)
+                brier += (p[c] - y[c]) * (p[c] - y[c]);
+        }
+    }
+    const double pairs = multilabel ? static_cast<double>(n) : static_cast<double>(probabilities.size());
+    out.brier = pairs > 0 ? brier / pairs : 0.0;
+    for (int k = 0; k < bins; ++k) {
+        ReliabilityBin b;
+        b.lower = static_cast<double>(k) / bins;
+        b.upper = static_cast<double>(k + 1) / bins;
+        b.count = counts[k];
+        if (b.count > 0) {
+            b.confidence = confidenceSum[k] / b.count;
+            b.accuracy = rightSum[k] / b.count;
+            out.ece += static_cast<double>(b.count) / static_cast<double>(n) * std::abs(b.accuracy - b.confidence);
+        }
+        out.bins.push_back(b);
+    }
+    return out;
 }
 
 }  // namespace ei

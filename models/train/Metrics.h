@@ -28,6 +28,27 @@ std::optional<double> rocAuc(const std::vector<double>& scores, const std::vecto
 std::vector<CurvePoint> precisionRecallCurve(const std::vector<double>& scores, const std::vector<int>& labels);
 std::vector<CurvePoint> rocCurve(const std::vector<double>& scores, const std::vector<int>& labels);
 
+// Calibration of probabilities against outcomes. Single-label: a study's confidence is
+// its top probability and it is correct when the top class is its label; multi-label:
+// every (study, class) probability against its 0/1 label. Bins: `bins` equal parts of
+// [0, 1], a value v in bin k when k/bins < v <= (k+1)/bins (0 in the first).
+// ECE = sum_k n_k / n |accuracy_k - confidence_k|. Brier: single-label the mean over
+// studies of sum_c (p_c - y_c)^2 (0..2); multi-label the mean over (study, class) of
+// (p - y)^2 (scikit-learn's brier_score_loss on the flattened pairs).
+struct ReliabilityBin {
+    double lower = 0, upper = 0;
+    int count = 0;
+    double confidence = 0;  // mean predicted probability in the bin (0 when empty)
+    double accuracy = 0;    // observed frequency of being right / positive
+};
+struct CalibrationSummary {
+    double ece = 0;
+    double brier = 0;
+    std::vector<ReliabilityBin> bins;
+};
+CalibrationSummary calibrationSummary(const std::vector<std::vector<double>>& probabilities,
+                                      const std::vector<std::vector<int>>& targets, bool multilabel, int bins = 15);
+
 struct EvalMetrics {
     std::vector<std::string> classes;
     int n = 0;
@@ -40,10 +61,20 @@ struct EvalMetrics {
     // Multi-label: C rows of {TN, FP, FN, TP}.
     std::vector<std::vector<int>> confusion;
     std::vector<std::vector<CurvePoint>> pr, roc;              // per class (empty when undefined)
+    std::optional<CalibrationSummary> uncalibrated;             // of the probabilities evaluated (n > 0)
+    std::optional<CalibrationSummary> calibrated;               // with the model's stored calibration
+    struct Without {                                           // the same split with one modality missing
+        std::string modality;
+        std::optional<double> mAP, mAUC, mS2;
+    };
+    std::vector<Without> withoutModality;
 
     // MODEL.md section 8 `eval` JSON (undefined values are null), plus "sensitivity",
     // "specificity", "confusion" and "curves": {"pr": per class [[recall, precision]...],
-    // "roc": per class [[fpr, tpr]...]}.
+    // "roc": per class [[fpr, tpr]...]}, "ece" and "brier": {"uncalibrated", "calibrated"}
+    // (null where not computed), "reliability": the same two as lists of [lower, upper,
+    // count, confidence, accuracy], and "without": {modality: {"mAP", "mAUC", "mS2"}}
+    // when evaluated with each modality left out.
     nlohmann::json toJson() const;
 };
 

@@ -42,7 +42,8 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& j, const std::string& so
 {
     TrainConfig c;
     rejectUnknown(j, {"model", "modality", "seed", "batch_size", "max_epochs", "stage1_max_epochs", "patience", "device",
-                      "precision", "threads", "intended_use", "train_backbone", "optimizer", "schedule", "loss", "augment"},
+                      "precision", "threads", "intended_use", "train_backbone", "modality_dropout", "calibrate", "optimizer",
+                      "schedule", "loss", "augment"},
                   source, "");
     if (!j.contains("model"))
         throw BadInputError(source, "key 'model' (the model config) is missing");
@@ -65,6 +66,10 @@ TrainConfig TrainConfig::fromJson(const nlohmann::json& j, const std::string& so
     take(j, "threads", c.threads, source, "");
     take(j, "intended_use", c.intendedUse, source, "");
     take(j, "train_backbone", c.trainBackbone, source, "");
+    take(j, "modality_dropout", c.modalityDropout, source, "");
+    take(j, "calibrate", c.calibrate, source, "");
+    if (!(c.modalityDropout >= 0.0 && c.modalityDropout <= 1.0))
+        throw BadInputError(source, "key 'modality_dropout' must lie between 0 and 1");
     if (j.contains("optimizer")) {
         const auto& o = j.at("optimizer");
         rejectUnknown(o, {"kind", "base_lr", "max_lr", "momentum", "weight_decay", "cycle_momentum", "beta2", "eps"}, source,
@@ -156,6 +161,8 @@ nlohmann::json TrainConfig::toJson() const
                      {"threads", threads},
                      {"intended_use", intendedUse},
                      {"train_backbone", trainBackbone},
+                     {"modality_dropout", modalityDropout},
+                     {"calibrate", calibrate},
                      {"optimizer", {{"kind", optimizer}, {"base_lr", baseLr}, {"max_lr", maxLr}, {"momentum", momentum},
                                     {"weight_decay", weightDecay}, {"cycle_momentum", cycleMomentum},
                                     {"beta2", beta2}, {"eps", adamEps}}},

@@ -7,6 +7,7 @@
 //    "modality": "CFP",                        // fusion "unimodal" only: which column trains
 //    "seed": 0, "batch_size": 8, "max_epochs": 200, "stage1_max_epochs": 200, "patience": 10,
 //    "device": "cpu", "precision": "auto", "threads": 0, "intended_use": "...",
+//    "modality_dropout": 0.0, "calibrate": true,
 //    "optimizer": {"kind": "sgd", "base_lr": 1e-5, "max_lr": 1e-3, "momentum": 0.95, "weight_decay": 1e-4,
 //                  "cycle_momentum": false, "beta2": 0.999, "eps": 1e-8},
 //    "schedule": {"kind": "cyclic", "half_cycle_epochs": 4, "gamma": 0.8,
@@ -49,6 +50,12 @@ struct TrainConfig {
     // tiny backbone is pretrained on the synthetic findings (scripts/make-demo-model.sh).
     bool trainBackbone = false;
     std::string intendedUse = "Fine-tuned with EIView on a local data set; research use only, not for clinical use.";
+    // Fusion stage: the chance that a training batch drops one modality (chosen uniformly),
+    // so that the model learns to predict from the others (docs/training.md). 0: never.
+    double modalityDropout = 0.0;
+    // After training: fit temperature scaling on the validation split and store it in the
+    // model (models/train/Calibration.h).
+    bool calibrate = true;
 
     // "sgd": the official recipe (heavy-ball momentum, L2 weight decay in the gradient).
     // "adamw": Adam with decoupled weight decay (Loshchilov & Hutter); `momentum` is its

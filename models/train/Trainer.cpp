@@ -176,7 +176,7 @@ std::int64_t Trainer::trainableParameterCount(const ModelConfig& config)
 }
 
 std::vector<std::vector<double>> Trainer::predict(const EiModel& model, const std::vector<TrainingExample>& examples,
-                                                  const std::vector<int>& columns, int batchSize, bool logits)
+                                                  const std::vector<int>& columns, int batchSize, bool logits, int without)
 {
     torch::NoGradGuard noGrad;
     const auto& config = model.config();
@@ -185,6 +185,10 @@ std::vector<std::vector<double>> Trainer::predict(const EiModel& model, const st
         const std::size_t end = std::min(examples.size(), start + batchSize);
         std::vector<torch::Tensor> inputs;
         for (std::size_t k = 0; k < columns.size(); ++k) {
+            if (static_cast<int>(k) == without) {
+                inputs.emplace_back();  // run without this modality
+                continue;
+            }
             std::vector<torch::Tensor> items;
             for (std::size_t i = start; i < end; ++i)
                 items.push_back(preparedInput(examples[i], columns[k], config.modalities[k], config));
@@ -474,8 +478,11 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             // thread one batch ahead, so the device does not wait for augmentation; the
             // batches are made in order from the one RNG, so runs stay reproducible.
             auto makeBatch = [&](int it) {
-                return makeTrainingBatch(train, order, it, P.config.batchSize, stage.columns, stage.config,
-                                         P.modelConfig, P.config.augment, rng, P.device);
+                TrainingBatch batch = makeTrainingBatch(train, order, it, P.config.batchSize, stage.columns, stage.config,
+                                                        P.modelConfig, P.config.augment, rng, P.device);
+                if (stage.fusion)
+                    dropModality(batch, P.config.modalityDropout, rng);
+                return batch;
             };
             std::future<TrainingBatch> prefetched = std::async(std::launch::async, makeBatch, 0);
             for (int it = 0; it < itersPerEpoch; ++it) {
@@ -490,6 +497,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
 
                 const auto out = model.forward(inputs);
                 nlohmann::json step{{"event", "step"}, {"stage", stage.name}, {"epoch", epoch + 1}, {"iteration", iteration + 1}};
+                if (batch.dropped >= 0)
+                    step["dropped"] = stage.config.modalities[static_cast<std::size_t>(batch.dropped)].name;
                 torch::Tensor loss;
                 if (stage.fusion) {
                     const auto alpha = trainingGate(out.primaryCls, params.at("gate.weight"), params.at("gate.bias"));

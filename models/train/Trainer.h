@@ -80,9 +80,11 @@ public:
     static std::int64_t trainableParameterCount(const ModelConfig& config);
 
     // Fused (or unimodal) scores of a model on prepared examples, [N][C], and the
-    // probabilities; logits when `logits` is true.
+    // probabilities; logits when `logits` is true. `without` >= 0: that modality (index into
+    // `columns`) is left out, as a study missing it.
     static std::vector<std::vector<double>> predict(const EiModel& model, const std::vector<TrainingExample>& examples,
-                                                    const std::vector<int>& columns, int batchSize, bool logits = false);
+                                                    const std::vector<int>& columns, int batchSize, bool logits = false,
+                                                    int without = -1);
 
 private:
     struct Private;

@@ -59,4 +59,18 @@ TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const
     return batch;
 }
 
+int dropModality(TrainingBatch& batch, double rate, std::mt19937& rng)
+{
+    const auto M = batch.inputs.size();
+    if (rate <= 0.0 || M < 2)
+        return -1;
+    const double u = static_cast<double>(rng()) / 4294967296.0;  // [0, 1)
+    const auto which = static_cast<int>(rng() % M);
+    if (u >= rate)
+        return -1;
+    batch.inputs[static_cast<std::size_t>(which)] = torch::Tensor();
+    batch.dropped = which;
+    return which;
+}
+
 }  // namespace ei

@@ -23,7 +23,13 @@ struct TrainingBatch {
     std::vector<torch::Tensor> inputs;  // per stage modality, on the device
     torch::Tensor target;               // [B, C] on the device
     int size = 0;                       // B
+    int dropped = -1;                   // the stage modality this batch runs without (-1: none)
 };
+
+// Modality dropout: with chance `rate` one of the batch's modalities, chosen uniformly,
+// is dropped (its input left undefined: EiModel::forward runs without it). Draws from
+// `rng` only when rate > 0 and there are two or more modalities, so that runs without
+// dropout stay as they were. Returns the dropped index or -1.
 
 // Batch `index` of an epoch: examples order[index * batchSize, ...), each augmented with
 // draws from `rng` in order (so batches made one after another reproduce a run),
@@ -33,5 +39,6 @@ TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const
                                 int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
                                 const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
                                 const torch::Device& device);
+int dropModality(TrainingBatch& batch, double rate, std::mt19937& rng);
 
 }  // namespace ei
