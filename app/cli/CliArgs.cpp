@@ -2,6 +2,9 @@
 
 #include "models/Error.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace ei::cli {
 
 void CliArgs::parse(const std::set<std::string>& valueOptions, const std::set<std::string>& flags)
@@ -85,6 +88,22 @@ std::pair<std::string, std::string> CliArgs::splitNameValue(const std::string& t
     if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
         throw UsageError("--" + option + " expects NAME=VALUE, got '" + text + "'");
     return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+int CliArgs::intValueOr(const std::string& name, int fallback) const
+{
+    const auto v = value(name);
+    if (!v)
+        return fallback;
+    try {
+        std::size_t used = 0;
+        const long n = std::stol(*v, &used);
+        if (used != v->size() || n < 0 || n > 1000000000)
+            throw std::invalid_argument("range");
+        return static_cast<int>(n);
+    } catch (const std::exception&) {
+        throw UsageError("--" + name + " needs a non-negative integer, got '" + *v + "'");
+    }
 }
 
 }  // namespace ei::cli

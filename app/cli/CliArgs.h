@@ -25,6 +25,8 @@ public:
     std::string required(const std::string& name) const;          // UsageError when absent
     std::string valueOr(const std::string& name, const std::string& fallback) const;
     std::vector<std::string> values(const std::string& name) const;  // all values, in order
+    // A non-negative integer option; UsageError naming it for anything else.
+    int intValueOr(const std::string& name, int fallback) const;
     const std::vector<std::string>& positional() const { return positional_; }
     // Exactly `count` positional arguments, else UsageError naming `what`.
     void expectPositional(std::size_t count, const std::string& what) const;

@@ -5,6 +5,7 @@
 
 #include "core/io/ImageLoader.h"
 #include "core/inference/InferenceRunner.h"
+#include "core/inference/Uncertainty.h"
 #include "core/report/MapOverlay.h"
 #include "core/study/Preprocess.h"
 #include "models/io/AtomicFile.h"
@@ -25,7 +26,8 @@ namespace fs = std::filesystem;
 
 const char* kSynopsis =
     "eiview-cli infer --model MODEL (--input NAME=FILE ... | --input-tensor NAME=X.npy ...) "
-    "[--device auto|cpu|cuda[:k]] [--precision auto|fp32|tf32|bf16|fp16] [--maps DIR] [--json OUT]";
+    "[--device auto|cpu|cuda[:k]] [--precision auto|fp32|tf32|bf16|fp16] [--maps DIR] [--json OUT] "
+    "[--attribution ig --target CLASS [--steps N] [--baseline black|blur]]";
 
 // Grey 0..1 pictures of the model input per slice ([S][H*W]), min-max scaled, for overlays.
 std::vector<std::vector<float>> backgrounds(const float* data, std::int64_t S, std::int64_t H, std::int64_t W)
@@ -47,7 +49,9 @@ std::vector<std::vector<float>> backgrounds(const float* data, std::int64_t S, s
 
 int runInfer(CliArgs& args)
 {
-    args.parse({"model", "input", "input-tensor", "device", "precision", "maps", "json"}, {});
+    args.parse({"model", "input", "input-tensor", "device", "precision", "maps", "json", "attribution", "target", "steps",
+                "baseline"},
+               {});
     if (args.helpRequested()) {
         std::cout << kSynopsis << "\n";
         return 0;
@@ -57,7 +61,7 @@ int runInfer(CliArgs& args)
     const auto files = args.values("input");
     const auto tensorFiles = args.values("input-tensor");
     if (files.empty() == tensorFiles.empty())
-        throw UsageError("give the inputs either as --input NAME=FILE or as --input-tensor NAME=X.npy (not both)");
+        throw UsageError("give the inputs either as --input NAME=FILE or as --input-tensor NAME=X.npy (at least one; not both kinds)");
     std::map<std::string, std::string> sources;
     for (const auto& v : files.empty() ? tensorFiles : files) {
         auto [name, file] = CliArgs::splitNameValue(v, files.empty() ? "--input-tensor" : "--input");
@@ -65,24 +69,62 @@ int runInfer(CliArgs& args)
             throw UsageError("modality " + name + " given twice");
     }
 
+    // Pixel attributions: checked before the model is read, so a usage error costs nothing.
+    const bool attribute = args.has("attribution");
+    InferenceRunner::AttributionRequest attribution;
+    if (attribute) {
+        if (args.valueOr("attribution", "") != "ig")
+            throw UsageError("--attribution must be ig (Integrated Gradients)");
+        if (!args.has("target"))
+            throw UsageError("--attribution ig needs --target CLASS (the class whose fused probability is attributed)");
+        if (!args.has("maps"))
+            throw UsageError("--attribution ig needs --maps DIR (where NAME_ig.npy goes)");
+        attribution.steps = args.intValueOr("steps", 32);
+        if (attribution.steps < 1 || attribution.steps > 10000)
+            throw UsageError("--steps must lie between 1 and 10000");
+        attribution.baseline = args.valueOr("baseline", "black");
+        if (attribution.baseline != "black" && attribution.baseline != "blur")
+            throw UsageError("--baseline must be black or blur");
+    } else {
+        for (const char* only : {"target", "steps", "baseline"})
+            if (args.has(only))
+                throw UsageError(std::string("--") + only + " belongs to --attribution ig");
+    }
+
     InferenceRunner runner(modelPath, args.valueOr("device", "auto"), args.valueOr("precision", "auto"));
     const ModelSummary& summary = runner.summary();
+    if (attribute) {  // --target: a class name, or its index
+        const std::string target = *args.value("target");
+        const auto& classes = summary.classes;
+        const auto it = std::find(classes.begin(), classes.end(), target);
+        if (it != classes.end()) {
+            attribution.targetIndex = static_cast<int>(it - classes.begin());
+        } else {
+            char* end = nullptr;
+            const long k = std::strtol(target.c_str(), &end, 10);
+            if (target.empty() || *end != '\0' || k < 0 || k >= static_cast<long>(classes.size()))
+                throw UsageError("--target " + target + " is not one of the model's classes");
+            attribution.targetIndex = static_cast<int>(k);
+        }
+    }
     for (const auto& [name, file] : sources) {
         const bool known = std::any_of(summary.modalities.begin(), summary.modalities.end(),
                                        [&](const ModelSummary::Modality& m) { return m.name == name; });
         if (!known)
             throw UsageError("the model has no modality " + name);
     }
-    for (const auto& m : summary.modalities)
-        if (!sources.count(m.name))
-            throw UsageError("no input for the model's modality " + m.name);
+    // A modality left out is missing: the model runs without it and the JSON says so.
+    // (No --input at all is refused above.)
 
     const bool maps = args.has("maps");
     std::map<std::string, std::vector<std::vector<float>>> pictures;  // overlay backgrounds
     InferenceResult result;
+    AttributionResult attributed;
     if (!tensorFiles.empty()) {
         std::map<std::string, NpyArray> tensors;
         for (const auto& m : summary.modalities) {
+            if (!sources.count(m.name))
+                continue;
             const std::string& file = sources.at(m.name);
             NpyArray a = readNpy(file);
             const std::int64_t S = m.kind == "volume" ? m.slices : 1;
@@ -95,12 +137,16 @@ int runInfer(CliArgs& args)
         }
         try {
             result = runner.runTensors(tensors, maps);
+            if (attribute)
+                attributed = runner.attributeTensors(tensors, attribution);
         } catch (const BadInputError& e) {
             throw BadInputError("", e.what());
         }
     } else {
         std::map<std::string, Image> images;
         for (const auto& m : summary.modalities) {
+            if (!sources.count(m.name))
+                continue;
             images.emplace(m.name, loadImage(sources.at(m.name)));
             if (maps) {
                 ModelInputSpec spec;
@@ -113,6 +159,8 @@ int runInfer(CliArgs& args)
             }
         }
         result = runner.run(images, maps);
+        if (attribute)
+            attributed = runner.attribute(images, attribution);
     }
 
     if (maps) {
@@ -139,12 +187,22 @@ int runInfer(CliArgs& args)
                                                                          : std::vector<float>{});
             }
         }
+        for (const auto& [name, sm] : attributed.maps) {  // NAME_ig.npy: [H, W] or [S, H, W]
+            const bool volume = std::any_of(summary.modalities.begin(), summary.modalities.end(),
+                                            [&](const ModelSummary::Modality& m) { return m.name == name && m.kind == "volume"; });
+            std::vector<std::int64_t> shape{sm.gridH, sm.gridW};
+            if (volume)
+                shape.insert(shape.begin(), sm.slices);
+            writeNpy((fs::path(dir) / (name + "_ig.npy")).string(), shape, sm.values.data());
+        }
         result.timingsMs["maps_write"] =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
 
     nlohmann::json mods = nlohmann::json::array();
     for (const auto& mr : result.modalities) {
+        if (mr.missing)
+            continue;
         nlohmann::json m{{"name", mr.name}, {"logits", mr.logits}, {"probs", mr.probs}};
         if (result.fusion == "ei")
             m["aux_logits"] = mr.auxLogits;
@@ -152,7 +210,7 @@ int runInfer(CliArgs& args)
             m["slice_indices"] = mr.sliceIndices;
         mods.push_back(m);
     }
-    const nlohmann::json j{{"device", result.device},
+    nlohmann::json j{{"device", result.device},
                            {"precision", result.precision},
                            {"fusion", result.fusion},
                            {"classes", result.classes},
@@ -160,6 +218,32 @@ int runInfer(CliArgs& args)
                            {"fused", {{"logits", result.fusedLogits}, {"probs", result.fusedProbs}}},
                            {"gate", result.gate},
                            {"timings_ms", result.timingsMs}};
+    j["missing"] = result.missing();  // the model's modalities this study ran without
+    j["fused"]["probs_uncalibrated"] = result.fusedProbsUncalibrated;
+    j["calibration"] = result.calibrated() ? nlohmann::json{{"method", "temperature"},
+                                                            {"temperatures", result.temperatures},
+                                                            {"split", result.calibrationSplit},
+                                                            {"n", result.calibrationStudies}}
+                                           : nlohmann::json(nullptr);
+    const Uncertainty u = describeUncertainty(result);
+    j["gate_entropy"] = u.gateDefined ? nlohmann::json(u.gateEntropy) : nlohmann::json(nullptr);
+    if (attribute) {
+        nlohmann::json written = nlohmann::json::array();
+        for (const auto& [name, sm] : attributed.maps)
+            written.push_back(name + "_ig.npy");
+        j["attribution"] = {{"method", "integrated_gradients"},
+                            {"target", attributed.target},
+                            {"target_index", attributed.targetIndex},
+                            {"score", "fused probability of the target class (uncalibrated)"},
+                            {"steps", attributed.steps},
+                            {"baseline", attributed.baseline},
+                            {"score_input", attributed.scoreInput},
+                            {"score_baseline", attributed.scoreBaseline},
+                            {"attribution_sum", attributed.total},
+                            {"completeness_gap", attributed.gap},
+                            {"converged", attributed.converged()},
+                            {"files", written}};
+    }
     if (const auto out = args.value("json"))
         writeFileAtomically(*out, j.dump(2) + "\n");
     else

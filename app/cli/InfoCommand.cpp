@@ -5,6 +5,7 @@
 
 #include "models/ei/EiModel.h"
 #include "models/io/EiModelFile.h"
+#include "models/train/Calibration.h"
 #include "models/Error.h"
 #include "models/vit/VisionTransformer.h"
 
@@ -60,6 +61,12 @@ int runInfo(CliArgs& args)
             j["training"] = it->second;
         }
     }
+    // Calibrated or not, always said: a clinician's "80 %" depends on it.
+    const auto calibration = metadata.find("calibration");
+    const TemperatureScaling scaling =
+        TemperatureScaling::fromMetadata(calibration == metadata.end() ? std::string() : calibration->second, path);
+    j["calibrated"] = !scaling.empty();
+    j["calibration"] = scaling.empty() ? nlohmann::json(nullptr) : scaling.toJson();
     std::cout << j.dump(2) << "\n";
     return 0;
 }

@@ -13,22 +13,6 @@
 namespace ei::cli {
 namespace {
 
-int parseInt(const CliArgs& args, const std::string& name, int fallback)
-{
-    const auto v = args.value(name);
-    if (!v)
-        return fallback;
-    try {
-        std::size_t used = 0;
-        const long n = std::stol(*v, &used);
-        if (used != v->size() || n < 0 || n > 1000000000)
-            throw std::invalid_argument("range");
-        return static_cast<int>(n);
-    } catch (const std::exception&) {
-        throw UsageError("--" + name + " needs a non-negative integer, got '" + *v + "'");
-    }
-}
-
 int runMakeSynthetic(CliArgs& args)
 {
     args.parse({"out", "n", "seed", "size", "kind", "slices"}, {});
@@ -38,11 +22,11 @@ int runMakeSynthetic(CliArgs& args)
     }
     args.expectPositional(0, "no positional arguments");
     SyntheticOptions options;
-    options.studies = parseInt(args, "n", options.studies);
-    options.seed = static_cast<unsigned>(parseInt(args, "seed", static_cast<int>(options.seed)));
-    options.size = parseInt(args, "size", options.size);
+    options.studies = args.intValueOr("n", options.studies);
+    options.seed = static_cast<unsigned>(args.intValueOr("seed", static_cast<int>(options.seed)));
+    options.size = args.intValueOr("size", options.size);
     options.kind = args.valueOr("kind", options.kind);
-    options.slices = parseInt(args, "slices", options.slices);
+    options.slices = args.intValueOr("slices", options.slices);
     const auto summary = writeSyntheticDataset(args.required("out"), options);
     nlohmann::json j{{"manifest", summary.manifestPath}, {"studies", summary.studies},
                      {"splits", {{"train", summary.train}, {"val", summary.val}, {"test", summary.test}}},

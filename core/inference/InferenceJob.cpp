@@ -79,6 +79,19 @@ quint64 InferenceJob::run(std::map<std::string, Image> inputs, bool computeMaps)
     });
 }
 
+quint64 InferenceJob::attribute(std::map<std::string, Image> inputs, InferenceRunner::AttributionRequest request)
+{
+    auto shared = shared_;
+    auto in = std::make_shared<std::map<std::string, Image>>(std::move(inputs));
+    return submit(tr("Pixel attribution"), [this, shared, in, request](const JobControl& control) -> Deliver {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        if (!shared->runner)
+            throw UsageError("no model is loaded: open a model (.eimodel) first");
+        auto result = std::make_shared<const AttributionResult>(shared->runner->attribute(*in, request, control));
+        return [this, result](quint64 ticket) { Q_EMIT attributed(ticket, result); };
+    });
+}
+
 void InferenceJob::shutdown()
 {
     WorkerQueue::shutdown();

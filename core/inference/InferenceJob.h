@@ -37,6 +37,9 @@ public:
     // Runs the loaded model on these inputs (copied). Emits progress, then finished,
     // failed or cancelled with the returned ticket.
     quint64 run(std::map<std::string, Image> inputs, bool computeMaps = true);
+    // Pixel attributions (InferenceRunner::attribute) of the loaded model on these inputs.
+    // Emits progress, then attributed, failed or cancelled.
+    quint64 attribute(std::map<std::string, Image> inputs, InferenceRunner::AttributionRequest request);
 
     // Cancels every task, waits for the worker and frees the model. Call before
     // QApplication returns (LibTorch may crash at exit otherwise).
@@ -47,6 +50,7 @@ public:
 Q_SIGNALS:
     void modelReady(quint64 ticket, const ei::ModelSummary& summary, const QString& resolvedDevice);
     void finished(quint64 ticket, std::shared_ptr<const ei::InferenceResult> result);
+    void attributed(quint64 ticket, std::shared_ptr<const ei::AttributionResult> result);
 
 private:
     struct Shared;  // the runner and its lock, shared with the worker tasks

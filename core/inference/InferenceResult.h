@@ -2,7 +2,10 @@
 // the export all read this. Filled by core/inference/InferenceRunner from models/ outputs.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,8 +29,36 @@ struct SimilarityMap {
     float at(int s, int r, int c) const { return values[(static_cast<std::size_t>(s) * gridH + r) * gridW + c]; }
 };
 
+// Pixel attributions of one study (InferenceRunner::attribute): Integrated Gradients of
+// the fused probability of `target` (as the model computes it, before calibration) per
+// present modality, each a SimilarityMap of kind "ig" on the model input's pixel grid
+// (patch 1: one cell per input pixel, [slices][H][W], summed over colour channels; the
+// values are signed score units, not [-1, 1]).
+struct AttributionResult {
+    std::string method = "ig";
+    std::string target;      // class name
+    int targetIndex = 0;
+    int steps = 0;
+    std::string baseline;    // "black" or "blur"
+    double scoreInput = 0;   // F(study)
+    double scoreBaseline = 0;  // F(baseline)
+    double total = 0;        // sum of every attribution
+    double gap = 0;          // total - (scoreInput - scoreBaseline): the completeness check
+    std::map<std::string, SimilarityMap> maps;  // by modality name (present modalities)
+
+    // Whether the completeness check holds: |gap| within 5 % of the score change (at least
+    // of 0.02). A saturated model can swing along the path, and a Riemann sum with too few
+    // steps then misses it (the bundled demo from a black baseline needs about 256).
+    bool converged() const
+    {
+        const double change = scoreInput - scoreBaseline;
+        return std::abs(gap) <= 0.05 * std::max(std::abs(change), 0.02);
+    }
+};
+
 struct ModalityResult {
     std::string name;               // the model's modality slot name, e.g. "CFP"
+    bool missing = false;           // no input: the study ran without it; everything below empty
     std::vector<float> logits;      // primary head, C values
     std::vector<float> probs;       // softmax (single-label) or sigmoid (multi-label)
     std::vector<float> auxLogits;   // auxiliary head (empty for late / unimodal)
@@ -46,9 +77,20 @@ struct InferenceResult {
     std::vector<std::string> classes;
     std::vector<ModalityResult> modalities;  // in model config order
     std::vector<float> fusedLogits;
-    std::vector<float> fusedProbs;
-    std::vector<float> gate;                 // one weight per modality, sums to 1
+    std::vector<float> fusedProbs;           // calibrated when the model is (see temperatures)
+    std::vector<float> fusedProbsUncalibrated;  // softmax / sigmoid of fusedLogits as they are
+    // The model's temperature scaling (models/train/Calibration.h) applied to fusedProbs;
+    // empty: the model is uncalibrated and fusedProbs == fusedProbsUncalibrated.
+    std::vector<double> temperatures;
+    std::string calibrationSplit;            // what it was fitted on, e.g. "val"
+    int calibrationStudies = 0;
+    std::vector<float> gate;                 // one weight per modality, sums to 1; 0 for a missing one
     std::map<std::string, double> timingsMs; // "preprocess", "forward", "maps", "total", ...
+    // Set when pixel attributions were computed for this result (their maps are then also
+    // in each modality's maps as kind "ig").
+    std::shared_ptr<const AttributionResult> attribution;
+
+    bool calibrated() const { return !temperatures.empty(); }
 
     // Single-label: the fused class with the highest probability (the first of ties); -1
     // without probabilities.
@@ -70,6 +112,16 @@ struct InferenceResult {
         return out;
     }
 
+    // The model's modalities the study ran without, in config order.
+    std::vector<std::string> missing() const
+    {
+        std::vector<std::string> out;
+        for (const auto& m : modalities)
+            if (m.missing)
+                out.push_back(m.name);
+        return out;
+    }
+
     const ModalityResult* modality(const std::string& name) const
     {
         for (const auto& m : modalities)
@@ -78,5 +130,9 @@ struct InferenceResult {
         return nullptr;
     }
 };
+
+// The result with these attributions: each modality's "ig" map replaced by the new one
+// (or removed, for nullptr) and `attribution` set.
+InferenceResult withAttribution(InferenceResult result, std::shared_ptr<const AttributionResult> attribution);
 
 }  // namespace ei

@@ -6,10 +6,12 @@
 #include "core/study/Preprocess.h"
 #include "models/Device.h"
 #include "models/Precision.h"
+#include "models/ei/Attribution.h"
 #include "models/ei/GraphedForward.h"
 #include "models/io/EiModelFile.h"
 #include "models/Error.h"
 #include "models/io/Sha256.h"
+#include "models/train/Calibration.h"
 
 #include <chrono>
 
@@ -32,12 +34,20 @@ std::vector<float> toVector(const torch::Tensor& t)
 
 struct InferenceRunner::Private {
     std::shared_ptr<EiModel> model;
+    TemperatureScaling calibration;  // the model file's `calibration` (empty: none)
     std::unique_ptr<GraphedForward> graphed;  // CUDA: replays captured forwards
     torch::Device device{torch::kCPU};
     ModelSummary summary;
 
     InferenceResult run(const std::vector<torch::Tensor>& inputs, bool computeMaps, const JobControl& control,
                         double preprocessMs, std::chrono::steady_clock::time_point t0);
+    AttributionResult attribute(const std::vector<torch::Tensor>& inputs, const AttributionRequest& request,
+                                const JobControl& control) const;
+    // The model's input tensors in config order (undefined = missing): images preprocessed
+    // (Preprocess.h), or already preprocessed .npy arrays checked against the model.
+    std::vector<torch::Tensor> imageTensors(const std::map<std::string, Image>& inputs, const JobControl& control,
+                                            std::vector<std::vector<int>>& sliceIndices) const;
+    std::vector<torch::Tensor> npyTensors(const std::map<std::string, NpyArray>& inputs) const;
 };
 
 InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string& device,
@@ -68,6 +78,16 @@ InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string
     s.classes = c.classes;
     if (const auto it = loaded.metadata.find("intended_use"); it != loaded.metadata.end())
         s.intendedUse = it->second;
+    if (const auto it = loaded.metadata.find("calibration"); it != loaded.metadata.end()) {
+        d->calibration = TemperatureScaling::fromMetadata(it->second, modelPath);
+        if (d->calibration.temperatures.size() != (c.multilabel ? c.classes.size() : 1))
+            throw ModelError(modelPath, "calibration: " + std::to_string(d->calibration.temperatures.size()) +
+                                            " temperatures for a model of " + std::to_string(c.classes.size()) +
+                                            (c.multilabel ? " classes (multi-label: one per class)" : " classes (single-label: one)"));
+        s.temperatures = d->calibration.temperatures;
+        s.calibrationSplit = d->calibration.split;
+        s.calibrationStudies = d->calibration.fittedOn;
+    }
     s.fingerprint = Sha256::ofFile(modelPath);
     s.totalParameters = d->model->totalParameterCount();
     s.trainableParameters = d->model->trainableParameterCount();
@@ -86,17 +106,19 @@ std::string InferenceRunner::device() const
     return deviceName(d->device);
 }
 
-InferenceResult InferenceRunner::run(const std::map<std::string, Image>& inputs, bool computeMaps,
-                                     const JobControl& control)
+std::vector<torch::Tensor> InferenceRunner::Private::imageTensors(const std::map<std::string, Image>& inputs,
+                                                                 const JobControl& control,
+                                                                 std::vector<std::vector<int>>& sliceIndices) const
 {
-    const auto t0 = std::chrono::steady_clock::now();
-    const ModelConfig& c = d->model->config();
+    const ModelConfig& c = model->config();
     std::vector<torch::Tensor> tensors;
-    std::vector<std::vector<int>> sliceIndices;
     for (const auto& m : c.modalities) {
         const auto it = inputs.find(m.name);
-        if (it == inputs.end())
-            throw BadInputError(m.name, "no image given for this modality of the model");
+        if (it == inputs.end()) {  // a missing modality: the model runs without it
+            tensors.emplace_back();
+            sliceIndices.emplace_back();
+            continue;
+        }
         control.checkpoint(0.0, m.name + ": preprocessing");
         ModelInputSpec spec;
         spec.height = m.size[0];
@@ -110,22 +132,19 @@ InferenceResult InferenceRunner::run(const std::map<std::string, Image>& inputs,
         sliceIndices.push_back(m.isVolume() && it->second.slices > 1 ? chooseSliceIndices(it->second.slices, m.slices)
                                                                       : std::vector<int>{});
     }
-    InferenceResult result = d->run(tensors, computeMaps, control, msSince(t0), t0);
-    for (std::size_t i = 0; i < result.modalities.size(); ++i)
-        result.modalities[i].sliceIndices = sliceIndices[i];
-    return result;
+    return tensors;
 }
 
-InferenceResult InferenceRunner::runTensors(const std::map<std::string, NpyArray>& inputs, bool computeMaps,
-                                            const JobControl& control)
+std::vector<torch::Tensor> InferenceRunner::Private::npyTensors(const std::map<std::string, NpyArray>& inputs) const
 {
-    const auto t0 = std::chrono::steady_clock::now();
-    const ModelConfig& c = d->model->config();
+    const ModelConfig& c = model->config();
     std::vector<torch::Tensor> tensors;
     for (const auto& m : c.modalities) {
         const auto it = inputs.find(m.name);
-        if (it == inputs.end())
-            throw BadInputError(m.name, "no input tensor given for this modality of the model");
+        if (it == inputs.end()) {  // a missing modality
+            tensors.emplace_back();
+            continue;
+        }
         const NpyArray& a = it->second;
         const std::int64_t S = m.isVolume() ? m.slices : 1;
         if (a.shape.size() != 4 || a.shape[0] != S || a.shape[1] != 3 || a.shape[2] < 1 || a.shape[3] < 1) {
@@ -138,7 +157,85 @@ InferenceResult InferenceRunner::runTensors(const std::map<std::string, NpyArray
         torch::Tensor x = torch::from_blob(const_cast<float*>(a.values.data()), a.shape, torch::kFloat).clone();
         tensors.push_back(m.isVolume() ? x.unsqueeze(0) : x);
     }
-    return d->run(tensors, computeMaps, control, msSince(t0), t0);
+    return tensors;
+}
+
+InferenceResult InferenceRunner::run(const std::map<std::string, Image>& inputs, bool computeMaps,
+                                     const JobControl& control)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::vector<int>> sliceIndices;
+    const auto tensors = d->imageTensors(inputs, control, sliceIndices);
+    InferenceResult result = d->run(tensors, computeMaps, control, msSince(t0), t0);
+    for (std::size_t i = 0; i < result.modalities.size(); ++i)
+        result.modalities[i].sliceIndices = sliceIndices[i];
+    return result;
+}
+
+InferenceResult InferenceRunner::runTensors(const std::map<std::string, NpyArray>& inputs, bool computeMaps,
+                                            const JobControl& control)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    return d->run(d->npyTensors(inputs), computeMaps, control, msSince(t0), t0);
+}
+
+AttributionResult InferenceRunner::attribute(const std::map<std::string, Image>& inputs, const AttributionRequest& request,
+                                             const JobControl& control)
+{
+    std::vector<std::vector<int>> sliceIndices;
+    return d->attribute(d->imageTensors(inputs, control, sliceIndices), request, control);
+}
+
+AttributionResult InferenceRunner::attributeTensors(const std::map<std::string, NpyArray>& tensors,
+                                                    const AttributionRequest& request, const JobControl& control)
+{
+    return d->attribute(d->npyTensors(tensors), request, control);
+}
+
+AttributionResult InferenceRunner::Private::attribute(const std::vector<torch::Tensor>& inputs,
+                                                      const AttributionRequest& request, const JobControl& control) const
+{
+    const ModelConfig& c = model->config();
+    if (request.targetIndex < 0 || request.targetIndex >= c.numClasses())
+        throw UsageError("attribution: class index " + std::to_string(request.targetIndex) + " is not one of the model's " +
+                         std::to_string(c.numClasses()) + " classes");
+    AttributionOptions options;
+    options.targetClass = request.targetIndex;
+    options.steps = request.steps;
+    options.baseline = request.baseline;
+    Attribution a;
+    try {
+        a = integratedGradients(*model, inputs, options, &control);
+    } catch (const Error&) {
+        throw;
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const c10::Error& e) {
+        throw ModelError(summary.path, std::string("the attribution failed: ") + e.what_without_backtrace());
+    }
+    AttributionResult r;
+    r.target = c.classes[static_cast<std::size_t>(request.targetIndex)];
+    r.targetIndex = request.targetIndex;
+    r.steps = request.steps;
+    r.baseline = request.baseline;
+    r.scoreInput = a.scoreInput;
+    r.scoreBaseline = a.scoreBaseline;
+    r.total = a.total;
+    r.gap = a.gap();
+    for (std::size_t m = 0; m < c.modalities.size(); ++m) {
+        if (!a.maps[m].defined())
+            continue;
+        const torch::Tensor v = a.maps[m].dim() == 2 ? a.maps[m].unsqueeze(0) : a.maps[m];  // [S, H, W]
+        SimilarityMap sm;
+        sm.kind = "ig";
+        sm.slices = static_cast<int>(v.size(0));
+        sm.gridH = sm.inputHeight = static_cast<int>(v.size(1));
+        sm.gridW = sm.inputWidth = static_cast<int>(v.size(2));
+        sm.patch = 1;
+        sm.values = toVector(v);
+        r.maps.emplace(c.modalities[m].name, std::move(sm));
+    }
+    return r;
 }
 
 InferenceResult InferenceRunner::Private::run(const std::vector<torch::Tensor>& inputs, bool computeMaps,
@@ -174,9 +271,14 @@ InferenceResult InferenceRunner::Private::run(const std::vector<torch::Tensor>& 
         const ModalityConfig& mc = c.modalities[mi];
         ModalityResult mr;
         mr.name = mc.name;
+        if (!out.present[mi]) {
+            mr.missing = true;
+            r.modalities.push_back(std::move(mr));
+            continue;
+        }
         mr.logits = toVector(out.logits[mi][0]);
         mr.probs = toVector(out.probs[mi][0]);
-        if (!out.auxLogits.empty()) {
+        if (!out.auxLogits.empty() && out.auxLogits[mi].defined()) {
             mr.auxLogits = toVector(out.auxLogits[mi][0]);
             mr.auxProbs = toVector(out.auxProbs[mi][0]);
         }
@@ -197,6 +299,15 @@ InferenceResult InferenceRunner::Private::run(const std::vector<torch::Tensor>& 
     }
     r.fusedLogits = toVector(out.fused[0]);
     r.fusedProbs = toVector(out.fusedProbs[0]);
+    r.fusedProbsUncalibrated = r.fusedProbs;
+    if (!calibration.empty()) {
+        const std::vector<double> logits(r.fusedLogits.begin(), r.fusedLogits.end());
+        const std::vector<double> p = calibration.probabilities(logits);
+        r.fusedProbs.assign(p.begin(), p.end());
+        r.temperatures = calibration.temperatures;
+        r.calibrationSplit = calibration.split;
+        r.calibrationStudies = calibration.fittedOn;
+    }
     r.gate = toVector(out.gate[0]);
     r.timingsMs["preprocess"] = preprocessMs;
     r.timingsMs["forward"] = forwardMs;

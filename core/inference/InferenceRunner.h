@@ -36,6 +36,9 @@ struct ModelSummary {
     long long totalParameters = 0;
     long long trainableParameters = 0;
     std::string precision;    // what the passes run in on the chosen device: "fp32", "bf16", ...
+    std::vector<double> temperatures;  // stored calibration (empty: uncalibrated)
+    std::string calibrationSplit;
+    int calibrationStudies = 0;
 };
 
 class InferenceRunner {
@@ -54,8 +57,9 @@ public:
     const ModelSummary& summary() const;
     std::string device() const;  // the resolved device, e.g. "cpu"
 
-    // inputs: one image per model modality, by name. A missing modality is an
-    // ei::BadInputError naming it. Preprocessing follows core/study/Preprocess.
+    // inputs: images by model modality name. A modality left out is missing: the model
+    // runs without it (EiModel::forward) and the result marks it; all left out is
+    // ei::BadInputError. Preprocessing follows core/study/Preprocess.
     // Cancellation throws ei::Cancelled.
     InferenceResult run(const std::map<std::string, Image>& inputs, bool computeMaps = true,
                         const JobControl& control = {});
@@ -63,9 +67,23 @@ public:
     // Already preprocessed inputs (`eiview-cli infer --input-tensor`): float32
     // [1, 3, H, W] per image, [S, 3, H, W] per volume with exactly the model's S slices;
     // any H x W (padded inside the model). A wrong shape is ei::BadInputError naming
-    // the modality.
+    // the modality; a modality left out is missing, as in run().
     InferenceResult runTensors(const std::map<std::string, NpyArray>& tensors, bool computeMaps = true,
                                const JobControl& control = {});
+
+    // Pixel attributions (models/ei/Attribution.h) of the fused probability of class
+    // `targetIndex` for these inputs (missing modalities as in run()). baseline "black" or
+    // "blur"; ei::UsageError for an unknown class, baseline or steps < 1. Progress per
+    // forward; cancellation throws ei::Cancelled.
+    struct AttributionRequest {
+        int targetIndex = 0;
+        int steps = 32;
+        std::string baseline = "black";
+    };
+    AttributionResult attribute(const std::map<std::string, Image>& inputs, const AttributionRequest& request,
+                                const JobControl& control = {});
+    AttributionResult attributeTensors(const std::map<std::string, NpyArray>& tensors, const AttributionRequest& request,
+                                       const JobControl& control = {});
 
 private:
     struct Private;

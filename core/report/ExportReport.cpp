@@ -1,6 +1,8 @@
 // See ExportReport.h.
 #include "core/report/ExportReport.h"
 
+#include "core/inference/Uncertainty.h"
+
 #include "models/io/AtomicFile.h"
 #include "models/Error.h"
 
@@ -30,6 +32,8 @@ std::string ExportReport::toJson(bool includePatientIdentifiers) const
     j["classes"] = result_.classes;
     json mods = json::array();
     for (const auto& m : result_.modalities) {
+        if (m.missing)
+            continue;  // listed under "missing"
         json o = {{"name", m.name}, {"logits", m.logits}, {"probs", m.probs}};
         if (!m.auxLogits.empty()) {
             o["aux_logits"] = m.auxLogits;
@@ -51,6 +55,32 @@ std::string ExportReport::toJson(bool includePatientIdentifiers) const
         j["fused"]["positive_classes"] = positives;
     }
     j["gate"] = result_.gate;
+    j["missing"] = result_.missing();
+    j["fused"]["probs_uncalibrated"] = result_.fusedProbsUncalibrated;
+    const Uncertainty u = describeUncertainty(result_);
+    j["uncertainty"] = {{"calibrated", u.calibrated},
+                        {"calibration", u.calibrationText},
+                        {"temperatures", result_.temperatures},
+                        {"gate_entropy", u.gateDefined ? json(u.gateEntropy) : json(nullptr)},
+                        {"gate_evenness", u.gateDefined ? json(u.gateEvenness) : json(nullptr)},
+                        {"gate", u.gateText}};
+    if (const AttributionResult* a = result_.attribution.get())
+        j["attribution"] = {{"method", "integrated_gradients"},
+                            {"target", a->target},
+                            {"steps", a->steps},
+                            {"baseline", a->baseline},
+                            {"score", "fused probability of the target class (uncalibrated)"},
+                            {"score_input", a->scoreInput},
+                            {"score_baseline", a->scoreBaseline},
+                            {"attribution_sum", a->total},
+                            {"completeness_gap", a->gap},
+                            {"converged", a->converged()},
+                            {"modalities", [&] {
+                                 json names = json::array();
+                                 for (const auto& [name, map] : a->maps)
+                                     names.push_back(name);
+                                 return names;
+                             }()}};
     j["timings_ms"] = result_.timingsMs;
     json ins = json::array();
     for (const auto& in : inputs_) {

@@ -48,18 +48,27 @@ StudySession::StudySession(QObject* parent) : QObject(parent)
         setNotice({});
         Q_EMIT inferenceFinished();
     });
+    connect(inference_, &InferenceJob::attributed, this, [this](quint64 ticket, std::shared_ptr<const AttributionResult> a) {
+        if (ticket != runTicket_ || !result_)
+            return;
+        auto merged = std::make_shared<const InferenceResult>(withAttribution(*result_, std::move(a)));
+        cache_.insert(cacheKey(), merged);
+        setResult(merged);
+        setNotice({});
+        Q_EMIT attributionFinished();
+    });
     connect(inference_, &InferenceJob::failed, this, [this](quint64 ticket, const QString& message) {
         if (ticket == modelTicket_) {
             setNotice(tr("Could not load the model: %1").arg(message));
             Q_EMIT modelFailed(message);
         } else if (ticket == runTicket_) {
-            setNotice(tr("Inference failed: %1").arg(message));
+            setNotice((runIsAttribution_ ? tr("Pixel attribution failed: %1") : tr("Inference failed: %1")).arg(message));
             Q_EMIT inferenceFailed(message);
         }
     });
     connect(inference_, &InferenceJob::cancelled, this, [this](quint64 ticket) {
         if (ticket == runTicket_) {
-            setNotice(tr("Inference cancelled."), false);
+            setNotice(runIsAttribution_ ? tr("Pixel attribution cancelled.") : tr("Inference cancelled."), false);
             Q_EMIT inferenceCancelled();
         }
     });
@@ -361,13 +370,13 @@ bool StudySession::run()
     QString reason;
     if (!hasModel())
         reason = tr("No model is loaded: open a model (.eimodel) first (Ctrl+M).");
+    // A study may leave modalities out (the model then runs without them and the result
+    // says so), but not all of them.
     QStringList empty;
     for (const auto& s : study_.missingSlots())
         empty << QString::fromStdString(s);
-    if (reason.isEmpty() && !empty.isEmpty())
-        reason = tr("Cannot run: slot %1 %2 empty. The model needs one image per modality: drop a file onto the slot or "
-                    "use File \u203a Open.")
-                     .arg(empty.join(QStringLiteral(", ")), empty.size() == 1 ? tr("is") : tr("are"));
+    if (reason.isEmpty() && empty.size() == static_cast<int>(study_.slots().size()))
+        reason = tr("Cannot run: every slot is empty. Drop a file onto a slot or use File \u203a Open.");
     if (reason.isEmpty() && isRunning())
         reason = tr("A run is in progress.");
     if (!reason.isEmpty()) {
@@ -381,9 +390,38 @@ bool StudySession::run()
         Q_EMIT inferenceFinished();
         return true;
     }
-    setNotice({});
+    runIsAttribution_ = false;
+    setNotice(empty.isEmpty() ? QString()
+                              : tr("Running without %1: %2 empty. The prediction will be computed from the other "
+                                   "modalities and marked so.")
+                                    .arg(empty.join(QStringLiteral(", ")), empty.size() == 1 ? tr("its slot is")
+                                                                                           : tr("their slots are")),
+              !empty.isEmpty());
     runStartedMs_ = QDateTime::currentMSecsSinceEpoch();
     runTicket_ = inference_->run(study_.inputs(), true);
+    Q_EMIT runStarted();
+    return true;
+}
+
+bool StudySession::computeAttribution(int targetIndex, int steps, const QString& baseline)
+{
+    QString reason;
+    if (!result_)
+        reason = tr("Run the model first: pixel attributions explain a result.");
+    else if (isRunning())
+        reason = tr("A run is in progress.");
+    if (!reason.isEmpty()) {
+        setNotice(reason);
+        Q_EMIT runRefused(reason);
+        return false;
+    }
+    InferenceRunner::AttributionRequest request;
+    request.targetIndex = targetIndex;
+    request.steps = steps;
+    request.baseline = baseline.toStdString();
+    runIsAttribution_ = true;
+    runStartedMs_ = QDateTime::currentMSecsSinceEpoch();
+    runTicket_ = inference_->attribute(study_.inputs(), request);
     Q_EMIT runStarted();
     return true;
 }
@@ -449,29 +487,6 @@ void StudySession::exportResult(const QByteArray& png, const QString& pngPath, c
     exported_ = true;
 }
 
-std::optional<StudySession::MeasurementContext> StudySession::measurementContext(const Measurement& m,
-                                                                               const std::map<QString, QString>& mapKinds) const
-{
-    const auto image = slotImage(m.slot);
-    if (!image)
-        return std::nullopt;
-    // Measured in a reformat: its slices and points; the maps live on the stored grid.
-    MeasurementContext at;
-    at.image = reformatVolume(image, m.plane).image;
-    if (result_ && m.plane == Plane::Stored)
-        at.map = findMap(*result_, m.slot, mapKinds, *image, m.slice, &at.mapSlice);
-    return at;
-}
-
-QStringList StudySession::measurementLines(const std::map<QString, QString>& mapKinds) const
-{
-    QStringList lines;
-    for (const Measurement& m : measurements_->all())
-        if (const auto at = measurementContext(m, mapKinds))
-            lines << QStringLiteral("#%1  ").arg(m.id) + describeMeasurement(m, *at->image, at->map, at->mapSlice);
-    return lines;
-}
-
 QStringList StudySession::studySequence() const
 {
     const QFileInfo source(studySource_);
@@ -501,70 +516,6 @@ quint64 StudySession::openAdjacentStudy(int direction)
         return 0;
     }
     return openStudy({sequence[next]});
-}
-
-void StudySession::dropAnnotations(const QString& slot)
-{
-    if (slot.isEmpty()) {
-        measurements_->clear();
-        const auto old = masks_;
-        masks_.clear();
-        for (const auto& [name, m] : old)
-            if (m)
-                Q_EMIT maskChanged(name);
-        return;
-    }
-    measurements_->clearSlot(slot);
-    if (masks_.erase(slot))
-        Q_EMIT maskChanged(slot);
-}
-
-quint64 StudySession::loadMask(const QString& slot, const QString& path)
-{
-    const auto image = slotImage(slot);
-    if (!image) {
-        setNotice(tr("Open an image in %1 before its mask.").arg(slot));
-        return 0;
-    }
-    const quint64 ticket = loader_->openMask(path, image);
-    maskLoads_[ticket] = slot;
-    return ticket;
-}
-
-std::shared_ptr<const Image> StudySession::mask(const QString& slot) const
-{
-    const auto it = masks_.find(slot);
-    return it == masks_.end() ? nullptr : it->second;
-}
-
-void StudySession::clearMask(const QString& slot)
-{
-    if (masks_.erase(slot))
-        Q_EMIT maskChanged(slot);
-}
-
-QString StudySession::mapVsMaskText(const QString& slot, const QString& kind) const
-{
-    const auto m = mask(slot);
-    const auto image = slotImage(slot);
-    const ModalityResult* modality = result_ ? result_->modality(slot.toStdString()) : nullptr;
-    if (!m || !image || !modality)
-        return {};
-    for (const SimilarityMap& map : modality->maps)
-        if (QString::fromStdString(map.kind) == kind) {
-            const auto a = mapVsMask(*modality, map, *image, *m);
-            if (!a)
-                return tr("%1: the mask has no label on the slices the model saw.").arg(slot);
-            return tr("%1: %2 % of the hottest 10 % lies inside the mask, which covers %3 % of the image; "
-                      "the peak is %4 the mask; mean %5 inside vs %6 outside.")
-                .arg(slot)
-                .arg(a->topShareInMask * 100.0, 0, 'f', 0)
-                .arg(a->maskShare * 100.0, 0, 'f', 1)
-                .arg(a->peakInMask ? tr("inside") : tr("outside"))
-                .arg(a->meanInside, 0, 'f', 3)
-                .arg(a->meanOutside, 0, 'f', 3);
-        }
-    return {};
 }
 
 bool StudySession::hasUnsavedWork() const { return isRunning() || (result_ && !exported_); }

@@ -101,6 +101,11 @@ public:
     bool run();
     void cancelRun();
     bool isRunning() const;  // the run of runTicket_ is queued or running
+    // Pixel attributions of the current result (Integrated Gradients of the fused
+    // probability of class `targetIndex`), run like a run: progress, cancelRun, and
+    // attributionFinished with the result's "ig" maps in place. False, with the reason,
+    // without a result or while a run is in flight.
+    bool computeAttribution(int targetIndex, int steps = 32, const QString& baseline = QStringLiteral("black"));
     // Runs as soon as the model and every slot are ready (used at start-up; one attempt).
     void setRunWhenReady(bool on);
     std::shared_ptr<const InferenceResult> result() const { return result_; }
@@ -143,6 +148,7 @@ Q_SIGNALS:
     void inferenceFinished();
     void inferenceFailed(const QString& message);
     void inferenceCancelled();
+    void attributionFinished();
     void runRefused(const QString& reason);
     void maskChanged(const QString& slot);
     void busyChanged(bool busy);                       // a run or a model load in flight
@@ -171,6 +177,7 @@ private:
     void setResult(std::shared_ptr<const InferenceResult> result);
     void setNotice(const QString& text, bool warning = true);
     std::string cacheKey() const;
+    bool runIsAttribution_ = false;  // runTicket_ is a computeAttribution
     void maybeAutoRun();
 
     struct PendingLoad {

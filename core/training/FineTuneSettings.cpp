@@ -166,6 +166,8 @@ QString FineTuneSettings::toTrainConfigJson() const
         {"patience", r.patience},
         {"device", r.device},
         {"precision", r.precision},
+        {"modality_dropout", r.modalityDropout},
+        {"calibrate", r.calibrate},
         {"optimizer", QJsonObject{{"kind", r.optimizer}, {"base_lr", r.baseLr}, {"max_lr", r.maxLr},
                                   {"momentum", r.momentum}, {"weight_decay", r.weightDecay}}},
         {"schedule", QJsonObject{{"kind", r.schedule}}},

@@ -36,6 +36,8 @@ struct FineTuneRecipe {
     bool rotation = true, edgeCrop = true, flip = true, colorJitter = true;
     QString device = QStringLiteral("auto");
     QString precision = QStringLiteral("auto");  // models/Precision.h
+    double modalityDropout = 0.0;  // chance a fusion batch runs without one modality
+    bool calibrate = true;         // fit temperature scaling on val afterwards
 };
 
 class FineTuneSettings : public QObject {

@@ -13,6 +13,7 @@
 #include "models/Precision.h"
 #include "models/io/Safetensors.h"
 #include "models/io/Sha256.h"
+#include "models/train/Calibration.h"
 #include "models/train/Trainer.h"
 
 #include <QMetaObject>
@@ -107,8 +108,7 @@ std::vector<TrainingExample> examplesOf(const LoadedDataSet& data, const std::st
     return out;
 }
 
-EvalMetrics metricsOf(const std::vector<std::vector<double>>& scores, const std::vector<std::vector<double>>& probs,
-                      const std::vector<TrainingExample>& examples, const ModelConfig& config)
+std::vector<std::vector<int>> targetsOf(const std::vector<TrainingExample>& examples)
 {
     std::vector<std::vector<int>> targets;
     for (const auto& ex : examples) {
@@ -117,7 +117,43 @@ EvalMetrics metricsOf(const std::vector<std::vector<double>>& scores, const std:
             t.push_back(ex.target[c].item<float>() > 0.5f ? 1 : 0);
         targets.push_back(t);
     }
-    return evaluateClassification(scores, probs, targets, config.classes, config.multilabel);
+    return targets;
+}
+
+struct ModelEvaluation {
+    EvalMetrics metrics;
+    std::vector<std::vector<double>> logits, probs;  // fused, per example
+};
+
+// A model on prepared examples: the metrics of MODEL.md section 6 on its probabilities
+// (AP / AUC ranked on logits with scoreLogits), their calibration before and after
+// `scaling` (when not empty), and with `withoutEach` the same split with each modality
+// left out in turn, as studies missing it.
+ModelEvaluation evaluateModel(const EiModel& model, const std::vector<TrainingExample>& examples,
+                              const std::vector<int>& columns, int batchSize, bool scoreLogits,
+                              const TemperatureScaling& scaling, bool withoutEach)
+{
+    const ModelConfig& config = model.config();
+    const auto targets = targetsOf(examples);
+    auto probabilities = [&](const std::vector<std::vector<double>>& logits) {
+        std::vector<std::vector<double>> out;
+        for (const auto& row : logits)
+            out.push_back(probabilitiesOf(row, config.multilabel));
+        return out;
+    };
+    ModelEvaluation e;
+    e.logits = Trainer::predict(model, examples, columns, batchSize, true);
+    e.probs = probabilities(e.logits);
+    e.metrics = evaluateClassification(scoreLogits ? e.logits : e.probs, e.probs, targets, config.classes, config.multilabel);
+    if (!scaling.empty() && !examples.empty())
+        e.metrics.calibrated = calibrationSummary(scaling.probabilities(e.logits), targets, config.multilabel);
+    if (withoutEach && config.fusion != "unimodal" && config.numModalities() > 1 && !examples.empty())
+        for (int k = 0; k < config.numModalities(); ++k) {
+            const auto p = probabilities(Trainer::predict(model, examples, columns, batchSize, true, k));
+            const EvalMetrics m = evaluateClassification(p, p, targets, config.classes, config.multilabel);
+            e.metrics.withoutModality.push_back({config.modalities[static_cast<std::size_t>(k)].name, m.mAP, m.mAUC, m.mS2});
+        }
+    return e;
 }
 
 struct LoadedBackbone {
@@ -142,7 +178,8 @@ LoadedBackbone loadBackbone(const std::string& path, const BackboneConfig& fallb
 // with its SHA-256) or, without a backbone file, stored inside.
 void writeModelFile(const std::string& path, const ModelConfig& config, const std::map<std::string, torch::Tensor>& params,
                     const std::shared_ptr<VisionTransformer>& backbone, const std::string& backbonePath,
-                    const nlohmann::json& training, const std::string& intendedUse)
+                    const nlohmann::json& training, const std::string& intendedUse,
+                    const TemperatureScaling& calibration = {})
 {
     std::map<std::string, torch::Tensor> cpu;
     for (const auto& [k, v] : params)
@@ -152,6 +189,8 @@ void writeModelFile(const std::string& path, const ModelConfig& config, const st
     options.backbonePath = backbonePath;
     options.trainingJson = training.dump();
     options.intendedUse = intendedUse;
+    if (!calibration.empty())
+        options.calibrationJson = calibration.toJson().dump();
     EiModelFile::write(path, model, options);
 }
 
@@ -281,10 +320,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     // Final metrics of the best model on val and test.
     EiModel model(outcome.config, backbone.model, outcome.parameters, "trained model");
     std::vector<int> modelColumns = fusion == "unimodal" ? std::vector<int>{unimodalColumn} : columns;
-    auto evaluate = [&](const std::string& split) {
-        EvalMetrics m;
-        if (data.manifest.split(split).empty())
-            return m;
+    auto examplesFor = [&](const std::string& split) {
         std::vector<TrainingExample> examples;
         for (const ManifestRow* row : data.manifest.split(split)) {
             TrainingExample ex;
@@ -295,15 +331,31 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
             ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
             examples.push_back(std::move(ex));
         }
-        const auto probs = Trainer::predict(model, examples, modelColumns, config.batchSize);
-        return metricsOf(probs, probs, examples, outcome.config);
+        return examples;
+    };
+    // Temperature scaling fitted on the validation split (the split that chose the
+    // epoch, never the test split), then every split evaluated with and without it.
+    const auto valExamples = examplesFor("val");
+    TemperatureScaling calibration;
+    if (config.calibrate && !valExamples.empty()) {
+        if (control)
+            control->checkpoint(1.0, "calibrating on the validation split");
+        calibration = fitTemperature(Trainer::predict(model, valExamples, modelColumns, config.batchSize, true),
+                                     targetsOf(valExamples), outcome.config.multilabel, outcome.config.classes);
+        calibration.split = "val";
+    }
+    auto evaluate = [&](const std::vector<TrainingExample>& examples) {
+        return examples.empty() ? EvalMetrics{}
+                                : evaluateModel(model, examples, modelColumns, config.batchSize, false, calibration, true).metrics;
     };
     TrainingReport report;
-    report.val = evaluate("val");
-    report.test = evaluate("test");
+    report.val = evaluate(valExamples);
+    report.test = evaluate(examplesFor("test"));
+    report.calibration = calibration;
 
     nlohmann::json summary = outcome.summary;
     summary["metrics"] = {{"val", report.val.toJson()}, {"test", report.test.n ? report.test.toJson() : nlohmann::json(nullptr)}};
+    summary["calibration"] = calibration.empty() ? nlohmann::json(nullptr) : calibration.toJson();
     nlohmann::json training{{"dataset_fingerprint", Sha256::ofFile(request.manifestPath)},
                             {"dataset_counts", data.manifest.splitCounts()},
                             {"metrics", summary["metrics"]},
@@ -315,7 +367,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     report.modelPath = (out / "model.eimodel").string();
     backbone.model->to(torch::kCPU);
     writeModelFile(report.modelPath, outcome.config, outcome.parameters, backbone.model, request.backbonePath, training,
-                   config.intendedUse);
+                   config.intendedUse, calibration);
     // The stage-1 models are the unimodal baselines of the same run.
     if (fusion != "unimodal") {
         const auto file = readSafetensors((out / "checkpoint.safetensors").string());
@@ -362,29 +414,79 @@ std::string csvField(const std::string& s)
 
 }  // namespace
 
-EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* control)
+namespace {
+
+// A model on the device and precision asked for, and one split of a manifest prepared for it.
+struct ModelOnSplit {
+    LoadedEiModel loaded;
+    LoadedDataSet data;
+    std::vector<int> columns;
+    std::vector<TrainingExample> examples;
+};
+
+ModelOnSplit modelOnSplit(const EvaluationRequest& request, const JobControl* control)
 {
     if (control)
         control->checkpoint(0.0, "loading the model");
-    const auto loaded = EiModelFile::read(request.modelPath);
-    const ModelConfig& config = loaded.model->config();
-    loaded.model->to(resolveDevice(request.device));
-    loaded.model->setPrecision(parsePrecision(request.precision));
+    ModelOnSplit s;
+    s.loaded = EiModelFile::read(request.modelPath);
+    const ModelConfig& config = s.loaded.model->config();
+    s.loaded.model->to(resolveDevice(request.device));
+    s.loaded.model->setPrecision(parsePrecision(request.precision));
     std::vector<std::string> names;
     for (const auto& m : config.modalities)
         names.push_back(m.name);
     if (control)
         control->checkpoint(0.1, "checking the data set");
-    const auto data = readDataSet(request.manifestPath, names, config.classes, config.multilabel, {request.split});
-    std::vector<int> columns;
+    s.data = readDataSet(request.manifestPath, names, config.classes, config.multilabel, {request.split});
     for (int m = 0; m < config.numModalities(); ++m)
-        columns.push_back(m);
-    const auto examples = examplesOf(data, request.split, config, columns, false);
+        s.columns.push_back(m);
+    s.examples = examplesOf(s.data, request.split, config, s.columns, false);
     if (control)
         control->checkpoint(0.3, "predicting");
-    const auto probs = Trainer::predict(*loaded.model, examples, columns, 8, false);
-    const auto scores = request.scoreLogits ? Trainer::predict(*loaded.model, examples, columns, 8, true) : probs;
-    const auto metrics = metricsOf(scores, probs, examples, config);
+    return s;
+}
+
+}  // namespace
+
+CalibrationRun calibrateModel(const EvaluationRequest& request, const std::string& outPath, const JobControl* control)
+{
+    const ModelOnSplit s = modelOnSplit(request, control);
+    const ModelConfig& config = s.loaded.model->config();
+    if (s.examples.empty())
+        throw BadInputError(request.manifestPath, "the " + request.split + " split is empty: nothing to calibrate on");
+    CalibrationRun run;
+    run.scaling = fitTemperature(Trainer::predict(*s.loaded.model, s.examples, s.columns, 8, true), targetsOf(s.examples),
+                                 config.multilabel, config.classes);
+    run.scaling.split = request.split;
+    run.metrics = evaluateModel(*s.loaded.model, s.examples, s.columns, 8, false, run.scaling, false).metrics;
+    // The same tensors with the new metadata; a referenced backbone re-anchored to the
+    // new file's folder. The source file is never changed.
+    SafetensorsFile file = readSafetensors(request.modelPath);
+    file.metadata["calibration"] = run.scaling.toJson().dump();
+    if (const auto it = file.metadata.find("backbone_file"); it != file.metadata.end()) {
+        const fs::path backbone = fs::absolute(fs::path(request.modelPath).parent_path() / it->second);
+        it->second = fs::relative(backbone, fs::absolute(fs::path(outPath)).parent_path()).generic_string();
+    }
+    writeSafetensors(outPath, file.tensors, file.metadata);
+    return run;
+}
+
+EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* control)
+{
+    const ModelOnSplit s = modelOnSplit(request, control);
+    const LoadedEiModel& loaded = s.loaded;
+    const ModelConfig& config = loaded.model->config();
+    const auto& data = s.data;
+    const auto& columns = s.columns;
+    const auto& examples = s.examples;
+    const auto calibrationText = loaded.metadata.find("calibration");
+    const TemperatureScaling calibration = TemperatureScaling::fromMetadata(
+        calibrationText == loaded.metadata.end() ? std::string() : calibrationText->second, request.modelPath);
+    const ModelEvaluation evaluation =
+        evaluateModel(*loaded.model, examples, columns, 8, request.scoreLogits, calibration, true);
+    const auto& probs = evaluation.probs;
+    const auto& metrics = evaluation.metrics;
     if (!request.predictionsPath.empty()) {
         std::ostringstream csv;
         csv << "id";

@@ -12,6 +12,7 @@
 
 #include "core/jobs/WorkerQueue.h"
 #include "models/JobControl.h"
+#include "models/train/Calibration.h"
 #include "models/train/Metrics.h"
 
 #include <QString>
@@ -40,6 +41,7 @@ struct TrainingReport {
     std::string modelPath;
     std::string summaryJson;  // trainer summary + metrics, as written to metrics.json
     EvalMetrics val, test;    // test.n == 0 when the manifest has no test split
+    TemperatureScaling calibration;  // fitted on val and stored in the model (empty: none)
 };
 
 // Throws ei::Error (BadInput for manifest / config problems, with every manifest
@@ -58,6 +60,18 @@ struct EvaluationRequest {
 };
 
 EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* control = nullptr);
+
+// `eiview-cli calibrate`: temperature scaling (models/train/Calibration.h) of a model
+// fitted on request.split (val by default) of a manifest, written with the same tensors
+// to outPath (a referenced backbone re-anchored there); metrics of that split before and
+// after. A model imported from the paper's code or trained before calibration existed
+// gets calibrated this way.
+struct CalibrationRun {
+    TemperatureScaling scaling;
+    EvalMetrics metrics;
+};
+CalibrationRun calibrateModel(const EvaluationRequest& request, const std::string& outPath,
+                              const JobControl* control = nullptr);
 
 // What the wizard shows about a backbone file: its `backbone` config object as JSON text
 // (family, patch_size, embed_dim, depth, ...). Throws ei::ModelError for a file that

@@ -124,9 +124,26 @@ private Q_SLOTS:
         QCOMPARE(r.code, 3);
         QVERIFY2(r.err.contains("MRI"), r.err.constData());
         QVERIFY(!QFile::exists(json));
-        // exit 2: unknown modality, missing input, unknown option
+        // A modality left out: the study runs without it and the JSON says so; the fused
+        // prediction is then CFP's own, the gate all CFP's, and no MRI maps are written.
+        const QString partialMaps = dir.filePath("partial-maps");
+        r = runCli({"infer", "--model", model, "--device", "cpu", "--input-tensor", "CFP=" + dir.filePath("cfp.npy"),
+                    "--maps", partialMaps});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject partial = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(partial["missing"].toArray(), QJsonArray({"MRI"}));
+        QCOMPARE(partial["modalities"].toArray().size(), 1);
+        QCOMPARE(partial["modalities"].toArray()[0].toObject()["name"].toString(), QString("CFP"));
+        QCOMPARE(partial["gate"].toArray(), QJsonArray({1.0, 0.0}));
+        QCOMPARE(partial["fused"].toObject()["probs"].toArray(), partial["modalities"].toArray()[0].toObject()["probs"].toArray());
+        QVERIFY(QFile::exists(partialMaps + "/CFP_cls.npy"));
+        QVERIFY(!QFile::exists(partialMaps + "/CFP_int_MRI.npy") && !QFile::exists(partialMaps + "/MRI_cls.npy"));
+        QCOMPARE(o["missing"].toArray().size(), 0);  // the full study misses nothing
+        // exit 2: unknown modality, no input at all, unknown option
         QCOMPARE(runCli({"infer", "--model", model, "--input-tensor", "XYZ=" + dir.filePath("cfp.npy")}).code, 2);
-        QCOMPARE(runCli({"infer", "--model", model, "--input-tensor", "CFP=" + dir.filePath("cfp.npy")}).code, 2);
+        r = runCli({"infer", "--model", model});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("at least one"), r.err.constData());
         QCOMPARE(runCli({"infer", "--model", model, "--frobnicate"}).code, 2);
         QCOMPARE(runCli({"info"}).code, 2);
         // precision: bf16 runs on the CPU and says so, close to fp32; fp16 there and
@@ -155,6 +172,79 @@ private Q_SLOTS:
         QCOMPARE(runCli({"info", dir.filePath("junk.eimodel")}).code, 4);
         QCOMPARE(runCli({"infer", "--model", dir.filePath("junk.eimodel"), "--input-tensor", "CFP=x.npy"}).code, 4);
         QCOMPARE(runCli({"infer", "--model", dir.filePath("missing.eimodel"), "--input-tensor", "CFP=x.npy"}).code, 4);
+    }
+
+    void integratedGradientsMatchAnIndependentPyTorchComputation()
+    {
+        // A small random EI model (image + volume), the CLI's attributions against the
+        // float64 PyTorch reference's autograd (tests/models/ig_reference.py) on the same
+        // tensors, the same path rule and the same score.
+        QTemporaryDir dir;
+        writeText(dir.filePath("config.json"), kConfig);
+        const QString model = dir.filePath("m.eimodel");
+        auto r = runCli({"init", "--config", dir.filePath("config.json"), "--seed", "5", "--random-adapters", "--out", model});
+        QVERIFY2(r.code == 0, r.err.constData());
+        writeTensor(dir.filePath("cfp.npy"), {1, 3, 56, 42});
+        writeTensor(dir.filePath("mri.npy"), {3, 3, 42, 42});
+        const QStringList inputs{"--input-tensor", "CFP=" + dir.filePath("cfp.npy"), "--input-tensor", "MRI=" + dir.filePath("mri.npy")};
+        const QString maps = dir.filePath("ig");
+        r = runCli(QStringList{"infer", "--model", model, "--device", "cpu", "--attribution", "ig", "--target", "b", "--steps", "6",
+                               "--maps", maps} + inputs);
+        QVERIFY2(r.code == 0, r.err.constData());
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+        const auto& a = j["attribution"];
+        QCOMPARE(a["target"], "b");
+        QCOMPARE(a["target_index"], 1);
+        QCOMPARE(a["baseline"], "black");
+        QCOMPARE(a["steps"], 6);
+        QVERIFY(std::abs(a["completeness_gap"].get<double>() -
+                         (a["attribution_sum"].get<double>() - (a["score_input"].get<double>() - a["score_baseline"].get<double>()))) < 1e-9);
+        QVERIFY(std::abs(a["score_input"].get<double>() - j["fused"]["probs"][1].get<double>()) < 1e-6);
+
+        QProcess py;
+        py.start(ei::test::pythonPath(), {QString(EIVIEW_SOURCE_DIR) + "/tests/models/ig_reference.py", model, dir.filePath("ref"),
+                                          "--target", "1", "--steps", "6", "CFP=" + dir.filePath("cfp.npy"),
+                                          "MRI=" + dir.filePath("mri.npy")});
+        QVERIFY(py.waitForFinished(300000));
+        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+        const auto ref = nlohmann::json::parse(py.readAllStandardOutput().toStdString());
+        QVERIFY(std::abs(ref["score_input"].get<double>() - a["score_input"].get<double>()) < 1e-5);
+        QVERIFY(std::abs(ref["score_baseline"].get<double>() - a["score_baseline"].get<double>()) < 1e-5);
+        QVERIFY(std::abs(ref["attribution_sum"].get<double>() - a["attribution_sum"].get<double>()) < 1e-5);
+        for (const char* name : {"CFP", "MRI"}) {
+            const auto got = ei::readNpy((maps + "/" + name + "_ig.npy").toStdString());
+            const auto want = ei::readNpy((dir.filePath("ref/") + name + "_ig.npy").toStdString());
+            QCOMPARE(got.shape, want.shape);
+            float scale = 0, worst = 0;
+            for (std::size_t i = 0; i < want.values.size(); ++i) {
+                scale = std::max(scale, std::abs(want.values[i]));
+                worst = std::max(worst, std::abs(got.values[i] - want.values[i]));
+            }
+            QVERIFY2(scale > 0 && worst <= 1e-3f * scale, qPrintable(QString("%1: %2 of %3").arg(name).arg(worst).arg(scale)));
+        }
+        QCOMPARE(ei::readNpy((maps + "/MRI_ig.npy").toStdString()).shape, (std::vector<std::int64_t>{3, 42, 42}));
+        QCOMPARE(ei::readNpy((maps + "/CFP_ig.npy").toStdString()).shape, (std::vector<std::int64_t>{56, 42}));
+
+        // More steps close the completeness gap; a blurred baseline and a missing modality work too.
+        r = runCli(QStringList{"infer", "--model", model, "--attribution", "ig", "--target", "1", "--steps", "48", "--maps", maps} + inputs);
+        QVERIFY2(r.code == 0, r.err.constData());
+        const double fine = std::abs(nlohmann::json::parse(r.out.toStdString())["attribution"]["completeness_gap"].get<double>());
+        const double coarse = std::abs(a["completeness_gap"].get<double>());
+        QVERIFY2(fine < coarse || fine < 1e-4, qPrintable(QString("gap %1 with 48 steps, %2 with 6").arg(fine).arg(coarse)));
+        r = runCli({"infer", "--model", model, "--attribution", "ig", "--target", "a", "--baseline", "blur", "--steps", "4",
+                    "--maps", dir.filePath("blur"), "--input-tensor", "CFP=" + dir.filePath("cfp.npy")});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(QFile::exists(dir.filePath("blur/CFP_ig.npy")) && !QFile::exists(dir.filePath("blur/MRI_ig.npy")));
+
+        // Usage errors: no --target, an unknown class, no --maps, an unknown baseline, a stray --steps.
+        for (const QStringList& bad : {QStringList{"--attribution", "ig", "--maps", maps},
+                                       QStringList{"--attribution", "ig", "--target", "zebra", "--maps", maps},
+                                       QStringList{"--attribution", "ig", "--target", "a"},
+                                       QStringList{"--attribution", "ig", "--target", "a", "--baseline", "white", "--maps", maps},
+                                       QStringList{"--steps", "4"}}) {
+            r = runCli(QStringList{"infer", "--model", model} + bad + inputs);
+            QVERIFY2(r.code == 2, qPrintable(bad.join(' ')));
+        }
     }
 
     void initWithBackboneAndEmbed()

@@ -94,18 +94,74 @@ private Q_SLOTS:
         QVERIFY(s.hasModel());
     }
 
-    void refusesARunWithAnEmptySlot()
+    void runsWithoutAnEmptySlotButNotWithoutAll()
     {
         StudySession s;
         QSignalSpy refused(&s, &StudySession::runRefused);
         QVERIFY(!s.run());  // no model yet
         QVERIFY(refused.last().first().toString().contains("model"));
         QVERIFY(loadModel(s, tiny_.model));
-        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
-        QVERIFY(!s.run());
-        QVERIFY(refused.last().first().toString().contains("OCT"));
-        QVERIFY(s.notice().contains("OCT"));
+        QVERIFY(!s.run());  // every slot empty
+        QVERIFY(refused.last().first().toString().contains("every slot is empty"));
         QVERIFY(!s.isRunning());
+
+        // OCT not taken: the model runs on CFP alone, and both the notice and the result say so.
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp}), QStringList());
+        QSignalSpy done(&s, &StudySession::inferenceFinished);
+        QVERIFY(s.run());
+        QVERIFY(s.notice().contains("without OCT"));
+        QVERIFY(done.wait(120000));
+        const auto r = s.result();
+        QVERIFY(r);
+        QCOMPARE(r->missing(), std::vector<std::string>{"OCT"});
+        QVERIFY(r->modality("OCT")->probs.empty() && r->modality("OCT")->maps.empty());
+        QCOMPARE(r->gate, (std::vector<float>{1.0f, 0.0f}));
+        QCOMPARE(r->fusedProbs, r->modality("CFP")->probs);
+        // Filling the slot is another study: its result is not the one without OCT.
+        QCOMPARE(test::openAndWait(s, {tiny_.oct}), QStringList());
+        QVERIFY(!s.result());
+    }
+
+    void attributionsRunLikeARunAndCancel()
+    {
+        StudySession s;
+        QVERIFY(loadModel(s, tiny_.model));
+        QCOMPARE(test::openAndWait(s, {tiny_.cfp, tiny_.oct}), QStringList());
+        QSignalSpy refused(&s, &StudySession::runRefused);
+        QVERIFY(!s.computeAttribution(0, 4));  // nothing to explain before a run
+        QVERIFY(refused.last().first().toString().contains("Run the model first"));
+        QSignalSpy done(&s, &StudySession::inferenceFinished);
+        QVERIFY(s.run());
+        QVERIFY(done.wait(120000));
+        const auto plain = s.result();
+
+        // Cancelled: the result stays as it was, the notice says what stopped.
+        QSignalSpy cancelled(&s, &StudySession::inferenceCancelled);
+        QSignalSpy attributed(&s, &StudySession::attributionFinished);
+        QVERIFY(s.computeAttribution(1, 400));
+        QVERIFY(s.isRunning());
+        s.cancelRun();
+        QVERIFY(cancelled.wait(60000));
+        QCOMPARE(attributed.count(), 0);
+        QCOMPARE(s.result(), plain);
+        QVERIFY(s.notice().contains("attribution cancelled"));
+
+        // Finished: the maps join the result, which the cache keeps for this study.
+        QVERIFY(s.computeAttribution(2, 4, QStringLiteral("blur")));
+        QVERIFY(attributed.wait(120000));
+        const auto r = s.result();
+        QVERIFY(r && r->attribution && r != plain);
+        QCOMPARE(r->attribution->target, std::string("wetAMD"));
+        QCOMPARE(r->attribution->baseline, std::string("blur"));
+        for (const auto& m : r->modalities) {
+            const auto ig = std::find_if(m.maps.begin(), m.maps.end(), [](const SimilarityMap& x) { return x.kind == "ig"; });
+            QVERIFY(ig != m.maps.end());
+            QCOMPARE(ig->patch, 1);
+            QCOMPARE(std::size_t(ig->gridH * ig->gridW), ig->values.size());
+        }
+        done.clear();
+        QVERIFY(s.run());  // from the cache: the attributed result
+        QCOMPARE(s.result(), r);
     }
 
     void cancelStopsARun()

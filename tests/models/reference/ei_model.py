@@ -99,7 +99,7 @@ class EiModel:
     def _shape_map(self, m, arr):
         if self.cfg["modalities"][m]["kind"] != "volume":
             arr = arr[0]
-        return arr.numpy()
+        return arr.detach().numpy()
 
     def _ei(self, inputs):
         bb, cfg = self.backbone, self.cfg
