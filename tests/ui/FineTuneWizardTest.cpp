@@ -78,11 +78,17 @@ private Q_SLOTS:
         auto* optimizer = wizard.findChild<QComboBox*>("optimizerCombo");
         QCOMPARE(optimizer->currentText(), QString("sgd"));  // the paper's
         optimizer->setCurrentText("adamw");
+        auto* dropout = wizard.findChild<QDoubleSpinBox*>("dropoutSpin");
+        QCOMPARE(dropout->value(), 0.0);  // the paper's recipe has none
+        QVERIFY(!dropout->toolTip().isEmpty());
+        dropout->setValue(0.3);
         const auto config = nlohmann::json::parse(wizard.trainConfigJson().toStdString());
         QCOMPARE(config["model"]["fusion"].get<std::string>(), std::string("late"));
         QCOMPARE(config["max_epochs"].get<int>(), 1);
         QCOMPARE(config["optimizer"]["momentum"].get<double>(), 0.95);
         QCOMPARE(config["optimizer"]["kind"].get<std::string>(), std::string("adamw"));
+        QCOMPARE(config["modality_dropout"].get<double>(), 0.3);
+        QCOMPARE(config["calibrate"].get<bool>(), true);
         wizard.next();
 
         QCOMPARE(wizard.currentId(), int(FineTuneWizard::RunPageId));
@@ -128,6 +134,13 @@ private Q_SLOTS:
         QCOMPARE(prCurve->data()->at(0)->value, 1.0);
         for (int i = 1; i < prCurve->dataCount(); ++i)
             QVERIFY(prCurve->data()->at(i)->key > 0 && prCurve->data()->at(i)->value > 0);
+        // The reliability diagram: before and after the calibration fitted on val.
+        auto* reliability = wizard.findChild<QCustomPlot*>("reliabilityPlot");
+        QCOMPARE(reliability->plottableCount(), 2);
+        QCOMPARE(reliability->plottable(1)->name(), QString("calibrated"));
+        QVERIFY(qobject_cast<QCPCurve*>(reliability->plottable(0))->dataCount() >= 1);
+        const QString calibration = wizard.findChild<QLabel*>("calibrationLabel")->text();
+        QVERIFY2(calibration.contains("ECE") && calibration.contains("without CFP"), qPrintable(calibration));
         QVERIFY(wizard.findChild<QLabel*>("savedLabel")->text().contains("model.eimodel"));
         QTest::mouseClick(wizard.findChild<QPushButton*>("openButton"), Qt::LeftButton);
         QCOMPARE(openSpy.count(), 1);

@@ -28,6 +28,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -229,6 +230,92 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i)
             QVERIFY(std::abs(low->fusedProbs[i] - r->fusedProbs[i]) <= 0.02);
         w.shutdown();
+    }
+
+    void pixelAttributionsOnDemand()
+    {
+        // Run, then ask for the pixels that drove "lesion": computed on the worker with
+        // progress, shown as its own overlay kind in every viewport, summarised in the
+        // panel and carried by the export.
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+        w.setDevice("cpu");
+        w.openModel(model_);
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(test::openAndWait(w, {cfp_, oct_}), QStringList());
+        auto* button = w.findChild<QPushButton*>("attributionButton");
+        QVERIFY(button && !button->isEnabled());  // nothing to explain yet
+        QSignalSpy done(&w, &MainWindow::inferenceFinished);
+        QVERIFY(w.runInference());
+        QVERIFY(done.wait(120000));
+        QTRY_VERIFY(button->isEnabled());
+        auto* classes = w.findChild<QComboBox*>("attributionClass");
+        QCOMPARE(classes->count(), 3);
+        classes->setCurrentIndex(1);
+        w.findChild<QSpinBox*>("attributionSteps")->setValue(4);
+        QSignalSpy attributed(w.session(), &StudySession::attributionFinished);
+        QSignalSpy progress(w.session(), &StudySession::runProgress);
+        QTest::mouseClick(button, Qt::LeftButton);
+        QVERIFY(attributed.wait(120000));
+        QVERIFY(progress.count() > 0);
+        const auto r = w.currentResult();
+        QVERIFY(r && r->attribution);
+        QCOMPARE(r->attribution->targetIndex, 1);
+        QCOMPARE(r->attribution->steps, 4);
+        for (const char* slot : {"CFP", "OCT"}) {
+            Viewport* v = w.viewportGrid()->viewport(slot);
+            QVERIFY(v->availableMapKinds().contains("ig"));
+            QCOMPARE(v->overlaySettings().kind, QString("ig"));
+            QVERIFY(v->currentMap() && v->currentMap()->patch == 1);
+        }
+        const QString status = w.findChild<OverlayPanel*>()->attributionStatus();
+        QVERIFY2(status.contains("completeness gap"), qPrintable(status));
+        QString error;
+        QVERIFY2(w.exportTo(dir_.filePath("ig.png"), dir_.filePath("ig.json"), false, &error), qPrintable(error));
+        const QJsonObject j = readJson(dir_.filePath("ig.json"));
+        QCOMPARE(j["attribution"].toObject()["steps"].toInt(), 4);
+        QCOMPARE(j["attribution"].toObject()["modalities"].toArray().size(), 2);
+    }
+
+    void aStudyWithoutOctSaysSoEverywhere()
+    {
+        // The OCT was not taken: the run uses CFP alone, and the panel, the gate chart, the
+        // empty viewport and the export all say the prediction was computed without it.
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+        w.setDevice("cpu");
+        w.openModel(model_);
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(test::openAndWait(w, {cfp_}), QStringList());
+        QSignalSpy done(&w, &MainWindow::inferenceFinished);
+        QVERIFY(w.runInference());
+        QVERIFY(done.wait(120000));
+        auto r = w.currentResult();
+        QVERIFY(r);
+        QCOMPARE(r->missing(), std::vector<std::string>{"OCT"});
+        PredictionPanel* panel = w.predictionPanel();
+        QVERIFY(panel->missingNoticeText().contains("Computed without OCT"));
+        QCOMPARE(panel->gateValues(), QVector<double>{1.0});      // only what was used
+        QVERIFY(!panel->seriesNames().contains("OCT"));
+        QVERIFY(panel->seriesNames().contains("CFP"));
+        QVERIFY(w.viewportGrid()->viewport("OCT")->emptySlotText().contains("computed without it"));
+        QVERIFY(w.viewportGrid()->viewport("CFP")->currentMap());
+
+        const QString png = dir_.filePath("without-oct.png");
+        QString error;
+        QVERIFY2(w.exportTo(png, dir_.filePath("without-oct.json"), false, &error), qPrintable(error));
+        const QJsonObject j = readJson(dir_.filePath("without-oct.json"));
+        QCOMPARE(j["missing"].toArray(), QJsonArray({"OCT"}));
+        QCOMPARE(j["modalities"].toArray().size(), 1);
+
+        // With the OCT added the notice goes with the old result.
+        QCOMPARE(test::openAndWait(w, {oct_}), QStringList());
+        QVERIFY(panel->missingNoticeText().isEmpty());
+        QVERIFY(!w.viewportGrid()->viewport("OCT")->emptySlotText().contains("computed without it"));
     }
 
     void shortcutsActOnTheActiveViewport()

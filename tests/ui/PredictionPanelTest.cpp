@@ -30,9 +30,9 @@ std::shared_ptr<InferenceResult> sampleResult(bool multilabel)
     r->fusedProbs = {0.1f, 0.2f, 0.05f, 0.65f};
     r->fusedLogits = {-1.0f, -0.3f, -2.0f, 1.2f};
     r->gate = {0.3f, 0.7f};
-    ModalityResult cfp{"CFP", {0.1f, 0.2f, 0.3f, 0.4f}, {0.15f, 0.25f, 0.2f, 0.4f}, {0.0f, 0.1f, 0.2f, 0.3f},
+    ModalityResult cfp{"CFP", false, {0.1f, 0.2f, 0.3f, 0.4f}, {0.15f, 0.25f, 0.2f, 0.4f}, {0.0f, 0.1f, 0.2f, 0.3f},
                        {0.2f, 0.3f, 0.3f, 0.2f}, {}, {}};
-    ModalityResult oct{"OCT", {0.5f, 0.2f, 0.1f, 0.9f}, {0.05f, 0.1f, 0.05f, 0.8f}, {}, {}, {}, {}};
+    ModalityResult oct{"OCT", false, {0.5f, 0.2f, 0.1f, 0.9f}, {0.05f, 0.1f, 0.05f, 0.8f}, {}, {}, {}, {}};
     r->modalities = {cfp, oct};
     r->timingsMs = {{"total", 123.0}};
     return r;

@@ -10,7 +10,9 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
 #include <QSlider>
+#include <QSpinBox>
 
 #include <cmath>
 
@@ -64,6 +66,39 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent)
     maskReadout_->hide();
     form->addRow(maskReadout_);
 
+    // Pixel attributions: which input pixels drove a class's fused probability.
+    auto* title = new QLabel(tr("<b>Pixel attribution</b> (integrated gradients)"), this);
+    title->setToolTip(tr("How much each input pixel moved the fused probability of the chosen class, against a "
+                         "baseline study (black images, or the images blurred). Red raised it, blue lowered it. "
+                         "Computed on demand: it costs about one forward and backward pass per step."));
+    form->addRow(title);
+    attributionClass_ = new QComboBox(this);
+    attributionClass_->setObjectName(QStringLiteral("attributionClass"));
+    form->addRow(tr("Class"), attributionClass_);
+    attributionSteps_ = new QSpinBox(this);
+    attributionSteps_->setObjectName(QStringLiteral("attributionSteps"));
+    attributionSteps_->setRange(1, 512);
+    attributionSteps_->setValue(64);
+    attributionSteps_->setToolTip(tr("Points on the path from the baseline to the study: more steps, a smaller completeness gap"));
+    form->addRow(tr("Steps"), attributionSteps_);
+    attributionBaseline_ = new QComboBox(this);
+    attributionBaseline_->setObjectName(QStringLiteral("attributionBaseline"));
+    attributionBaseline_->addItem(tr("black"), QStringLiteral("black"));
+    attributionBaseline_->addItem(tr("blurred"), QStringLiteral("blur"));
+    form->addRow(tr("Baseline"), attributionBaseline_);
+    attributionButton_ = new QPushButton(tr("Compute attribution"), this);
+    attributionButton_->setObjectName(QStringLiteral("attributionButton"));
+    attributionButton_->setEnabled(false);
+    form->addRow(attributionButton_);
+    attributionStatus_ = new QLabel(this);
+    attributionStatus_->setObjectName(QStringLiteral("attributionStatus"));
+    attributionStatus_->setWordWrap(true);
+    form->addRow(attributionStatus_);
+    connect(attributionButton_, &QPushButton::clicked, this, [this] {
+        Q_EMIT attributionRequested(attributionClass_->currentIndex(), attributionSteps_->value(),
+                                    attributionBaseline_->currentData().toString());
+    });
+
     connect(visible_, &QCheckBox::toggled, this, [this] { emitChanged(); });
     connect(kind_, &QComboBox::currentIndexChanged, this, [this] { emitChanged(); });
     connect(colorMap_, &QComboBox::currentIndexChanged, this, [this] { emitChanged(); });
@@ -84,6 +119,24 @@ OverlayPanel::OverlayPanel(QWidget* parent) : QWidget(parent)
     setTargets({});
     setMapKinds({QStringLiteral("cls"), QStringLiteral("cls_noint"), QStringLiteral("delta")});
 }
+
+void OverlayPanel::setAttributionClasses(const QStringList& classes)
+{
+    const QString current = attributionClass_->currentText();
+    attributionClass_->clear();
+    attributionClass_->addItems(classes);
+    const int i = attributionClass_->findText(current);
+    if (i >= 0)
+        attributionClass_->setCurrentIndex(i);
+}
+
+void OverlayPanel::setAttributionState(bool canCompute, const QString& status)
+{
+    attributionButton_->setEnabled(canCompute && attributionClass_->count() > 0);
+    attributionStatus_->setText(status);
+}
+
+QString OverlayPanel::attributionStatus() const { return attributionStatus_->text(); }
 
 void OverlayPanel::setTargets(const QStringList& slotNames)
 {

@@ -11,6 +11,8 @@ class QCheckBox;
 class QComboBox;
 class QSlider;
 class QLabel;
+class QPushButton;
+class QSpinBox;
 
 namespace ei {
 
@@ -32,11 +34,17 @@ public:
     // The map-vs-mask read-out of the slots with a ground-truth mask ("" hides it).
     void setMaskReadout(const QString& text);
     QString maskReadout() const;
+    // Pixel attributions: the classes offered (the model's), whether Compute is possible
+    // now, and the last attribution's summary ("" none).
+    void setAttributionClasses(const QStringList& classes);
+    void setAttributionState(bool canCompute, const QString& status);
+    QString attributionStatus() const;
 
 Q_SIGNALS:
     void settingsChanged(const QString& target, const ei::OverlaySettings& settings);
     void targetChanged(const QString& target);
     void linkedChanged(bool linked);
+    void attributionRequested(int classIndex, int steps, const QString& baseline);
 
 private:
     void emitChanged();
@@ -52,6 +60,11 @@ private:
     QCheckBox* grid_ = nullptr;
     QCheckBox* linked_ = nullptr;
     QLabel* maskReadout_ = nullptr;
+    QComboBox* attributionClass_ = nullptr;
+    QSpinBox* attributionSteps_ = nullptr;
+    QComboBox* attributionBaseline_ = nullptr;
+    QPushButton* attributionButton_ = nullptr;
+    QLabel* attributionStatus_ = nullptr;
     bool updating_ = false;
 };
 

@@ -1,6 +1,7 @@
 // See PredictionPanel.h.
 #include "ui/panels/PredictionPanel.h"
 
+#include "core/inference/Uncertainty.h"
 #include "ui/PlotStyle.h"
 
 #include "ui/QCustomPlotInclude.h"
@@ -42,10 +43,22 @@ PredictionPanel::PredictionPanel(QWidget* parent) : QWidget(parent)
     topClass_->setWordWrap(true);
     layout->addWidget(topClass_);
 
+    missing_ = new QLabel(this);
+    missing_->setObjectName(QStringLiteral("missingNotice"));
+    missing_->setWordWrap(true);
+    missing_->setStyleSheet(QStringLiteral("QLabel { background: #5a4520; color: #ffe2a8; border-radius: 4px; padding: 4px 6px; }"));
+    missing_->hide();
+    layout->addWidget(missing_);
+
     evidence_ = new QLabel(this);
     evidence_->setObjectName(QStringLiteral("evidence"));
     evidence_->setWordWrap(true);
     layout->addWidget(evidence_);
+
+    uncertainty_ = new QLabel(this);
+    uncertainty_->setObjectName(QStringLiteral("uncertainty"));
+    uncertainty_->setWordWrap(true);
+    layout->addWidget(uncertainty_);
 
     probPlot_ = new QCustomPlot(this);
     probPlot_->setMinimumHeight(160);
@@ -112,10 +125,19 @@ void PredictionPanel::rebuild()
     gatePlot_->clearPlottables();
     gatePlot_->clearItems();
     const InferenceResult* r = result_.get();
+    const std::vector<std::string> absent = r ? r->missing() : std::vector<std::string>{};
+    QStringList absentNames;
+    for (const auto& name : absent)
+        absentNames << QString::fromStdString(name);
+    missing_->setVisible(!absent.empty());
+    missing_->setText(tr("<b>Computed without %1</b>: no image in %2. The fused prediction uses only the other "
+                         "modalities; it may be less accurate than with the full study.")
+                          .arg(absentNames.join(tr(" and ")), absent.size() == 1 ? tr("its slot") : tr("their slots")));
     if (!r) {
         topClass_->setText(model_.path.empty() ? tr("Open a model (.eimodel) and a study.")
                                                : tr("No result yet: press Run (F5)."));
         evidence_->clear();
+        uncertainty_->clear();
         probPlot_->legend->setVisible(false);
         for (QCustomPlot* plot : {probPlot_, gatePlot_}) {  // calm empty axes, not 0..5 defaults
             plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
@@ -160,7 +182,8 @@ void PredictionPanel::rebuild()
     };
     std::vector<Series> series{{QStringLiteral("fused"), r->fusedProbs, kFused, false}};
     for (std::size_t m = 0; m < r->modalities.size(); ++m)
-        series.push_back({QString::fromStdString(r->modalities[m].name), r->modalities[m].probs, modalityColor(int(m)), false});
+        if (!r->modalities[m].missing)
+            series.push_back({QString::fromStdString(r->modalities[m].name), r->modalities[m].probs, modalityColor(int(m)), false});
     if (aux_->isChecked())
         for (std::size_t m = 0; m < r->modalities.size(); ++m)
             if (!r->modalities[m].auxProbs.empty())
@@ -201,21 +224,25 @@ void PredictionPanel::rebuild()
     probPlot_->legend->setVisible(true);
     probPlot_->replot();
 
-    // Gate chart: one bar per modality.
+    // Gate chart: one bar per modality the fusion used (a missing one had no say).
     QVector<double> gk, gv;
     QVector<QString> gl;
+    QVector<int> gm;
     for (std::size_t m = 0; m < r->gate.size(); ++m) {
-        gk << double(m + 1);
+        if (m < r->modalities.size() && r->modalities[m].missing)
+            continue;
+        gk << double(gk.size() + 1);
         gv << r->gate[m];
         gl << (m < r->modalities.size() ? QString::fromStdString(r->modalities[m].name) : QString::number(m));
+        gm << int(m);
     }
-    for (int m = 0; m < gk.size(); ++m) {
+    for (int i = 0; i < gk.size(); ++i) {
         auto* bars = new QCPBars(gatePlot_->yAxis, gatePlot_->xAxis);  // horizontal bars
-        bars->setName(gl[m]);
+        bars->setName(gl[i]);
         bars->setWidth(0.6);
-        bars->setBrush(modalityColor(m));
-        bars->setPen(QPen(modalityColor(m).darker(130)));
-        bars->setData(QVector<double>{gk[m]}, QVector<double>{gv[m]}, true);
+        bars->setBrush(modalityColor(gm[i]));
+        bars->setPen(QPen(modalityColor(gm[i]).darker(130)));
+        bars->setData(QVector<double>{gk[i]}, QVector<double>{gv[i]}, true);
     }
     auto gateTicker = QSharedPointer<QCPAxisTickerText>::create();
     gateTicker->addTicks(gk, gl);
@@ -231,28 +258,44 @@ void PredictionPanel::rebuild()
     if (!r->multilabel) {
         const int best = r->topClass();
         topClass_->setText(best < 0 ? tr("No prediction.")
-                                    : tr("<b>Most likely: %1</b> &nbsp;(%2 %, fused)")
+                                    : tr("<b>Most likely: %1</b> &nbsp;(%2 %, fused, %3)")
                                           .arg(QString::fromStdString(r->classes[best]).toHtmlEscaped())
-                                          .arg(100.0 * r->fusedProbs[best], 0, 'f', 1));
+                                          .arg(100.0 * r->fusedProbs[best], 0, 'f', 1)
+                                          .arg(r->calibrated() ? tr("calibrated") : tr("uncalibrated")));
     } else {
         QStringList positive;
         for (int c : r->positiveClasses())
             positive << QStringLiteral("%1 (%2)").arg(QString::fromStdString(r->classes[c]).toHtmlEscaped())
                             .arg(r->fusedProbs[c], 0, 'f', 2);
-        topClass_->setText(positive.isEmpty() ? tr("<b>No class above 0.5</b> (fused)")
-                                              : tr("<b>Above 0.5: %1</b> (fused)").arg(positive.join(QStringLiteral(", "))));
+        const QString state = r->calibrated() ? tr("calibrated") : tr("uncalibrated");
+        topClass_->setText(positive.isEmpty() ? tr("<b>No class above 0.5</b> (fused, %1)").arg(state)
+                                              : tr("<b>Above 0.5: %1</b> (fused, %2)").arg(positive.join(QStringLiteral(", ")), state));
     }
     QStringList lines;
     for (const auto& m : r->modalities) {
+        if (m.missing)
+            continue;
         const int b = argmax(m.probs);
         if (b >= 0)
             lines << tr("%1 alone: %2 (%3)").arg(QString::fromStdString(m.name), QString::fromStdString(r->classes[b]))
                          .arg(m.probs[b], 0, 'f', 2);
     }
     const int g = argmax(r->gate);
-    if (g >= 0 && g < int(r->modalities.size()) && r->gate.size() > 1)
+    if (g >= 0 && g < int(r->modalities.size()) && r->gate.size() - absent.size() > 1)
         lines << tr("Gate trusts %1 most (%2)").arg(QString::fromStdString(r->modalities[g].name)).arg(r->gate[g], 0, 'f', 2);
     evidence_->setText(lines.join(QStringLiteral(" \u2022 ")));
+
+    // How far to trust it: calibration and how evenly the gate weighed the modalities.
+    const Uncertainty u = describeUncertainty(*r);
+    QStringList trust{QString::fromStdString(u.calibrationText)};
+    if (!u.gateText.empty())
+        trust << (u.gateDefined ? tr("Gate: %1 (evenness %2 of 1)").arg(QString::fromStdString(u.gateText)).arg(u.gateEvenness, 0, 'f', 2)
+                                : tr("Gate: %1").arg(QString::fromStdString(u.gateText)));
+    uncertainty_->setText(trust.join(QStringLiteral("<br>")));
+    uncertainty_->setToolTip(tr("Calibration: temperature scaling fitted on the validation split after fine-tuning, so that "
+                                "a probability of 80 % is right about 80 % of the time there.\nGate evenness: the entropy "
+                                "of the gate weights over the modalities used, divided by its maximum (0: one modality "
+                                "decided alone, 1: all weighed equally)."));
 }
 
 QStringList PredictionPanel::seriesNames() const
@@ -304,5 +347,7 @@ bool PredictionPanel::hasThresholdLine() const
 
 QString PredictionPanel::topClassText() const { return topClass_->text(); }
 QString PredictionPanel::intendedUseText() const { return intendedUse_->text(); }
+QString PredictionPanel::uncertaintyText() const { return uncertainty_->text(); }
+QString PredictionPanel::missingNoticeText() const { return missing_->isVisibleTo(this) ? missing_->text() : QString(); }
 
 }  // namespace ei

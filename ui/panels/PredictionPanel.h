@@ -41,6 +41,8 @@ public:
     bool legendCoversBars() const;  // the legend overlaps the bars' area
     QString topClassText() const;
     QString intendedUseText() const;
+    QString missingNoticeText() const;
+    QString uncertaintyText() const;    // calibration state and gate evenness, in words  // "" unless the result ran without a modality
 
 private:
     void rebuild();
@@ -50,6 +52,8 @@ private:
     QLabel* intendedUse_ = nullptr;
     QLabel* topClass_ = nullptr;
     QLabel* evidence_ = nullptr;
+    QLabel* missing_ = nullptr;
+    QLabel* uncertainty_ = nullptr;  // "Computed without OCT": shown while such a result is up
     QCheckBox* aux_ = nullptr;
     QCustomPlot* probPlot_ = nullptr;
     QCustomPlot* gatePlot_ = nullptr;

@@ -14,7 +14,7 @@ OverlayRenderer::Range OverlayRenderer::valueRange(const SimilarityMap& map)
         return {};
     const auto [mn, mx] = std::minmax_element(map.values.begin(), map.values.end());
     Range r{*mn, *mx};
-    if (isDelta(map)) {
+    if (isSigned(map)) {
         const float a = std::max({std::abs(r.lo), std::abs(r.hi), 1e-6f});
         return {-a, a};
     }
@@ -46,7 +46,7 @@ QImage OverlayRenderer::render(const SimilarityMap& map, int slice, const ColorM
         return {};
     QImage out(w, h, QImage::Format_ARGB32_Premultiplied);
     const int alpha = std::clamp(static_cast<int>(std::lround(opacity * 255.0)), 0, 255);
-    const bool delta = isDelta(map);
+    const bool delta = isSigned(map);
     for (int v = 0; v < h; ++v) {
         auto* line = reinterpret_cast<QRgb*>(out.scanLine(v));
         for (int u = 0; u < w; ++u) {
@@ -71,6 +71,8 @@ QString OverlayRenderer::displayName(const QString& kind)
         return QStringLiteral("[CLS] without [INT]");
     if (kind == QLatin1String("delta"))
         return QStringLiteral("\u0394 = with \u2212 without [INT]");
+    if (kind == QLatin1String("ig"))
+        return QStringLiteral("Pixel attribution (integrated gradients)");
     if (kind.startsWith(QLatin1String("int_")))
         return QStringLiteral("[INT] from %1").arg(kind.mid(4));
     return kind;

@@ -25,7 +25,8 @@ public:
     // Colour bar range: min..max of the map over all slices; symmetric around 0 (±max|v|)
     // for delta, so that white means "no change".
     static Range valueRange(const SimilarityMap& map);
-    static bool isDelta(const SimilarityMap& map) { return map.kind == "delta"; }
+    // Signed maps (delta, pixel attributions): a diverging colour map, symmetric about 0.
+    static bool isSigned(const SimilarityMap& map) { return map.kind == "delta" || map.kind == "ig"; }
 
     // Bilinear value at a point in model-input pixel coordinates (pixel centres at +0.5).
     static float sampleInput(const SimilarityMap& map, int slice, double u, double v);

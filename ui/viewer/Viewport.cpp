@@ -316,7 +316,7 @@ void Viewport::rebuildOverlay()
     const int k = currentMapSlice();
     if (map && k >= 0) {
         range_ = OverlayRenderer::valueRange(*map);
-        const ColorMap& colors = ColorMap::byName(OverlayRenderer::isDelta(*map) ? QStringLiteral("diverging") : overlay_.colorMap);
+        const ColorMap& colors = ColorMap::byName(OverlayRenderer::isSigned(*map) ? QStringLiteral("diverging") : overlay_.colorMap);
         overlayImage_ = OverlayRenderer::render(*map, k, colors, range_, overlay_.opacity, overlay_.threshold);
         if (reformat_.flip[0] || reformat_.flip[1])  // a reformat that reverses the stored axes
             overlayImage_ = overlayImage_.mirrored(reformat_.flip[0], reformat_.flip[1]);

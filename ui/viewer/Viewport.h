@@ -32,6 +32,9 @@ public:
 
     void setSlotName(const QString& name);
     QString slotName() const { return slotName_; }
+    // What an empty viewport says: the slot, and, when the shown result ran without this
+    // modality, that it did.
+    QString emptySlotText() const;
 
     // The image to show (nullptr: an empty slot, drawn as a drop target).
     void setImage(std::shared_ptr<const Image> image);

@@ -18,6 +18,7 @@ const QColor kBackground(0x12, 0x13, 0x15);
 const QColor kText(0xd8, 0xdb, 0xe0);
 const QColor kDim(0x8a, 0x90, 0x99);
 const QColor kAccent(0x5b, 0x9b, 0xd5);
+const QColor kWarning(0xe8, 0xb0, 0x4a);
 
 // The axis letter that a direction (LPS patient coordinates) points to.
 QString axisLetter(double x, double y, double z)
@@ -39,6 +40,17 @@ void shadowText(QPainter& p, const QRectF& r, int flags, const QString& text, co
 }
 }  // namespace
 
+QString Viewport::emptySlotText() const
+{
+    const QString name = slotName_.isEmpty() ? tr("Viewport") : slotName_;
+    const ModalityResult* m = result_ && !slotName_.isEmpty() ? result_->modality(slotName_.toStdString()) : nullptr;
+    if (m && m->missing)
+        return tr("%1\nmissing from this study\nthe prediction was computed without it\n\n"
+                  "Drop an image here or use File \u203a Open (Ctrl+O)")
+            .arg(name);
+    return tr("%1\nempty slot\n\nDrop an image here or use File \u203a Open (Ctrl+O)").arg(name);
+}
+
 void Viewport::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
@@ -50,10 +62,9 @@ void Viewport::paintEvent(QPaintEvent*)
     if (!image_ || display_.isNull()) {
         p.setPen(QPen(kDim, 1, Qt::DashLine));
         p.drawRoundedRect(rect().adjusted(12, 12, -12, -12), 8, 8);
-        shadowText(p, rect(), Qt::AlignCenter,
-                   tr("%1\nempty slot\n\nDrop an image here or use File \u203a Open (Ctrl+O)")
-                       .arg(slotName_.isEmpty() ? tr("Viewport") : slotName_),
-                   kDim);
+        const bool missingFromResult = result_ && !slotName_.isEmpty() && result_->modality(slotName_.toStdString()) &&
+                                       result_->modality(slotName_.toStdString())->missing;
+        shadowText(p, rect(), Qt::AlignCenter, emptySlotText(), missingFromResult ? kWarning : kDim);
         if (active_) {
             p.setPen(QPen(kAccent, 2));
             p.drawRect(rect().adjusted(1, 1, -1, -1));
@@ -222,7 +233,7 @@ void Viewport::drawOrientation(QPainter& p, const AnnotationLayout& l)
 
 void Viewport::drawColorBar(QPainter& p, const SimilarityMap& map)
 {
-    const ColorMap& colors = ColorMap::byName(OverlayRenderer::isDelta(map) ? QStringLiteral("diverging") : overlay_.colorMap);
+    const ColorMap& colors = ColorMap::byName(OverlayRenderer::isSigned(map) ? QStringLiteral("diverging") : overlay_.colorMap);
     const int barW = 12;
     const int barH = std::clamp(height() / 2, 60, 320);
     const QRect bar(width() - barW - 34, (height() - barH) / 2, barW, barH);
@@ -238,7 +249,7 @@ void Viewport::drawColorBar(QPainter& p, const SimilarityMap& map)
             const int y = bar.top() + int(std::lround((1.0 - t) * (barH - 1)));
             p.drawLine(bar.left() - 3, y, bar.right() + 3, y);
         };
-        if (OverlayRenderer::isDelta(map)) {
+        if (OverlayRenderer::isSigned(map)) {
             mark(0.5 + overlay_.threshold / 2);
             mark(0.5 - overlay_.threshold / 2);
         } else {
@@ -249,7 +260,14 @@ void Viewport::drawColorBar(QPainter& p, const SimilarityMap& map)
     f.setPointSizeF(std::max(7.0, f.pointSizeF() * 0.9));
     p.setFont(f);
     const QRectF labels(bar.right() + 3, bar.top() - 8, 34, barH + 16);
-    auto fmt = [](double v) { return QString::number(v, 'f', 2); };
+    // Small values (attributions are score units): the labels in units of 10^e, e above the bar.
+    const double largest = std::max(std::abs(range_.lo), std::abs(range_.hi));
+    const int exponent = largest > 0 && largest < 0.01 ? int(std::floor(std::log10(largest))) : 0;
+    const double unit = std::pow(10.0, exponent);
+    auto fmt = [unit](double v) { return QString::number(v / unit, 'f', 2); };
+    if (exponent != 0)
+        shadowText(p, QRectF(bar.left() - 20, bar.top() - 24, 60, 14), Qt::AlignCenter,
+                   QStringLiteral("\u00d710^%1").arg(exponent), kText);
     shadowText(p, labels, Qt::AlignLeft | Qt::AlignTop, fmt(range_.hi), kText);
     shadowText(p, labels, Qt::AlignLeft | Qt::AlignVCenter, fmt((range_.lo + range_.hi) / 2.0), kDim);
     shadowText(p, labels, Qt::AlignLeft | Qt::AlignBottom, fmt(range_.lo), kText);

@@ -3,6 +3,7 @@
 
 #include "core/inference/InferenceResult.h"
 #include "core/inference/InferenceRunner.h"
+#include "core/inference/Uncertainty.h"
 #include "ui/viewer/Viewport.h"
 #include "ui/viewer/ViewportGrid.h"
 
@@ -72,11 +73,18 @@ QStringList exportSummaryLines(const InferenceResult& result, const ModelSummary
     lines << QStringLiteral("Fused: ") + perClass(result.fusedProbs);
     for (std::size_t m = 0; m < result.modalities.size(); ++m) {
         const auto& mod = result.modalities[m];
+        if (mod.missing) {
+            lines << QString::fromStdString(mod.name) + QStringLiteral(": missing, the prediction was computed without it");
+            continue;
+        }
         QString line = QString::fromStdString(mod.name) + QStringLiteral(" alone: ") + perClass(mod.probs);
         if (m < result.gate.size())
             line += QStringLiteral("   gate %1").arg(result.gate[m], 0, 'f', 2);
         lines << line;
     }
+    const Uncertainty u = describeUncertainty(result);
+    lines << QString::fromStdString(u.calibrationText) +
+                 (u.gateText.empty() ? QString() : QStringLiteral(". Gate: ") + QString::fromStdString(u.gateText));
     lines << QStringLiteral("Model: %1   SHA-256 %2   device %3")
                  .arg(QFileInfo(QString::fromStdString(model.path)).fileName(),
                       QString::fromStdString(result.modelFingerprint.empty() ? model.fingerprint : result.modelFingerprint).left(16),

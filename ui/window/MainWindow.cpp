@@ -123,6 +123,10 @@ void MainWindow::connectSession()
         modelLabel_->setToolTip(tr("SHA-256 %1").arg(QString::fromStdString(m.fingerprint)));
         deviceLabel_->setText(tr("Device: %1").arg(runsOnText()));
         prediction_->setModel(m);
+        QStringList classes;
+        for (const auto& c : m.classes)
+            classes << QString::fromStdString(c);
+        overlay_->setAttributionClasses(classes);
         showResult();
     });
     connect(s, &StudySession::modelFailed, this, [this] {
@@ -190,6 +194,16 @@ void MainWindow::buildDocks()
             s.kind = kinds.first();
             v->setOverlaySettings(s);
         }
+        overlay_->setSettings(s);
+    });
+    connect(overlay_, &OverlayPanel::attributionRequested, this, [this](int target, int steps, const QString& baseline) {
+        session_->computeAttribution(target, steps, baseline);
+    });
+    connect(session_, &StudySession::attributionFinished, this, [this] {
+        OverlaySettings s = overlaySettings_;  // show what was asked for, everywhere
+        s.kind = QStringLiteral("ig");
+        s.visible = true;
+        applyOverlay(QString(), s);
         overlay_->setSettings(s);
     });
     connect(overlay_, &OverlayPanel::linkedChanged, this, [this](bool on) {
@@ -338,6 +352,20 @@ void MainWindow::showResult()
             applyOverlay(QString(), overlaySettings_);
         }
     }
+    const auto* a = result ? result->attribution.get() : nullptr;
+    overlay_->setAttributionState(result && !session_->isRunning(),
+                                  a ? tr("Shown: %1, %2 steps from a %3 baseline. Attributions sum to %4 against a score "
+                                         "change of %5 (completeness gap %6).")
+                                          .arg(QString::fromStdString(a->target))
+                                          .arg(a->steps)
+                                          .arg(QString::fromStdString(a->baseline))
+                                          .arg(a->total, 0, 'g', 3)
+                                          .arg(a->scoreInput - a->scoreBaseline, 0, 'g', 3)
+                                          .arg(a->gap, 0, 'g', 2) +
+                                          (a->converged() ? QString()
+                                                          : tr(" <b>The check is off: the attributions are not reliable; "
+                                                               "compute again with more steps.</b>"))
+                                    : QString());
     if (result) {
         prediction_->setResult(result);
     } else {
@@ -378,6 +406,7 @@ void MainWindow::showBusy(bool busy)
 {
     runAction_->setEnabled(!busy);
     cancelAction_->setEnabled(busy);
+    overlay_->setAttributionState(!busy && session_->result(), overlay_->attributionStatus());
 }
 
 void MainWindow::applyOverlay(const QString& target, const OverlaySettings& settings)

@@ -251,6 +251,11 @@ public:
                           QObject::tr("true positive rate"), 1);
         prPlot_ = curvePlot("prPlot", QObject::tr("Precision-recall"), QObject::tr("recall (sensitivity)"),
                             QObject::tr("precision"), 1.02);
+        reliabilityPlot_ = curvePlot("reliabilityPlot", QObject::tr("Reliability"), QObject::tr("predicted probability"),
+                                     QObject::tr("observed frequency"), 1.02);
+        calibration_ = new QLabel;
+        calibration_->setObjectName("calibrationLabel");
+        calibration_->setWordWrap(true);
         saved_ = new QLabel;
         saved_->setObjectName("savedLabel");
         saved_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -261,7 +266,9 @@ public:
         auto* curves = new QHBoxLayout;
         curves->addWidget(plot_);
         curves->addWidget(prPlot_);
+        curves->addWidget(reliabilityPlot_);
         layout->addLayout(curves, 2);
+        layout->addWidget(calibration_);
         layout->addWidget(saved_);
         layout->addWidget(open);
         QObject::connect(open, &QPushButton::clicked, this, [this] { Q_EMIT wizard_->openModelRequested(wizard_->modelPath()); });
@@ -320,13 +327,70 @@ public:
         };
         draw(plot_, m["curves"].toObject()["roc"].toArray(), false);
         draw(prPlot_, m["curves"].toObject()["pr"].toArray(), true);
+        drawReliability(m);
         saved_->setText(QObject::tr("Saved: %1").arg(wizard_->modelPath()));
+    }
+
+    // Reliability diagram: per bin of predicted probability, how often it came true,
+    // before and after the temperature scaling fitted on val; the diagonal is perfect.
+    void drawReliability(const QJsonObject& m)
+    {
+        QCustomPlot* plot = reliabilityPlot_;
+        plot->clearPlottables();
+        plot->clearItems();
+        auto* diagonal = new QCPItemStraightLine(plot);
+        diagonal->point1->setCoords(0, 0);
+        diagonal->point2->setCoords(1, 1);
+        diagonal->setPen(QPen(QColor(0x80, 0x86, 0x90), 1, Qt::DashLine));
+        const QJsonObject reliability = m["reliability"].toObject();
+        const struct {
+            const char* key;
+            QString name;
+            QColor colour;
+        } series[] = {{"uncalibrated", QObject::tr("uncalibrated"), QColor(0xd8, 0x7f, 0x8c)},
+                      {"calibrated", QObject::tr("calibrated"), QColor(0x6f, 0xbf, 0x8f)}};
+        for (const auto& s : series) {
+            if (!reliability[s.key].isArray())
+                continue;
+            auto* curve = new QCPCurve(plot->xAxis, plot->yAxis);
+            curve->setName(s.name);
+            curve->setPen(QPen(s.colour, 1.5));
+            curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, s.colour, s.colour, 5));
+            QVector<double> x, y;
+            for (const auto& row : reliability[s.key].toArray()) {
+                const QJsonArray b = row.toArray();  // [lower, upper, count, confidence, accuracy]
+                if (b[2].toInt() == 0)
+                    continue;
+                x.append(b[3].toDouble());
+                y.append(b[4].toDouble());
+            }
+            curve->setData(x, y);
+        }
+        plot->legend->setVisible(plot->plottableCount() > 0);
+        plot->replot();
+
+        const auto number = [](const QJsonValue& v) { return v.isDouble() ? QString::number(v.toDouble(), 'f', 3) : QStringLiteral("\u2013"); };
+        const QJsonObject ece = m["ece"].toObject(), brier = m["brier"].toObject();
+        QString text = ece["calibrated"].isDouble()
+                           ? QObject::tr("Calibration (temperature scaling fitted on val): ECE %1 \u2192 %2, Brier %3 \u2192 %4.")
+                                 .arg(number(ece["uncalibrated"]), number(ece["calibrated"]), number(brier["uncalibrated"]),
+                                      number(brier["calibrated"]))
+                           : QObject::tr("Not calibrated: ECE %1, Brier %2.").arg(number(ece["uncalibrated"]), number(brier["uncalibrated"]));
+        const QJsonObject without = m["without"].toObject();
+        QStringList parts;
+        for (auto it = without.begin(); it != without.end(); ++it)
+            parts << QObject::tr("without %1: mAP %2").arg(it.key(), number(it.value().toObject()["mAP"]));
+        if (!parts.isEmpty())
+            text += QStringLiteral(" ") + QObject::tr("A modality missing (mAP %1 with all): %2.").arg(number(m["mAP"]), parts.join(QStringLiteral(", ")));
+        calibration_->setText(text);
     }
 
     FineTuneWizard* wizard_;
     QTableWidget* table_;
     QCustomPlot* plot_;
     QCustomPlot* prPlot_;
+    QCustomPlot* reliabilityPlot_;
+    QLabel* calibration_;
     QLabel* saved_;
 };
 

@@ -272,6 +272,15 @@ public:
         augment->addWidget(check(r.flip, QObject::tr("flip"), QObject::tr("With p 0.5, a horizontal flip.")));
         augment->addWidget(check(r.colorJitter, QObject::tr("colour jitter"), QObject::tr("Contrast, brightness and saturation each x U(0.7, 1.3).")));
         form->addRow(QObject::tr("Augmentation"), augment);
+        form->addRow(QObject::tr("Modality dropout"),
+                     doubleSpin(r.modalityDropout, 0, 1, 2, "dropoutSpin",
+                                QObject::tr("Chance that a fusion-stage batch is trained without one of its modalities "
+                                            "(chosen at random), so that the model learns to predict when a study lacks "
+                                            "one. 0: never (the paper's recipe); 0.2 to 0.3 is a usual choice.")));
+        form->addRow(QObject::tr("Calibrate"),
+                     check(r.calibrate, QObject::tr("fit temperature scaling on the validation split"),
+                           QObject::tr("After training, scale the fused logits so that the probabilities match how "
+                                       "often the model is right on the validation split; stored in the model.")));
         form->addRow(QObject::tr("Seed"), intSpin(r.seed, 0, 1000000, "seedSpin",
                                                   QObject::tr("Seed of initialisation, shuffling and augmentation: same seed, same run.")));
         form->addRow(QObject::tr("Device"), combo(r.device, {"auto", "cpu", "cuda"}, "deviceCombo",
