@@ -21,6 +21,11 @@ if(EXISTS ${_trained}/demo.eimodel AND IS_DIRECTORY ${_trained}/study)
   add_custom_command(OUTPUT ${EIVIEW_DEMO_DIR}/model.eimodel
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${EIVIEW_DEMO_DIR}/study
     COMMAND ${CMAKE_COMMAND} -E copy_directory ${_trained}/study ${EIVIEW_DEMO_DIR}/study
+    # The same patient without the OCT: the demo of a study with a modality missing
+    # (the viewer's Next study, Ctrl+Right, goes there from study/).
+    COMMAND ${CMAKE_COMMAND} -E rm -rf ${EIVIEW_DEMO_DIR}/study-without-oct
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${EIVIEW_DEMO_DIR}/study-without-oct
+    COMMAND ${CMAKE_COMMAND} -E copy ${_trained}/study/cfp.png ${EIVIEW_DEMO_DIR}/study-without-oct/cfp.png
     ${_copy_backbones}
     COMMAND ${CMAKE_COMMAND} -E copy ${_trained}/demo.eimodel ${EIVIEW_DEMO_DIR}/model.eimodel
     DEPENDS ${_trained}/demo.eimodel ${_study_files} ${_backbones}
@@ -34,6 +39,8 @@ else()
   add_custom_command(OUTPUT ${EIVIEW_DEMO_DIR}/model.eimodel
     COMMAND ${CMAKE_COMMAND} -E make_directory ${EIVIEW_DEMO_DIR}/study
     COMMAND ${CMAKE_COMMAND} -E copy ${_demo_src}/study/CFP_sample.png ${_demo_src}/study/OCT_sample.png ${EIVIEW_DEMO_DIR}/study/
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${EIVIEW_DEMO_DIR}/study-without-oct
+    COMMAND ${CMAKE_COMMAND} -E copy ${_demo_src}/study/CFP_sample.png ${EIVIEW_DEMO_DIR}/study-without-oct/
     COMMAND $<TARGET_FILE:eiview-cli> init --config ${_demo_src}/demo-config.json --seed 7 --random-adapters
             --out ${EIVIEW_DEMO_DIR}/model.unlabelled.eimodel
     COMMAND ${_label_cmd}
