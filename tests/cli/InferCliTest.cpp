@@ -58,6 +58,19 @@ void writeTensor(const QString& path, std::vector<std::int64_t> shape)
     ei::writeNpy(path.toStdString(), shape, v.data());
 }
 
+// `init --random-adapters` of kConfig into `model`; false (with the error printed) on failure.
+bool initModel(const QTemporaryDir& dir, const QString& model, const QString& seed)
+{
+    QFile f(dir.filePath("config.json"));
+    if (!f.open(QIODevice::WriteOnly) || f.write(kConfig) != kConfig.size())
+        return false;
+    f.close();
+    const CliRun r = runCli({"init", "--config", dir.filePath("config.json"), "--seed", seed, "--random-adapters", "--out", model});
+    if (r.code != 0)
+        qWarning("%s", r.err.constData());
+    return r.code == 0;
+}
+
 }  // namespace
 
 class InferCliTest : public QObject {
@@ -66,10 +79,9 @@ private Q_SLOTS:
     void initInfoInfer()
     {
         QTemporaryDir dir;
-        writeText(dir.filePath("config.json"), kConfig);
         const QString model = dir.filePath("m.eimodel");
-        auto r = runCli({"init", "--config", dir.filePath("config.json"), "--seed", "3", "--random-adapters", "--out", model});
-        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(initModel(dir, model, "3"));
+        CliRun r;
 
         r = runCli({"info", model});
         QVERIFY2(r.code == 0, r.err.constData());
@@ -180,10 +192,9 @@ private Q_SLOTS:
         // float64 PyTorch reference's autograd (tests/models/ig_reference.py) on the same
         // tensors, the same path rule and the same score.
         QTemporaryDir dir;
-        writeText(dir.filePath("config.json"), kConfig);
         const QString model = dir.filePath("m.eimodel");
-        auto r = runCli({"init", "--config", dir.filePath("config.json"), "--seed", "5", "--random-adapters", "--out", model});
-        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(initModel(dir, model, "5"));
+        CliRun r;
         writeTensor(dir.filePath("cfp.npy"), {1, 3, 56, 42});
         writeTensor(dir.filePath("mri.npy"), {3, 3, 42, 42});
         const QStringList inputs{"--input-tensor", "CFP=" + dir.filePath("cfp.npy"), "--input-tensor", "MRI=" + dir.filePath("mri.npy")};

@@ -9,21 +9,10 @@
 
 #include <QtTest>
 
+using ei::test::findMap;
 using ei::test::smallConfigJson;
 using ei::test::smallInputs;
 using ei::test::smallModel;
-
-namespace {
-
-const ei::EiMap* findMap(const std::vector<ei::EiMap>& maps, const std::string& kind)
-{
-    for (const auto& m : maps)
-        if (m.kind == kind)
-            return &m;
-    return nullptr;
-}
-
-}  // namespace
 
 class EiModelTest : public QObject {
     Q_OBJECT

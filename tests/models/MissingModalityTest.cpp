@@ -10,6 +10,7 @@
 
 #include <QtTest>
 
+using ei::test::findMap;
 using ei::test::smallBackboneJson;
 using ei::test::smallInputs;
 using ei::test::smallModel;
@@ -92,14 +93,6 @@ std::shared_ptr<ei::EiModel> without(const ei::EiModel& full, int drop)
 float maxDiff(const torch::Tensor& a, const torch::Tensor& b)
 {
     return (a - b).abs().max().item<float>();
-}
-
-const ei::EiMap* findMap(const std::vector<ei::EiMap>& maps, const std::string& kind)
-{
-    for (const auto& m : maps)
-        if (m.kind == kind)
-            return &m;
-    return nullptr;
 }
 
 }  // namespace

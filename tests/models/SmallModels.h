@@ -53,4 +53,13 @@ inline std::vector<torch::Tensor> smallInputs(const ModelConfig& c, unsigned see
     return xs;
 }
 
+// The map of one kind among a modality's maps (nullptr when absent).
+inline const EiMap* findMap(const std::vector<EiMap>& maps, const std::string& kind)
+{
+    for (const auto& m : maps)
+        if (m.kind == kind)
+            return &m;
+    return nullptr;
+}
+
 }  // namespace ei::test

@@ -51,6 +51,17 @@ class MainWindowTest : public QObject {
     QTemporaryDir dir_;
     QString model_, cfp_, oct_;
 
+    // The window shown at 1400 x 900 with the tiny model loaded on the CPU.
+    bool showWithModel(MainWindow& w)
+    {
+        w.resize(1400, 900);
+        w.show();
+        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+        w.setDevice("cpu");
+        w.openModel(model_);
+        return loaded.wait(60000);
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -67,12 +78,7 @@ private Q_SLOTS:
     void runShowsTheEnginesNumbers()
     {
         MainWindow w;
-        w.resize(1400, 900);
-        w.show();
-        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-        w.setDevice("cpu");
-        w.openModel(model_);
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(showWithModel(w));
         QCOMPARE(w.slotNames(), QStringList({"CFP", "OCT"}));
         QCOMPARE(test::openAndWait(w, {oct_, cfp_}), QStringList());  // reverse order: the file names decide
         QCOMPARE(QString::fromStdString(w.slotImage("CFP")->sourcePath).section('/', -1), QString("CFP_patient.png"));
@@ -215,7 +221,7 @@ private Q_SLOTS:
         auto* precision = w.findChild<QComboBox*>("precisionBox");
         QVERIFY(precision);
         QCOMPARE(precision->currentData().toString(), QString("auto"));
-        loaded.clear();
+        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
         precision->setCurrentIndex(precision->findData("bf16"));
         Q_EMIT precision->activated(precision->currentIndex());
         QVERIFY(loaded.wait(60000));
@@ -238,12 +244,7 @@ private Q_SLOTS:
         // progress, shown as its own overlay kind in every viewport, summarised in the
         // panel and carried by the export.
         MainWindow w;
-        w.resize(1400, 900);
-        w.show();
-        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-        w.setDevice("cpu");
-        w.openModel(model_);
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(showWithModel(w));
         QCOMPARE(test::openAndWait(w, {cfp_, oct_}), QStringList());
         auto* button = w.findChild<QPushButton*>("attributionButton");
         QVERIFY(button && !button->isEnabled());  // nothing to explain yet
@@ -284,12 +285,7 @@ private Q_SLOTS:
         // The OCT was not taken: the run uses CFP alone, and the panel, the gate chart, the
         // empty viewport and the export all say the prediction was computed without it.
         MainWindow w;
-        w.resize(1400, 900);
-        w.show();
-        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-        w.setDevice("cpu");
-        w.openModel(model_);
-        QVERIFY(loaded.wait(60000));
+        QVERIFY(showWithModel(w));
         QCOMPARE(test::openAndWait(w, {cfp_}), QStringList());
         QSignalSpy done(&w, &MainWindow::inferenceFinished);
         QVERIFY(w.runInference());
