@@ -358,7 +358,7 @@ void MainWindow::showResult()
                                          "change of %5 (completeness gap %6).")
                                           .arg(QString::fromStdString(a->target))
                                           .arg(a->steps)
-                                          .arg(QString::fromStdString(a->baseline))
+                                          .arg(a->baseline == "blur" ? tr("blurred") : tr("black"))
                                           .arg(a->total, 0, 'g', 3)
                                           .arg(a->scoreInput - a->scoreBaseline, 0, 'g', 3)
                                           .arg(a->gap, 0, 'g', 2) +
