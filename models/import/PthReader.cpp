@@ -183,6 +183,20 @@ public:
     {
     }
 
+    // A hostile pickle can make containers that hold themselves (DUP then APPEND, or a
+    // memo entry appended to itself): shared pointers in a cycle would never be freed.
+    // Every object made here is emptied when the unpickler goes, which breaks any cycle.
+    ~Unpickler()
+    {
+        for (const auto& weak : created_)
+            if (const PyRef o = weak.lock()) {
+                o->items.clear();
+                o->entries.clear();
+            }
+    }
+    Unpickler(const Unpickler&) = delete;
+    Unpickler& operator=(const Unpickler&) = delete;
+
     PyRef run()
     {
         while (true) {
@@ -192,12 +206,12 @@ public:
             case 0x80: byte(); break;                                     // PROTO n
             case 0x95: bytes(8); break;                                   // FRAME len (protocol 4)
             case '(': marks_.push_back(stack_.size()); break;             // MARK
-            case '}': push(PyObject::make(PyObject::Type::Dict)); break;  // EMPTY_DICT
-            case ']': push(PyObject::make(PyObject::Type::List)); break;  // EMPTY_LIST
-            case ')': push(PyObject::make(PyObject::Type::Tuple)); break; // EMPTY_TUPLE
-            case 'N': push(PyObject::make(PyObject::Type::None)); break;  // NONE
+            case '}': push(make(PyObject::Type::Dict)); break;  // EMPTY_DICT
+            case ']': push(make(PyObject::Type::List)); break;  // EMPTY_LIST
+            case ')': push(make(PyObject::Type::Tuple)); break; // EMPTY_TUPLE
+            case 'N': push(make(PyObject::Type::None)); break;  // NONE
             case 0x88: case 0x89: {                                       // NEWTRUE / NEWFALSE
-                auto o = PyObject::make(PyObject::Type::Bool);
+                auto o = make(PyObject::Type::Bool);
                 o->integer = op == 0x88;
                 push(o);
                 break;
@@ -223,7 +237,7 @@ public:
                 std::uint64_t v = 0;
                 for (char c : b)
                     v = (v << 8) | static_cast<unsigned char>(c);
-                auto o = PyObject::make(PyObject::Type::Float);
+                auto o = make(PyObject::Type::Float);
                 std::memcpy(&o->real, &v, 8);
                 push(o);
                 break;
@@ -236,7 +250,7 @@ public:
             case 'h': push(memo(at, unsigned_(1))); break;          // BINGET
             case 'j': push(memo(at, unsigned_(4))); break;          // LONG_BINGET
             case 't': {                                             // TUPLE
-                auto o = PyObject::make(PyObject::Type::Tuple);
+                auto o = make(PyObject::Type::Tuple);
                 o->items = popToMark(at);
                 push(o);
                 break;
@@ -245,7 +259,7 @@ public:
                 const std::size_t n = op - 0x84;
                 if (stack_.size() < n + floor())
                     fail(at, "stack underflow in TUPLE" + std::to_string(n));
-                auto o = PyObject::make(PyObject::Type::Tuple);
+                auto o = make(PyObject::Type::Tuple);
                 o->items.assign(stack_.end() - n, stack_.end());
                 stack_.resize(stack_.size() - n);
                 push(o);
@@ -278,7 +292,7 @@ public:
                 break;
             }
             case 'c': {  // GLOBAL "module\nname\n"
-                auto o = PyObject::make(PyObject::Type::Global);
+                auto o = make(PyObject::Type::Global);
                 const std::string module = line(at);  // two statements: operand order of + is unspecified
                 o->text = module + "." + line(at);
                 push(o);
@@ -348,13 +362,13 @@ private:
     void push(PyRef o) { stack_.push_back(std::move(o)); }
     void pushInt(std::int64_t v)
     {
-        auto o = PyObject::make(PyObject::Type::Int);
+        auto o = make(PyObject::Type::Int);
         o->integer = v;
         push(o);
     }
     void pushString(std::string_view s)
     {
-        auto o = PyObject::make(PyObject::Type::String);
+        auto o = make(PyObject::Type::String);
         o->text = std::string(s);
         push(o);
     }
@@ -446,7 +460,7 @@ private:
         if (numel < 0 || static_cast<std::uint64_t>(numel) > rec->second.size / elem)
             fail(at, "storage record data/" + key + " holds " + std::to_string(rec->second.size) + " bytes, need " +
                          std::to_string(numel) + " elements of " + std::to_string(elem) + " bytes");
-        auto o = PyObject::make(PyObject::Type::Storage);
+        auto o = make(PyObject::Type::Storage);
         o->text = key;
         o->tensor = torch::empty({numel}, torch::TensorOptions().dtype(st->dtype));
         if (numel > 0)
@@ -465,7 +479,7 @@ private:
         if (name == "collections.OrderedDict") {
             if (!args->items.empty())
                 fail(at, "OrderedDict built from arguments is not supported");
-            return PyObject::make(PyObject::Type::Dict);
+            return make(PyObject::Type::Dict);
         }
         if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
             if (args->items.size() < 4 || args->items[0]->type != PyObject::Type::Storage)
@@ -488,7 +502,7 @@ private:
             if (offset < 0 || (!empty && last >= storage.numel()))
                 fail(at, "tensor view (offset " + std::to_string(offset) + ") reaches past the end of storage data/" +
                              args->items[0]->text);
-            auto o = PyObject::make(PyObject::Type::Tensor);
+            auto o = make(PyObject::Type::Tensor);
             o->tensor = empty ? torch::empty(size, storage.options())
                               : storage.as_strided(size, stride, offset).contiguous().clone();
             return o;
@@ -509,6 +523,14 @@ private:
     std::vector<PyRef> stack_;
     std::vector<std::size_t> marks_;
     std::unordered_map<std::uint64_t, PyRef> memo_;
+    std::vector<std::weak_ptr<PyObject>> created_;  // everything make() made (see ~Unpickler)
+
+    PyRef make(PyObject::Type type)
+    {
+        PyRef o = PyObject::make(type);
+        created_.push_back(o);
+        return o;
+    }
     std::map<std::string, PyRef> storages_;
 };
 

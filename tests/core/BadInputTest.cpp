@@ -7,6 +7,7 @@
 #include "core/io/ImageLoader.h"
 #include "models/io/NpyFile.h"
 #include "models/Error.h"
+#include "models/import/PthReader.h"
 #include "tests/core/LoaderTestSupport.h"
 
 #include <QElapsedTimer>
@@ -203,6 +204,8 @@ private Q_SLOTS:
                         ei::readNpy(writeBytes(tmp.filePath("in.npy"), bytes).toStdString());
                     } else if (target == "manifest") {
                         ei::Manifest::read(writeBytes(tmp.filePath("in.csv"), bytes).toStdString());
+                    } else if (target == "pth") {
+                        ei::parsePthStateDict(bytes.toStdString(), name.toStdString());
                     } else if (target == "volume_headers" && !bytes.isEmpty()) {
                         const int kind = static_cast<unsigned char>(bytes[0]) % 3;
                         const QString path = writeBytes(tmp.filePath(kind == 0 ? "in.mha" : kind == 1 ? "in.nii" : "in.nhdr"), bytes.mid(1));
