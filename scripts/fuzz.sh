@@ -4,22 +4,46 @@
 #   volume_headers  MetaImage / NIfTI-1 / NRRD header checks (core/io/HeaderChecks)
 #   npy             the .npy reader (models/io/NpyFile)
 #   manifest        the data-set manifest parser (core/data/Manifest)
+#   model_file      .eimodel / backbone files (models/io/EiModelFile, safetensors, config, calibration)
+#   pth             PyTorch checkpoints as import-ei reads them (models/import/PthReader)
+#   config          model, training and official EI configs (ModelConfig, TrainConfig, OfficialEiImporter)
 # Usage: scripts/fuzz.sh [MINUTES_PER_TARGET (default 10)] [TARGET ...]
 # Seeds come from the fetched real test data (scripts/fetch-test-data.sh) and small files
 # written here. Work goes to build-fuzz/; a finding (crash, sanitizer report, hang, memory
 # blow-up) is copied to tests/data/fuzz-findings/<target>/ and the script exits 1.
-# The parsers are built from their own sources only (no Qt / DCMTK / ITK / LibTorch).
+# The first three are built from their own sources only (no Qt / DCMTK / ITK / LibTorch); the
+# LibTorch ones link models/ compiled here with the same instrumentation (ccache keeps it quick).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MINUTES=${1:-10}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(volume_headers npy manifest)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(volume_headers npy manifest model_file pth config)
 OUT="$ROOT/build-fuzz"
 DATA="$ROOT/build/testdata"
 mkdir -p "$OUT"
 CXX=${CXX_FUZZ:-clang++}
 FLAGS=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$ROOT")
+
+# models/ with the fuzzers' instrumentation, as one archive (built once per run; ccache
+# makes unchanged files free). Debian's LibTorch itself is not instrumented.
+TORCH=(-isystem /usr/include/torch/csrc/api/include -D_GLIBCXX_USE_CXX11_ABI=1)
+TORCH_LIBS=(-ltorch -ltorch_cpu -lc10)
+models_lib() {
+  local objdir="$OUT/models-obj" lib="$OUT/libmodels_fuzz.a"
+  if [ -f "$lib" ] && [ -z "$(find "$ROOT/models" -newer "$lib" -name '*.[ch]*' -print -quit)" ]; then
+    return
+  fi
+  echo "== building models/ for the fuzzers"
+  mkdir -p "$objdir"
+  rm -f "$objdir"/*.o
+  local cc="$CXX"
+  command -v ccache > /dev/null && cc="ccache $CXX"
+  (cd "$ROOT" && find models -name '*.cpp' | sort) | xargs -P 2 -I{} sh -c \
+    "$cc ${FLAGS[*]/fuzzer/fuzzer-no-link} ${TORCH[*]} -c '$ROOT/{}' -o '$objdir/'\$(echo {} | tr / _).o"
+  rm -f "$lib"
+  ar rcs "$lib" "$objdir"/*.o
+}
 
 build() {  # build NAME SOURCES... LIBS
   local name=$1; shift
@@ -72,6 +96,39 @@ PY
       printf 'id,split,label,CFP,OCT\n1,train,lesion,a.png,b.png\n2,val,normal,"c,1.png",d.png\n3,test,"lesion;normal",e.png,f.png\n' \
         > "$OUT/corpus/manifest/basic.csv"
       printf 'id,split,label,AX\n1,train,"a\nb",x.npy\n2,train,l\xc3\xa9sion,y.npy\n' > "$OUT/corpus/manifest/quoting.csv"
+      ;;
+    model_file|pth|config)
+      models_lib
+      build "$t" "${TORCH[@]}" "$ROOT/fuzz/${t}_fuzzer.cpp" "$OUT/libmodels_fuzz.a" "${TORCH_LIBS[@]}"
+      mkdir -p "$OUT/corpus/$t"
+      ;;&
+    model_file)
+      # Our own files: the demo model and backbone (first byte: reader), and tiny models.
+      i=0
+      for f in "$ROOT"/resources/demo-trained/*.eimodel "$ROOT"/build/demo/*.eimodel; do
+        [ -f "$f" ] || continue; i=$((i + 1))
+        { printf '\x00'; cat "$f"; } > "$OUT/corpus/model_file/model-$i"
+      done
+      for f in "$ROOT"/resources/demo-trained/backbone.safetensors; do
+        [ -f "$f" ] || continue; i=$((i + 1))
+        { printf '\x01'; cat "$f"; } > "$OUT/corpus/model_file/backbone-$i"
+      done
+      ;;
+    pth)
+      /usr/bin/python3 - "$OUT/corpus/pth" <<'PY'
+import sys, torch
+d = sys.argv[1]
+torch.save({"w": torch.arange(6.0).reshape(2, 3), "b": torch.zeros(3, dtype=torch.float16)}, d + "/zip.pth")
+torch.save({"state_dict": {"module.x": torch.ones(2)}}, d + "/legacy.pth", _use_new_zipfile_serialization=False)
+PY
+      ;;
+    config)
+      printf '\x00{"modalities": [{"name": "CFP", "size": [224, 224]}], "classes": ["a", "b"], "fusion": "unimodal"}' \
+        > "$OUT/corpus/config/model.json"
+      printf '\x01{"model": {"modalities": [{"name": "A"}, {"name": "B"}]}, "modality_dropout": 0.2, "loss": {"lambda1": 0.3}}' \
+        > "$OUT/corpus/config/train.json"
+      printf '\x02{"training_params": {"net": "ei", "modality_idx": [0, 1], "model_params": {"pretrained_configs": []}}, "paths": {}}' \
+        > "$OUT/corpus/config/official.json"
       ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
