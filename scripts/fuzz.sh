@@ -137,6 +137,7 @@ done
 status=0
 for t in "${TARGETS[@]}"; do
   echo "== fuzzing $t for $MINUTES min"
+  rm -rf "$OUT/artifacts/$t"  # earlier findings were copied to tests/data already
   mkdir -p "$OUT/artifacts/$t"
   set +e
   "$OUT/${t}_fuzzer" "$OUT/corpus/$t" -max_total_time=$((MINUTES * 60)) -timeout=10 -rss_limit_mb=2048 \
