@@ -3,7 +3,8 @@
 # python3-torch for parity references, DCMTK tools for compressed DICOM variants, npm
 # for real DICOM test files, poppler-utils to read the exported PDF back, OpenJPEG's
 # opj_decompress as a second JPEG 2000 decoder), build, and
-# run every test under CTest.
+# run every test under CTest; then the engine, loader and CLI tests again under
+# AddressSanitizer + UBSan (scripts/run-sanitized-tests.sh, build-asan/).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 eiview_install_packages "${EIVIEW_PACKAGES[@]}" \
@@ -16,3 +17,4 @@ eiview_build
 cd "$EIVIEW_BUILD_DIR"
 export QT_QPA_PLATFORM=offscreen
 ctest --output-on-failure -j "${EIVIEW_TEST_JOBS:-1}" "$@"
+EIVIEW_BUILD_DIR="$EIVIEW_BUILD_DIR" "$EIVIEW_ROOT/scripts/run-sanitized-tests.sh"
