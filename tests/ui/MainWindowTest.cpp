@@ -32,6 +32,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
+
 using namespace ei;
 
 namespace {
@@ -175,6 +177,15 @@ private Q_SLOTS:
         QCOMPARE(rep["device"].toString(), QString("cpu"));
         QCOMPARE(rep["precision"].toString(), QString("fp32"));
         QCOMPARE(rep["gate"].toArray().size(), 2);
+        // Issue 16: how far to trust it travels with the result.
+        const QJsonObject trust = rep["uncertainty"].toObject();
+        QCOMPARE(trust["calibrated"].toBool(), false);  // `init` makes no calibration
+        const double g0 = r->gate[0], g1 = r->gate[1];
+        QVERIFY(std::abs(trust["gate_entropy"].toDouble() + g0 * std::log(g0) + g1 * std::log(g1)) < 1e-5);
+        QVERIFY(std::abs(trust["gate_evenness"].toDouble() - trust["gate_entropy"].toDouble() / std::log(2.0)) < 1e-9);
+        QVERIFY(!trust["gate"].toString().isEmpty());
+        QCOMPARE(rep["fused"].toObject()["probs_uncalibrated"].toArray(), rep["fused"].toObject()["probs"].toArray());
+        QVERIFY(w.predictionPanel()->uncertaintyText().contains("Not calibrated"));
         QVERIFY(!rep["model"].toObject()["fingerprint_sha256"].toString().isEmpty());
         QVERIFY(!rep["inputs"].toArray()[0].toObject().contains("patient"));
         QVERIFY(w.exportTo(png, report, true, &error));
@@ -306,6 +317,8 @@ private Q_SLOTS:
         QVERIFY2(w.exportTo(png, dir_.filePath("without-oct.json"), false, &error), qPrintable(error));
         const QJsonObject j = readJson(dir_.filePath("without-oct.json"));
         QCOMPARE(j["missing"].toArray(), QJsonArray({"OCT"}));
+        QVERIFY(j["uncertainty"].toObject()["gate_entropy"].isNull());  // one modality: no choice to measure
+        QCOMPARE(j["uncertainty"].toObject()["gate"].toString(), QString("Only CFP was available to the fusion"));
         QCOMPARE(j["modalities"].toArray().size(), 1);
 
         // With the OCT added the notice goes with the old result.
