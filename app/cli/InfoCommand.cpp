@@ -62,9 +62,8 @@ int runInfo(CliArgs& args)
         }
     }
     // Calibrated or not, always said: a clinician's "80 %" depends on it.
-    const auto calibration = metadata.find("calibration");
     const TemperatureScaling scaling =
-        TemperatureScaling::fromMetadata(calibration == metadata.end() ? std::string() : calibration->second, path);
+        TemperatureScaling::fromMetadata(metadata, config.classes.size(), config.multilabel, path);
     j["calibrated"] = !scaling.empty();
     j["calibration"] = scaling.empty() ? nlohmann::json(nullptr) : scaling.toJson();
     std::cout << j.dump(2) << "\n";

@@ -78,16 +78,10 @@ InferenceRunner::InferenceRunner(const std::string& modelPath, const std::string
     s.classes = c.classes;
     if (const auto it = loaded.metadata.find("intended_use"); it != loaded.metadata.end())
         s.intendedUse = it->second;
-    if (const auto it = loaded.metadata.find("calibration"); it != loaded.metadata.end()) {
-        d->calibration = TemperatureScaling::fromMetadata(it->second, modelPath);
-        if (d->calibration.temperatures.size() != (c.multilabel ? c.classes.size() : 1))
-            throw ModelError(modelPath, "calibration: " + std::to_string(d->calibration.temperatures.size()) +
-                                            " temperatures for a model of " + std::to_string(c.classes.size()) +
-                                            (c.multilabel ? " classes (multi-label: one per class)" : " classes (single-label: one)"));
-        s.temperatures = d->calibration.temperatures;
-        s.calibrationSplit = d->calibration.split;
-        s.calibrationStudies = d->calibration.fittedOn;
-    }
+    d->calibration = TemperatureScaling::fromMetadata(loaded.metadata, c.classes.size(), c.multilabel, modelPath);
+    s.temperatures = d->calibration.temperatures;
+    s.calibrationSplit = d->calibration.split;
+    s.calibrationStudies = d->calibration.fittedOn;
     s.fingerprint = Sha256::ofFile(modelPath);
     s.totalParameters = d->model->totalParameterCount();
     s.trainableParameters = d->model->trainableParameterCount();

@@ -480,9 +480,8 @@ EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* co
     const auto& data = s.data;
     const auto& columns = s.columns;
     const auto& examples = s.examples;
-    const auto calibrationText = loaded.metadata.find("calibration");
-    const TemperatureScaling calibration = TemperatureScaling::fromMetadata(
-        calibrationText == loaded.metadata.end() ? std::string() : calibrationText->second, request.modelPath);
+    const TemperatureScaling calibration =
+        TemperatureScaling::fromMetadata(loaded.metadata, config.classes.size(), config.multilabel, request.modelPath);
     const ModelEvaluation evaluation =
         evaluateModel(*loaded.model, examples, columns, 8, request.scoreLogits, calibration, true);
     const auto& probs = evaluation.probs;

@@ -123,6 +123,18 @@ TemperatureScaling TemperatureScaling::fromMetadata(const std::string& text, con
     return fromJson(j, source);
 }
 
+TemperatureScaling TemperatureScaling::fromMetadata(const std::map<std::string, std::string>& metadata,
+                                                    std::size_t classes, bool multilabel, const std::string& source)
+{
+    const auto it = metadata.find("calibration");
+    TemperatureScaling t = fromMetadata(it == metadata.end() ? std::string() : it->second, source);
+    if (!t.empty() && t.temperatures.size() != (multilabel ? classes : 1))
+        throw ModelError(source, "calibration: " + std::to_string(t.temperatures.size()) + " temperatures for a model of " +
+                                     std::to_string(classes) +
+                                     (multilabel ? " classes (multi-label: one per class)" : " classes (single-label: one)"));
+    return t;
+}
+
 TemperatureScaling fitTemperature(const std::vector<std::vector<double>>& logits, const std::vector<std::vector<int>>& targets,
                                   bool multilabel, const std::vector<std::string>& classes)
 {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct TemperatureScaling {
     static TemperatureScaling fromJson(const nlohmann::json& j, const std::string& source);
     // The `calibration` metadata text of a model file ("" = none) -> scaling (empty = none).
     static TemperatureScaling fromMetadata(const std::string& text, const std::string& source);
+    // The same, checked against the model it sits in: a single-label model needs one
+    // temperature, a multi-label one one per class; otherwise ei::ModelError naming `source`.
+    static TemperatureScaling fromMetadata(const std::map<std::string, std::string>& metadata, std::size_t classes,
+                                           bool multilabel, const std::string& source);
 };
 
 // Softmax (single-label) or sigmoid (multi-label) of logits, in double.
