@@ -2,6 +2,8 @@
 // column (it may be a patient identifier): rows are named by their line number.
 #include "core/data/Manifest.h"
 
+#include "core/data/Csv.h"
+
 #include "models/Error.h"
 
 #include <algorithm>
@@ -15,59 +17,6 @@ namespace ei {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One CSV record (RFC 4180 quoting): the next line, joined with the following ones while
-// a quoted field is still open (a quoted field may hold a line break). *lines gets how
-// many lines it took.
-bool readCsvRecord(std::istream& in, std::string& record, int* lines)
-{
-    *lines = 0;
-    record.clear();
-    std::string line;
-    bool open = false;
-    while (std::getline(in, line)) {
-        ++*lines;
-        if (!record.empty() || open)
-            record += '\n';
-        record += line;
-        for (char c : line)
-            if (c == '"')
-                open = !open;  // a doubled quote toggles twice
-        if (!open)
-            return true;
-    }
-    return *lines > 0;
-}
-
-// The fields of one CSV record (RFC 4180 quoting).
-std::vector<std::string> splitCsvLine(const std::string& line)
-{
-    std::vector<std::string> fields;
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                field.push_back('"');
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field.push_back(c);
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            fields.push_back(field);
-            field.clear();
-        } else {
-            field.push_back(c);
-        }
-    }
-    fields.push_back(field);
-    return fields;
-}
 
 std::string trim(const std::string& s)
 {

@@ -114,13 +114,7 @@ std::vector<torch::Tensor> InferenceRunner::Private::imageTensors(const std::map
             continue;
         }
         control.checkpoint(0.0, m.name + ": preprocessing");
-        ModelInputSpec spec;
-        spec.height = m.size[0];
-        spec.width = m.size[1];
-        spec.volume = m.isVolume();
-        spec.slices = m.slices;
-        spec.mean = c.mean;
-        spec.std = c.std;
+        const ModelInputSpec spec = modelInputSpec(c, static_cast<int>(&m - c.modalities.data()));
         torch::Tensor x = preprocessForModel(it->second, spec);  // [S, 3, H, W]
         tensors.push_back(m.isVolume() ? x.unsqueeze(0) : x);
         sliceIndices.push_back(m.isVolume() && it->second.slices > 1 ? chooseSliceIndices(it->second.slices, m.slices)

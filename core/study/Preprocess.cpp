@@ -105,4 +105,17 @@ torch::Tensor preprocessForModel(const Image& image, const ModelInputSpec& spec)
     return out;
 }
 
+ModelInputSpec modelInputSpec(const ModelConfig& config, int modality)
+{
+    const ModalityConfig& m = config.modalities.at(static_cast<std::size_t>(modality));
+    ModelInputSpec spec;
+    spec.height = m.size[0];
+    spec.width = m.size[1];
+    spec.volume = m.isVolume();
+    spec.slices = m.isVolume() ? m.slices : 1;
+    spec.mean = config.mean;
+    spec.std = config.std;
+    return spec;
+}
+
 }  // namespace ei

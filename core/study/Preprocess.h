@@ -19,6 +19,7 @@
 #pragma once
 
 #include "core/io/Image.h"
+#include "models/ei/ModelConfig.h"
 
 #include <torch/torch.h>
 
@@ -50,5 +51,9 @@ std::vector<float> sliceTo255(const Image& image, int slice);
 // Steps 1-4: float32 [S, 3, H, W] (S = 1 for images). Throws ei::BadInputError for an
 // empty image or an impossible spec.
 torch::Tensor preprocessForModel(const Image& image, const ModelInputSpec& spec);
+
+// What a model expects of its modality `modality` (index in config order): the size, a
+// volume's slice count, the normalisation.
+ModelInputSpec modelInputSpec(const ModelConfig& config, int modality);
 
 }  // namespace ei

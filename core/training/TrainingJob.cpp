@@ -3,6 +3,7 @@
 #include "core/training/TrainingJob.h"
 
 #include "core/io/ImageLoader.h"
+#include "core/data/Csv.h"
 #include "core/data/Manifest.h"
 #include "core/study/Preprocess.h"
 #include "models/io/AtomicFile.h"
@@ -39,18 +40,6 @@ torch::Tensor rawTensor(const Image& image)
         slices.push_back(t.permute({2, 0, 1}).div(255.0f).clamp(0, 1));
     }
     return torch::stack(slices).contiguous();
-}
-
-ModelInputSpec inputSpec(const ModalityConfig& mc, const ModelConfig& config)
-{
-    ModelInputSpec spec;
-    spec.height = mc.size[0];
-    spec.width = mc.size[1];
-    spec.volume = mc.isVolume();
-    spec.slices = mc.isVolume() ? mc.slices : 1;
-    spec.mean = config.mean;
-    spec.std = config.std;
-    return spec;
 }
 
 std::string nowIso()
@@ -99,7 +88,7 @@ std::vector<TrainingExample> examplesOf(const LoadedDataSet& data, const std::st
             if (raw)
                 ex.raw[c] = rawTensor(image);
             else
-                ex.prepared[c] = preprocessForModel(image, inputSpec(config.modalities[k], config));
+                ex.prepared[c] = preprocessForModel(image, modelInputSpec(config, static_cast<int>(k)));
         }
         const auto target = data.manifest.target(*row);
         ex.target = torch::tensor(target, torch::kFloat);
@@ -282,7 +271,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
             TrainingExample ex;
             ex.prepared.resize(row->files.size());
             for (int c : columns)
-                ex.prepared[c] = preprocessForModel(data.images.at(row->files.at(c)), inputSpec(full.modalities[c], full));
+                ex.prepared[c] = preprocessForModel(data.images.at(row->files.at(c)), modelInputSpec(full, c));
             ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
             val.push_back(std::move(ex));
         }
@@ -327,7 +316,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
             ex.prepared.resize(row->files.size());
             for (std::size_t k = 0; k < modelColumns.size(); ++k)
                 ex.prepared[modelColumns[k]] =
-                    preprocessForModel(data.images.at(row->files.at(modelColumns[k])), inputSpec(outcome.config.modalities[k], outcome.config));
+                    preprocessForModel(data.images.at(row->files.at(modelColumns[k])), modelInputSpec(outcome.config, static_cast<int>(k)));
             ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
             examples.push_back(std::move(ex));
         }
@@ -399,20 +388,6 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
                     .dump());
     return report;
 }
-
-namespace {
-
-std::string csvField(const std::string& s)
-{
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
-    std::string q = "\"";
-    for (char c : s)
-        q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-}  // namespace
 
 namespace {
 
