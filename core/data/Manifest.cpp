@@ -181,11 +181,13 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
         } else {
             firstRowOfId[row.id] = lineNo;
         }
-        if (row.split != "train" && row.split != "val" && row.split != "test") {
+        if (row.split != "train" && row.split != "val" && row.split != "test" && !(options.scoring && row.split.empty())) {
             m.problems_.push_back({lineNo, "unknown split '" + row.split + "' (expected train, val or test)"});
             ok = false;
         }
-        if (row.labels.empty() && !options.multilabel) {
+        if (options.scoring) {
+            // labels are not read when scoring
+        } else if (row.labels.empty() && !options.multilabel) {
             m.problems_.push_back({lineNo, "has no label"});
             ok = false;
         } else if (row.labels.size() > 1 && !options.multilabel) {
@@ -193,6 +195,8 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
             ok = false;
         }
         for (const auto& label : row.labels) {
+            if (options.scoring)
+                break;
             if (!options.classes.empty() &&
                 std::find(options.classes.begin(), options.classes.end(), label) == options.classes.end()) {
                 m.problems_.push_back({lineNo, "unknown class '" + label + "'"});
@@ -207,6 +211,10 @@ Manifest Manifest::read(const std::string& path, const ManifestOptions& options)
             }
             const std::string rel = trim(fields[modalityCols[k]]);
             const std::string& name = m.modalities_[k];
+            if (rel.empty() && options.scoring) {
+                row.files.emplace_back();  // a study without this modality
+                continue;
+            }
             if (rel.empty()) {
                 m.problems_.push_back({lineNo, "no " + name + " file"});
                 ok = false;

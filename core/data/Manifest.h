@@ -39,6 +39,10 @@ struct ManifestOptions {
     // Called for each existing file; throws ei::Error when the image cannot be used.
     // Empty = only existence is checked.
     std::function<void(const std::string& path)> checkImage;
+    // Scoring a whole archive (`eiview-cli predict`): labels are not needed (an empty label
+    // or a name outside `classes` is kept unchecked), the split may be empty, and an empty
+    // modality cell is a study without that modality (its entry in `files` is empty).
+    bool scoring = false;
 };
 
 class Manifest {
