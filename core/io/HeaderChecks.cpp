@@ -220,12 +220,18 @@ void checkNiftiHeader(const std::string& path)
         gzclose(file);
         throw BadInputError(path, "NIfTI header is truncated (" + std::to_string(std::max(0, got)) + " of 348 bytes)");
     }
-    const bool little = h[0] == 0x5c && h[1] == 0x01 && h[2] == 0 && h[3] == 0;
-    const bool big = h[0] == 0 && h[1] == 0 && h[2] == 0x01 && h[3] == 0x5c;
-    if (!little && !big) {
+    // NIfTI-1 by sizeof_hdr (348) or by its magic: ITK's nifti1_io reads a file whose
+    // sizeof_hdr is damaged when the magic is there (found by fuzz/volume_fuzzer), taking
+    // the byte order from dim[0] as it does.
+    const bool littleSize = h[0] == 0x5c && h[1] == 0x01 && h[2] == 0 && h[3] == 0;
+    const bool bigSize = h[0] == 0 && h[1] == 0 && h[2] == 0x01 && h[3] == 0x5c;
+    const bool magic = std::memcmp(h + 344, "n+1", 4) == 0 || std::memcmp(h + 344, "ni1", 4) == 0;
+    if (!littleSize && !bigSize && !magic) {
         gzclose(file);
         return;  // not NIfTI-1 (NIfTI-2 and others are judged by the loader)
     }
+    const int littleDim0 = h[40] | (h[41] << 8);
+    const bool big = bigSize || (!littleSize && !(littleDim0 >= 1 && littleDim0 <= 7));
     auto i16 = [&](int at) { return static_cast<std::int16_t>(big ? (h[at] << 8) | h[at + 1] : (h[at + 1] << 8) | h[at]); };
     std::uint32_t raw = 0;
     for (int b = 0; b < 4; ++b)
@@ -260,6 +266,26 @@ void checkNiftiHeader(const std::string& path)
              std::to_string(size->second * 8) + " bits)");
     if ((datatype == 128 || datatype == 2304) && ndim >= 4 && i16(48) > 1)
         fail("4-D colour NIfTI (" + std::to_string(i16(48)) + " RGB volumes) is not supported");
+    // The geometry ITK turns into a direction matrix: a NaN or an infinity there ends in
+    // vnl's abort() inside itk::NiftiImageIO (found by fuzz/volume_fuzzer).
+    auto f32 = [&](int at) {
+        std::uint32_t bits = 0;
+        for (int b = 0; b < 4; ++b)
+            bits |= static_cast<std::uint32_t>(h[at + (big ? 3 - b : b)]) << (8 * b);
+        float v;
+        std::memcpy(&v, &bits, 4);
+        return v;
+    };
+    auto requireFinite = [&](const char* field, int at, int count) {
+        for (int k = 0; k < count; ++k)
+            if (!std::isfinite(f32(at + 4 * k)))
+                fail(std::string("NIfTI ") + field + " holds a non-finite value (NaN or infinity)");
+    };
+    requireFinite("pixdim", 76, ndim + 1);
+    if (i16(252) != 0)  // qform_code: the quaternion and offsets are used
+        requireFinite("qform (quatern_b/c/d, qoffset_x/y/z)", 256, 6);
+    if (i16(254) != 0)  // sform_code: the affine rows are used
+        requireFinite("sform (srow_x/y/z)", 280, 12);
     if (!single) {
         gzclose(file);
         return;  // a .hdr / .img pair: the data is in the other file

@@ -3,6 +3,7 @@
 // ei::BadInputError that names the file and the problem, quickly, without touching the
 // input.
 #include "core/data/Manifest.h"
+#include "core/io/DicomSeg.h"
 #include "core/io/HeaderChecks.h"
 #include "core/io/ImageLoader.h"
 #include "models/io/NpyFile.h"
@@ -215,6 +216,24 @@ private Q_SLOTS:
                             ei::checkNiftiHeader(path.toStdString());
                         else
                             ei::checkNrrdHeader(path.toStdString());
+                    } else if (target == "volume" && !bytes.isEmpty()) {  // fuzz/volume_fuzzer.cpp
+                        static const char* const extensions[] = {".mha", ".nii", ".nii.gz", ".nrrd", ".mgh", ".mgz"};
+                        const QString file = tmp.filePath(QString("in") + extensions[static_cast<unsigned char>(bytes[0]) % 6]);
+                        ei::loadImage(writeBytes(file, bytes.mid(1)).toStdString());
+                    } else if (target == "dicom" && !bytes.isEmpty()) {  // fuzz/dicom_fuzzer.cpp
+                        const std::string file = writeBytes(tmp.filePath("in.dcm"), bytes.mid(1)).toStdString();
+                        if (bytes[0] & 1) {  // a SEG onto a 4-slice 64 x 64 volume, as the target reads it
+                            ei::Image target;
+                            target.slices = 4;
+                            target.height = target.width = 64;
+                            target.channels = 1;
+                            target.pixels.assign(4 * 64 * 64, 0.0f);
+                            target.hasGeometry = true;
+                            target.slicePositions = {0, 1, 2, 3};
+                            ei::loadDicomSegOnto(file, target);
+                        } else {
+                            ei::loadImage(file);
+                        }
                     } else {
                         QFAIL(qPrintable("no parser for fuzz findings of " + target));
                     }
