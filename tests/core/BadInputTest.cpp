@@ -247,6 +247,24 @@ private Q_SLOTS:
         QVERIFY(files >= 1);
     }
 
+    void segWithoutFrameCount()
+    {
+        // pydicom's real liver SEG lacks Number of Frames (type 1): refused before dcmseg
+        // reads it (dcmseg 3.6.7 leaks ~100 KB per such file; fuzz/dicom_fuzzer found it).
+        const QString seg = ei::test::pydicomTestFile("liver_1frame.dcm");
+        ei::Image target;
+        target.slices = 1;
+        target.height = target.width = 512;
+        target.channels = 1;
+        target.pixels.assign(512 * 512, 0.0f);
+        try {
+            ei::loadDicomSegOnto(seg.toStdString(), target);
+            QFAIL("a SEG without Number of Frames was read");
+        } catch (const ei::BadInputError& e) {
+            QVERIFY2(QString(e.what()).contains("liver_1frame.dcm: the DICOM SEG has no Number of Frames (0028,0008)"), e.what());
+        }
+    }
+
     void absurdDimensions()
     {
         QTemporaryDir tmp;
