@@ -266,8 +266,10 @@ void checkNiftiHeader(const std::string& path)
              std::to_string(size->second * 8) + " bits)");
     if ((datatype == 128 || datatype == 2304) && ndim >= 4 && i16(48) > 1)
         fail("4-D colour NIfTI (" + std::to_string(i16(48)) + " RGB volumes) is not supported");
-    // The geometry ITK turns into a direction matrix: a NaN or an infinity there ends in
-    // vnl's abort() inside itk::NiftiImageIO (found by fuzz/volume_fuzzer).
+    // The geometry ITK turns into a direction matrix by an SVD in float: a NaN or an
+    // infinity there ends in vnl's abort(), values near FLT_MAX overflow inside it and it
+    // never converges (both found by fuzz/volume_fuzzer). No scanner's geometry comes near
+    // a kilometre or a quaternion component beyond 1.
     auto f32 = [&](int at) {
         std::uint32_t bits = 0;
         for (int b = 0; b < 4; ++b)
@@ -276,16 +278,23 @@ void checkNiftiHeader(const std::string& path)
         std::memcpy(&v, &bits, 4);
         return v;
     };
-    auto requireFinite = [&](const char* field, int at, int count) {
-        for (int k = 0; k < count; ++k)
-            if (!std::isfinite(f32(at + 4 * k)))
+    auto requirePlausible = [&](const char* field, int at, int count, double limit) {
+        for (int k = 0; k < count; ++k) {
+            const float v = f32(at + 4 * k);
+            if (!std::isfinite(v))
                 fail(std::string("NIfTI ") + field + " holds a non-finite value (NaN or infinity)");
+            if (std::abs(v) > limit)
+                fail(std::string("NIfTI ") + field + " holds an implausible value (" + std::to_string(v) + ")");
+        }
     };
-    requireFinite("pixdim", 76, ndim + 1);
-    if (i16(252) != 0)  // qform_code: the quaternion and offsets are used
-        requireFinite("qform (quatern_b/c/d, qoffset_x/y/z)", 256, 6);
+    constexpr double kMillimetres = 1e6;  // a kilometre
+    requirePlausible("pixdim", 76, ndim + 1, kMillimetres);
+    if (i16(252) != 0) {  // qform_code: the quaternion and offsets are used
+        requirePlausible("qform quaternion (quatern_b/c/d)", 256, 3, 1.01);
+        requirePlausible("qform offset (qoffset_x/y/z)", 268, 3, kMillimetres);
+    }
     if (i16(254) != 0)  // sform_code: the affine rows are used
-        requireFinite("sform (srow_x/y/z)", 280, 12);
+        requirePlausible("sform (srow_x/y/z)", 280, 12, kMillimetres);
     if (!single) {
         gzclose(file);
         return;  // a .hdr / .img pair: the data is in the other file
