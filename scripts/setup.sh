@@ -15,7 +15,8 @@ EIVIEW_PACKAGES=(cmake ninja-build ccache g++ pkg-config
   qt6-base-dev libqt6svg6 qt6-image-formats-plugins
   libtorch-dev libopenblas0-pthread
   libdcmtk-dev dcmtk libgdcm-dev libinsighttoolkit5-dev libopencv-dev
-  libqcustomplot-dev libqcustomplot2.1-qt6 nlohmann-json3-dev)
+  libqcustomplot-dev libqcustomplot2.1-qt6 nlohmann-json3-dev
+  libgloo-dev)  # headers of c10d's Gloo process group (data-parallel training, issue 17)
 
 eiview_install_packages() {
   local missing=()

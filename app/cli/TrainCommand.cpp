@@ -1,20 +1,49 @@
 // `eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR
-// [--precision P] [--resume]`: fine-tunes per MODEL.md section 5 (core/training/TrainingJob) and prints the
-// progress as JSON lines on stdout (also kept in RUN_DIR/progress.jsonl).
+// [--precision P] [--resume] [--dist-url tcp://HOST:PORT --world-size N --rank R]
+// [--dist-backend auto|gloo|nccl] [--dist-timeout S]`: fine-tunes per MODEL.md section 5
+// (core/training/TrainingJob) and prints the progress as JSON lines on stdout (also kept
+// in RUN_DIR/progress.jsonl). Run as one of N data-parallel ranks when WORLD_SIZE (and
+// MASTER_ADDR, MASTER_PORT, RANK, LOCAL_RANK) are set, as torchrun and Slurm scripts set
+// them, or when --world-size is given; rank 0 prints and writes, the others train.
 #include "app/cli/CliCommand.h"
 
 #include "core/training/TrainingJob.h"
+
+#include "models/dist/Distributed.h"
 
 #include <iostream>
 
 namespace ei::cli {
 namespace {
 
+constexpr const char* kSynopsis =
+    "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--precision auto|fp32|tf32|bf16|fp16]"
+    " [--resume | --resume-other-data] [--dist-url tcp://HOST:PORT --world-size N --rank R] [--dist-backend auto|gloo|nccl]"
+    " [--dist-timeout SECONDS]";
+
+// The launcher's environment, overridden by the options.
+DistributedOptions distributedOptions(const CliArgs& args)
+{
+    DistributedOptions o = DistributedOptions::fromEnvironment();
+    if (const auto url = args.value("dist-url"))
+        o.setUrl(*url);
+    if (args.has("world-size"))
+        o.worldSize = args.intValueOr("world-size", 1);
+    if (args.has("rank"))
+        o.rank = args.intValueOr("rank", 0);
+    o.backend = args.valueOr("dist-backend", "auto");
+    o.timeout = std::chrono::seconds(args.intValueOr("dist-timeout", static_cast<int>(o.timeout.count())));
+    o.validate();
+    return o;
+}
+
 int runTrain(CliArgs& args)
 {
-    args.parse({"manifest", "config", "backbone", "out", "precision"}, {"resume", "resume-other-data"});
+    args.parse({"manifest", "config", "backbone", "out", "precision", "dist-url", "world-size", "rank", "dist-backend",
+                "dist-timeout"},
+               {"resume", "resume-other-data"});
     if (args.helpRequested()) {
-        std::cout << "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--precision auto|fp32|tf32|bf16|fp16] [--resume | --resume-other-data]\n";
+        std::cout << kSynopsis << "\n";
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
@@ -26,13 +55,22 @@ int runTrain(CliArgs& args)
     request.resume = args.has("resume") || args.has("resume-other-data");
     request.resumeOnOtherData = args.has("resume-other-data");
     request.precision = args.valueOr("precision", "");
-    runTraining(request, [](const std::string& line) { std::cout << line << std::endl; });
+    request.distributed = distributedOptions(args);
+    try {
+        runTraining(request, [](const std::string& line) { std::cout << line << std::endl; });
+    } catch (const DistributedError& e) {
+        throw DistributedError(std::string(e.what()) + "; the run's last checkpoint in " + request.outDir +
+                               " is kept: start every rank again with --resume");
+    }
+    if (request.distributed.enabled() && request.distributed.rank != 0)
+        std::cerr << "eiview-cli train: rank " << request.distributed.rank << " of " << request.distributed.worldSize
+                  << " done (rank 0 wrote the model)\n";
     return 0;
 }
 
 }  // namespace
 
-EI_CLI_COMMAND({"train", "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--precision auto|fp32|tf32|bf16|fp16] [--resume | --resume-other-data]",
+EI_CLI_COMMAND({"train", kSynopsis,
                 "fine-tune a model on a CSV data set (two stages, JSON-lines progress)", runTrain});
 
 }  // namespace ei::cli

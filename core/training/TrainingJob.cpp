@@ -10,6 +10,7 @@
 #include "models/ei/EiModel.h"
 #include "models/io/EiModelFile.h"
 #include "models/Device.h"
+#include "models/dist/DataParallel.h"
 #include "models/Error.h"
 #include "models/Precision.h"
 #include "models/io/Safetensors.h"
@@ -227,6 +228,18 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
         unimodalColumn = static_cast<int>(it - modalityNames.begin());
     }
 
+    // A data-parallel run: meet the other ranks first, so that a rank that cannot start
+    // is known before anyone reads the data. Rank 0 alone writes into the run folder.
+    std::shared_ptr<Distributed> dist;
+    if (request.distributed.enabled()) {
+        checkGlobalBatch(config.batchSize, request.distributed.worldSize, configSource);
+        std::string device = config.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : config.device;
+        if (device == "cuda")
+            device += ":" + std::to_string(request.distributed.localRank);
+        dist = Distributed::connect(request.distributed, torch::Device(device));
+    }
+    const bool main = !dist || dist->isMain();
+
     if (control)
         control->checkpoint(0.0, "checking the data set");
     const auto data = readDataSet(request.manifestPath, modalityNames, classes, multilabel, {"train", "val"});
@@ -249,13 +262,15 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     }
 
     const fs::path checkpoint = fs::path(request.outDir) / "checkpoint.safetensors";
-    if (!request.resume && fs::exists(checkpoint))
-        throw BadInputError(checkpoint.string(), "the run folder already holds a run; use --resume or another --out");
-    std::error_code ec;
-    fs::create_directories(request.outDir, ec);
-    if (ec)
-        throw BadInputError(request.outDir, "cannot create the run folder: " + ec.message());
-    writeFileAtomically((fs::path(request.outDir) / "train_config.json").string(), config.toJson().dump(2) + "\n");
+    if (main) {
+        if (!request.resume && fs::exists(checkpoint))
+            throw BadInputError(checkpoint.string(), "the run folder already holds a run; use --resume or another --out");
+        std::error_code ec;
+        fs::create_directories(request.outDir, ec);
+        if (ec)
+            throw BadInputError(request.outDir, "cannot create the run folder: " + ec.message());
+        writeFileAtomically((fs::path(request.outDir) / "train_config.json").string(), config.toJson().dump(2) + "\n");
+    }
 
     std::vector<int> columns;
     for (int m = 0; m < static_cast<int>(modalityNames.size()); ++m)
@@ -297,6 +312,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     };
     Trainer trainer(config, modelConfig, backbone.model, request.outDir, unimodalColumn);
     trainer.setResumeOnOtherData(request.resumeOnOtherData);
+    trainer.setDistributed(dist);
     const auto outcome = trainer.run(
         trainingData, request.resume,
         [&](const nlohmann::json& e) {
@@ -305,6 +321,8 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
                 onEvent(e.dump());
         },
         control);
+    if (!main)
+        return {};  // rank 0 evaluates and writes the model
 
     // Final metrics of the best model on val and test.
     EiModel model(outcome.config, backbone.model, outcome.parameters, "trained model");

@@ -12,6 +12,7 @@
 
 #include "core/jobs/WorkerQueue.h"
 #include "models/JobControl.h"
+#include "models/dist/DistributedOptions.h"
 #include "models/train/Calibration.h"
 #include "models/train/Metrics.h"
 
@@ -35,6 +36,9 @@ struct TrainingRequest {
     bool resume = false;
     bool resumeOnOtherData = false;  // resume although the data set differs from the checkpoint's
     std::string precision;      // overrides the config's "precision" when not empty (train --precision)
+    // One rank of a data-parallel run (issue 17) when distributed.enabled(): rank 0 writes
+    // the run folder and the model, the other ranks only train (models/dist/DataParallel.h).
+    DistributedOptions distributed;
 };
 
 struct TrainingReport {

@@ -5,12 +5,14 @@
 
 #include "models/train/Augment.h"
 #include "models/Device.h"
+#include "models/dist/DataParallel.h"
 #include "models/Precision.h"
 #include "models/train/LossScaler.h"
 #include "models/Error.h"
 #include "models/train/Loss.h"
 #include "models/train/Metrics.h"
 #include "models/train/TrainingBatch.h"
+#include "models/train/TrainingCheckpoint.h"
 #include "models/io/Safetensors.h"
 
 #include <chrono>
@@ -65,6 +67,12 @@ void seedFromStage1(Params& params, int m, const Params& uni, bool ei)
     }
 }
 
+std::string readFileBytes(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 std::uint32_t mixSeed(unsigned seed, int stage, int epoch)
 {
     std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(stage), static_cast<std::uint32_t>(epoch),
@@ -84,6 +92,7 @@ struct Trainer::Private {
     int unimodalColumn = 0;
     bool resumeOnOtherData = false;  // setResumeOnOtherData
     torch::Device device{torch::kCPU};
+    DataParallel parallel;  // one process unless setDistributed
     std::function<void(const nlohmann::json&)> onEvent;
     const JobControl* control = nullptr;
 
@@ -110,6 +119,8 @@ struct Trainer::Private {
 
     void emit(nlohmann::json event)
     {
+        if (!parallel.isMain())
+            return;  // rank 0 logs for the run
         const std::string line = event.dump();
         std::ofstream log(runDir / "progress.jsonl", std::ios::app);
         log << line << "\n";
@@ -124,8 +135,14 @@ struct Trainer::Private {
         return ec ? 0 : n;
     }
 
-    double validate(const EiModel& model, const Stage& stage, const std::vector<TrainingExample>& val,
-                    EvalMetrics* metricsOut = nullptr) const
+    // Rank 0 validates; every rank gets its val mAP, so all take the same decisions.
+    double validate(const EiModel& model, const Stage& stage, const std::vector<TrainingExample>& val) const
+    {
+        return parallel.valueFromMain(parallel.isMain() ? validateHere(model, stage, val) : 0.0);
+    }
+
+    double validateHere(const EiModel& model, const Stage& stage, const std::vector<TrainingExample>& val,
+                        EvalMetrics* metricsOut = nullptr) const
     {
         const auto probs = Trainer::predict(model, val, stage.columns, config.batchSize);
         std::vector<std::vector<int>> targets;
@@ -202,32 +219,16 @@ std::vector<std::vector<double>> Trainer::predict(const EiModel& model, const st
     return out;
 }
 
-void optimizerStep(const TrainConfig& c, const ScheduleValue& s, long long step, torch::Tensor& p, const torch::Tensor& g,
-                   torch::Tensor& first, torch::Tensor& second)
-{
-    torch::NoGradGuard noGrad;
-    if (c.optimizer == "adamw") {
-        if (!first.defined())
-            first = torch::zeros_like(p);
-        if (!second.defined())
-            second = torch::zeros_like(p);
-        const double beta1 = s.momentum, beta2 = c.beta2, t = static_cast<double>(step);
-        first.mul_(beta1).add_(g, 1 - beta1);
-        second.mul_(beta2).addcmul_(g, g, 1 - beta2);
-        const auto denom = (second / (1 - std::pow(beta2, t))).sqrt_().add_(c.adamEps);
-        p.mul_(1 - s.lr * c.weightDecay);
-        p.addcdiv_(first, denom, -s.lr / (1 - std::pow(beta1, t)));
-        return;
-    }
-    const auto dp = g + c.weightDecay * p;
-    if (!first.defined())
-        first = dp.clone();
-    else
-        first.mul_(s.momentum).add_(dp);
-    p.sub_(s.lr * first);
-}
-
 void Trainer::setResumeOnOtherData(bool allow) { d->resumeOnOtherData = allow; }
+
+void Trainer::setDistributed(std::shared_ptr<Distributed> dist)
+{
+    if (dist)
+        checkGlobalBatch(d->config.batchSize, dist->worldSize(), "training config");
+    if (dist && d->device.is_cuda())
+        d->device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist->localRank()));  // LOCAL_RANK's GPU
+    d->parallel = DataParallel(std::move(dist));
+}
 
 std::string Trainer::dataFingerprint(const TrainingData& data)
 {
@@ -272,7 +273,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     if (P.config.threads > 0)
         setCpuThreads(P.config.threads);
     std::error_code ec;
-    fs::create_directories(P.runDir, ec);
+    if (P.parallel.isMain())
+        fs::create_directories(P.runDir, ec);
     if (ec)
         throw BadInputError(P.runDir.string(), "cannot create the run folder: " + ec.message());
     const fs::path checkpointPath = P.runDir / "checkpoint.safetensors";
@@ -288,98 +290,45 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         throw BadInputError("", "training config: train_backbone needs precision fp32 or tf32, not " +
                                     precisionName(precision));
     LossScaler scaler(precision == Precision::Fp16);
-    std::map<std::string, Params> finished;  // stage name -> best parameters
-    nlohmann::json stageSummaries = nlohmann::json::array();
-    int stageIndex = 0, epochsDone = 0;
-    long long iteration = 0;
-    double best = -1;
-    int bestEpoch = 0, sinceBest = 0;
-    bool midStage = false;
-    Params current, momentum, secondMoment, bestParams;
+    TrainingState st;  // what a checkpoint keeps; the names below are its fields
+    int &stageIndex = st.stageIndex, &epochsDone = st.epochsDone, &bestEpoch = st.bestEpoch, &sinceBest = st.sinceBest;
+    long long& iteration = st.iteration;
+    double& best = st.best;
+    bool& midStage = st.midStage;
+    nlohmann::json& stageSummaries = st.stages;
+    std::map<std::string, Params>& finished = st.finished;
+    Params &current = st.current, &momentum = st.momentum, &secondMoment = st.secondMoment, &bestParams = st.bestParams;
 
-    const std::string fingerprint = dataFingerprint(data);  // recorded in checkpoints, checked on resume
+    // Recorded in checkpoints, checked on resume.
+    const CheckpointIdentity identity{P.config.toJson(), P.modelConfig.toJson(), dataFingerprint(data), P.resumeOnOtherData};
+    // Rank 0 owns the run folder: it checks it and hands the checkpoint to every rank.
+    std::string problem, checkpointBytes;
+    if (P.parallel.isMain()) {
+        if (resume && !fs::exists(checkpointPath))
+            problem = BadInputError(checkpointPath.string(), "nothing to resume: no checkpoint in the run folder").what();
+        else if (!resume && fs::exists(checkpointPath))
+            problem = BadInputError(checkpointPath.string(), "the run folder already holds a run; use --resume or another --out").what();
+        else if (resume)
+            checkpointBytes = readFileBytes(checkpointPath.string());
+    }
+    if (const std::string agreed = P.parallel.agree(problem); !agreed.empty())
+        throw BadInputError("", agreed);
     if (resume) {
-        if (!fs::exists(checkpointPath))
-            throw BadInputError(checkpointPath.string(), "nothing to resume: no checkpoint in the run folder");
-        const auto file = readSafetensors(checkpointPath.string());
-        checkTensorDigest(file, checkpointPath.string());  // flipped bits must not resume
-        nlohmann::json state;
-        try {
-            const auto text = file.metadata.find("state");
-            if (text == file.metadata.end())
-                throw BadInputError(checkpointPath.string(), "is not a resumable checkpoint: it holds no training state");
-            state = nlohmann::json::parse(text->second);
-            for (const char* key : {"stage_index", "epochs_done", "iteration", "best", "best_epoch", "since_best", "mid_stage",
-                                    "stages", "progress_bytes", "train_config", "model_config"})
-                if (!state.contains(key))
-                    throw BadInputError(checkpointPath.string(), std::string("is not a resumable checkpoint: its state lacks '") + key + "'");
-        } catch (const nlohmann::json::exception& e) {
-            throw BadInputError(checkpointPath.string(), std::string("is not a resumable checkpoint: its state is not JSON (") + e.what() + ")");
-        }
-        if (state.at("train_config") != P.config.toJson() || state.at("model_config") != P.modelConfig.toJson())
-            throw BadInputError(checkpointPath.string(), "the run was started with another training or model config");
-        if (state.contains("data_fingerprint") && state.at("data_fingerprint") != fingerprint && !P.resumeOnOtherData)
-            throw BadInputError(checkpointPath.string(),
-                                "the run was started on another data set (other studies, labels or splits); resuming "
-                                "would mix two trainings. Start a new run, or resume anyway with --resume-other-data");
-        stageIndex = state.at("stage_index").get<int>();
-        epochsDone = state.at("epochs_done").get<int>();
-        iteration = state.at("iteration").get<long long>();
-        best = state.at("best").get<double>();
-        bestEpoch = state.at("best_epoch").get<int>();
-        sinceBest = state.at("since_best").get<int>();
-        midStage = state.at("mid_stage").get<bool>();
-        stageSummaries = state.at("stages");
-        for (const auto& [name, t] : file.tensors) {
-            const auto slash = name.find('/');
-            const std::string kind = name.substr(0, slash), rest = name.substr(slash + 1);
-            if (kind == "done") {
-                const auto slash2 = rest.find('/');
-                finished[rest.substr(0, slash2)][rest.substr(slash2 + 1)] = t.to(torch::kFloat);
-            } else if (kind == "cur") {
-                current[rest] = t.to(torch::kFloat);
-            } else if (kind == "mom") {
-                momentum[rest] = t.to(torch::kFloat);
-            } else if (kind == "sq") {
-                secondMoment[rest] = t.to(torch::kFloat);
-            } else if (kind == "best") {
-                bestParams[rest] = t.to(torch::kFloat);
-            }
-        }
+        std::uintmax_t progressBytes = 0;
+        st = parseCheckpoint(P.parallel.bytesFromMain(checkpointBytes), checkpointPath.string(), identity, &progressBytes);
         // progress.jsonl holds exactly what the checkpointed run had logged.
-        fs::resize_file(P.runDir / "progress.jsonl", state.at("progress_bytes").get<std::uintmax_t>(), ec);
+        if (P.parallel.isMain())
+            fs::resize_file(P.runDir / "progress.jsonl", progressBytes, ec);
         P.emit({{"event", "resume"}, {"stage", stageIndex < static_cast<int>(stages.size()) ? stages[stageIndex].name : "done"},
                 {"epochs_done", epochsDone}});
-    } else {
-        if (fs::exists(checkpointPath))
-            throw BadInputError(checkpointPath.string(), "the run folder already holds a run; use --resume or another --out");
+    } else if (P.parallel.isMain()) {
         std::ofstream(P.runDir / "progress.jsonl", std::ios::trunc);
     }
 
-    auto writeCheckpoint = [&](bool mid, int atStage) {
-        std::map<std::string, torch::Tensor> tensors;
-        for (const auto& [stage, params] : finished)
-            for (const auto& [name, t] : params)
-                tensors["done/" + stage + "/" + name] = t;
-        if (mid) {
-            for (const auto& [name, t] : current)
-                tensors["cur/" + name] = t;
-            for (const auto& [name, t] : momentum)
-                if (t.defined())
-                    tensors["mom/" + name] = t;
-            for (const auto& [name, t] : secondMoment)
-                if (t.defined())
-                    tensors["sq/" + name] = t;
-            for (const auto& [name, t] : bestParams)
-                tensors["best/" + name] = t;
-        }
-        nlohmann::json state{{"stage_index", atStage}, {"epochs_done", epochsDone}, {"iteration", iteration},
-                             {"best", best}, {"best_epoch", bestEpoch}, {"since_best", sinceBest}, {"mid_stage", mid},
-                             {"stages", stageSummaries}, {"progress_bytes", P.progressBytes()},
-                             {"train_config", P.config.toJson()}, {"model_config", P.modelConfig.toJson()},
-                             {"data_fingerprint", fingerprint}};
-        writeSafetensors(checkpointPath.string(), tensors,
-                         {{"format", "eiview-training-checkpoint"}, {"state", state.dump()}, {kTensorDigestKey, tensorDigest(tensors)}});
+    auto checkpoint = [&](bool mid, int atStage) {
+        if (!P.parallel.isMain())
+            return;
+        writeCheckpoint(checkpointPath.string(), st, mid, atStage, P.progressBytes(), identity);
     };
 
     const auto& train = data.train;
@@ -448,17 +397,18 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             }
         }
 
+        P.parallel.broadcastParams(optimised);  // every rank starts from rank 0's values
         if (!midStage) {
             P.emit({{"event", "stage_start"}, {"stage", stage.name}, {"stage_index", stageIndex},
                     {"stages", stages.size()}, {"trainable_parameters", trainable}, {"train", train.size()},
                     {"val", data.val.size()}, {"iterations_per_epoch", itersPerEpoch}, {"device", P.device.str()},
-                    {"precision", precisionName(precision)}});
+                    {"precision", precisionName(precision)}, {"world_size", P.parallel.worldSize()}});
             best = P.validate(model, stage, data.val);
             bestParams = cloneParams(optimised);
             P.emit({{"event", "validation"}, {"stage", stage.name}, {"epoch", 0}, {"iteration", 0}, {"val_mAP", best},
                     {"best_val_mAP", best}});
             current = cloneParams(optimised);
-            writeCheckpoint(true, stageIndex);
+            checkpoint(true, stageIndex);
         }
         midStage = false;
 
@@ -477,9 +427,14 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             // Batch `it`: augmented, normalised and on the device. Built on a background
             // thread one batch ahead, so the device does not wait for augmentation; the
             // batches are made in order from the one RNG, so runs stay reproducible.
+            // With several ranks, each makes its slice of the global batch (DataParallel).
+            const auto batchCount = [&](int it) {
+                return std::min(static_cast<int>(train.size()), (it + 1) * P.config.batchSize) - it * P.config.batchSize;
+            };
             auto makeBatch = [&](int it) {
                 TrainingBatch batch = makeTrainingBatch(train, order, it, P.config.batchSize, stage.columns, stage.config,
-                                                        P.modelConfig, P.config.augment, rng, P.device);
+                                                        P.modelConfig, P.config.augment, rng, P.device,
+                                                        P.parallel.shard(batchCount(it), P.config.batchSize));
                 if (stage.fusion)
                     dropModality(batch, P.config.modalityDropout, rng);
                 return batch;
@@ -493,26 +448,35 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                     prefetched = std::async(std::launch::async, makeBatch, it + 1);
                 const std::vector<torch::Tensor>& inputs = batch.inputs;
                 const torch::Tensor& target = batch.target;
-                const int b0 = it * P.config.batchSize, b1 = b0 + batch.size;
+                const int count = batchCount(it);  // the global batch; this rank holds batch.size of it
 
-                const auto out = model.forward(inputs);
                 nlohmann::json step{{"event", "step"}, {"stage", stage.name}, {"epoch", epoch + 1}, {"iteration", iteration + 1}};
                 if (batch.dropped >= 0)
                     step["dropped"] = stage.config.modalities[static_cast<std::size_t>(batch.dropped)].name;
-                torch::Tensor loss;
-                if (stage.fusion) {
-                    const auto alpha = trainingGate(out.primaryCls, params.at("gate.weight"), params.at("gate.bias"));
-                    const auto terms = fusionLoss(out.logits, stage.config.fusion == "ei" ? out.auxLogits : std::vector<torch::Tensor>{},
+                std::vector<double> terms(stage.fusion ? 5 : 1, 0.0);  // loss (fused, primary, aux, gate)
+                if (batch.size > 0) {
+                    const auto out = model.forward(inputs);
+                    torch::Tensor loss;
+                    if (stage.fusion) {
+                        const auto alpha = trainingGate(out.primaryCls, params.at("gate.weight"), params.at("gate.bias"));
+                        const auto t = fusionLoss(out.logits, stage.config.fusion == "ei" ? out.auxLogits : std::vector<torch::Tensor>{},
                                                   alpha, target, lossOptions);
-                    loss = terms.total;
-                    step["fused"] = terms.fused.item<double>();
-                    step["primary"] = terms.primary.item<double>();
-                    step["aux"] = terms.aux.item<double>();
-                    step["gate"] = terms.gate.item<double>();
-                } else {
-                    loss = classificationLoss(out.logits.at(0), target, P.modelConfig.multilabel);
+                        loss = t.total;
+                        terms = {0.0, t.fused.item<double>(), t.primary.item<double>(), t.aux.item<double>(), t.gate.item<double>()};
+                    } else {
+                        loss = classificationLoss(out.logits.at(0), target, P.modelConfig.multilabel);
+                    }
+                    scaler.scaled(loss).backward();
+                    terms[0] = loss.item<double>();
                 }
-                scaler.scaled(loss).backward();
+                P.parallel.syncGradients(optimised, batch.size, count);
+                terms = P.parallel.meanOverBatch(terms, batch.size, count);
+                if (stage.fusion) {
+                    step["fused"] = terms[1];
+                    step["primary"] = terms[2];
+                    step["aux"] = terms[3];
+                    step["gate"] = terms[4];
+                }
                 const auto sv = scheduleAt(P.config, iteration, itersPerEpoch);
                 {
                     const bool step = scaler.unscale(optimised);  // fp16: skip a step that overflowed
@@ -527,9 +491,9 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                     }
                 }
                 ++iteration;
-                const double lossValue = loss.item<double>();
-                lossSum += lossValue * (b1 - b0);
-                trainSamples += b1 - b0;
+                const double lossValue = terms[0];
+                lossSum += lossValue * count;
+                trainSamples += count;
                 step["loss"] = lossValue;
                 step["lr"] = sv.lr;
                 P.emit(step);
@@ -553,7 +517,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                     {"train_loss", lossSum / train.size()}, {"val_mAP", value}, {"best_val_mAP", best},
                     {"samples_per_s", trainSeconds > 0 ? trainSamples / trainSeconds : 0.0}});
             current = cloneParams(optimised);
-            writeCheckpoint(true, stageIndex);
+            checkpoint(true, stageIndex);
             if (control && control->cancelled())
                 throw Cancelled();
         }
@@ -579,7 +543,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         momentum.clear();
         secondMoment.clear();
         bestParams.clear();
-        writeCheckpoint(false, stageIndex + 1);
+        checkpoint(false, stageIndex + 1);
     }
 
     TrainOutcome outcome;

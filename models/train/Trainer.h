@@ -13,6 +13,7 @@
 #include "models/ei/EiModel.h"
 #include "models/JobControl.h"
 #include "models/ei/ModelConfig.h"
+#include "models/train/Optimizer.h"
 #include "models/train/TrainConfig.h"
 #include "models/vit/VisionTransformer.h"
 
@@ -26,6 +27,8 @@
 #include <vector>
 
 namespace ei {
+
+class Distributed;
 
 struct TrainingExample {
     // Per modality of the FULL model config (manifest order = model order):
@@ -48,13 +51,6 @@ struct TrainOutcome {
     nlohmann::json summary;                          // per stage: epochs, best val mAP, samples/s; trainable count
 };
 
-// One optimiser step on a parameter p (updated in place, outside autograd) with its
-// gradient g. SGD: heavy-ball momentum with L2 weight decay added to the gradient, as
-// the official code. AdamW: Adam with decoupled weight decay, `momentum` as beta1.
-// `first` / `second` hold the state (undefined before the first step; SGD uses `first`
-// only); `step` counts this stage's updates from 1 (Adam's bias correction).
-void optimizerStep(const TrainConfig& config, const ScheduleValue& schedule, long long step, torch::Tensor& p,
-                   const torch::Tensor& g, torch::Tensor& first, torch::Tensor& second);
 
 class Trainer {
 public:
@@ -73,6 +69,11 @@ public:
     // A resume refuses a checkpoint made on another data set (its fingerprint:
     // dataFingerprint) unless this is set.
     void setResumeOnOtherData(bool allow);
+    // One rank of a data-parallel run (models/dist/DataParallel.h): this rank trains on its
+    // slice of every global batch (TrainConfig::batchSize, which must divide among the
+    // ranks); rank 0 alone validates, logs and writes checkpoints, the others follow its
+    // decisions. The result equals a one-process run's to float tolerance.
+    void setDistributed(std::shared_ptr<Distributed> dist);
     // Identifies a data set: shapes, targets and per-tensor sums of every example, hashed.
     static std::string dataFingerprint(const TrainingData& data);
 

@@ -29,21 +29,26 @@ torch::Tensor toModelBatch(const std::vector<torch::Tensor>& items, const Modali
 TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const std::vector<int>& order, int index,
                                 int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
                                 const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
-                                const torch::Device& device)
+                                const torch::Device& device, std::pair<int, int> shard)
 {
     TrainingBatch batch;
     const int b0 = index * batchSize;
     const int b1 = std::min<int>(static_cast<int>(train.size()), b0 + batchSize);
-    batch.size = b1 - b0;
+    const int s0 = b0 + shard.first, s1 = shard.second < 0 ? b1 : std::min(b1, b0 + shard.second);
+    batch.size = std::max(0, s1 - s0);
     std::vector<std::vector<torch::Tensor>> perModality(columns.size());
     std::vector<torch::Tensor> targets;
     for (int b = b0; b < b1; ++b) {
         const auto& ex = train[order[b]];
-        targets.push_back(ex.target);
+        const bool mine = b >= s0 && b < s1;
+        if (mine)
+            targets.push_back(ex.target);
         for (std::size_t k = 0; k < columns.size(); ++k) {
             const auto& mc = stage.modalities[k];
             const auto& raw = ex.raw.at(columns[k]);
             const auto ap = drawAugmentParams(rng, augment, static_cast<int>(raw.size(2)), static_cast<int>(raw.size(3)));
+            if (!mine)
+                continue;  // another rank's study: its draws are taken, its image is not made
             const std::vector<int> indices =
                 mc.isVolume() ? officialSliceIndices(static_cast<int>(raw.size(0)), mc.slices, ap.sliceJitter)
                               : std::vector<int>{0};
@@ -52,6 +57,10 @@ TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const
                 slices.push_back(normalizeImage(augmentImage(raw[s], ap, mc.size[0], mc.size[1]), model.mean, model.std));
             perModality[k].push_back(torch::stack(slices));
         }
+    }
+    if (batch.size == 0) {
+        batch.inputs.resize(columns.size());
+        return batch;
     }
     for (std::size_t k = 0; k < columns.size(); ++k)
         batch.inputs.push_back(toModelBatch(perModality[k], stage.modalities[k]).to(device));

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace ei {
@@ -35,10 +36,14 @@ struct TrainingBatch {
 // draws from `rng` in order (so batches made one after another reproduce a run),
 // normalised, stacked and moved to `device`. `columns` are the stage's manifest columns,
 // `stage` its model config, `model` the full config (normalisation).
+// shard = [begin, end) within the batch: only those studies are made (a rank's slice of
+// a data-parallel batch, models/dist/DataParallel), but the draws of every study are
+// taken, so that each study gets the draws it gets in a one-process run. An empty shard
+// gives a batch of size 0 whose inputs are undefined. {0, -1}: the whole batch.
 TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const std::vector<int>& order, int index,
                                 int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
                                 const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
-                                const torch::Device& device);
+                                const torch::Device& device, std::pair<int, int> shard = {0, -1});
 int dropModality(TrainingBatch& batch, double rate, std::mt19937& rng);
 
 }  // namespace ei

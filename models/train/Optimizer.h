@@ -1,0 +1,18 @@
+// The optimisers of the trainer (MODEL.md section 5), one parameter at a time.
+#pragma once
+
+#include "models/train/TrainConfig.h"
+
+#include <torch/torch.h>
+
+namespace ei {
+
+// One optimiser step on a parameter p (updated in place, outside autograd) with its
+// gradient g. SGD: heavy-ball momentum with L2 weight decay added to the gradient, as
+// the official code. AdamW: Adam with decoupled weight decay, `momentum` as beta1.
+// `first` / `second` hold the state (undefined before the first step; SGD uses `first`
+// only); `step` counts this stage's updates from 1 (Adam's bias correction).
+void optimizerStep(const TrainConfig& config, const ScheduleValue& schedule, long long step, torch::Tensor& p,
+                   const torch::Tensor& g, torch::Tensor& first, torch::Tensor& second);
+
+}  // namespace ei

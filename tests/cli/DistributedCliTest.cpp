@@ -1,0 +1,273 @@
+// Data-parallel training on c10d (issue 17) with real processes on loopback (Gloo):
+// 2 ranks with batch 4 each give the model of 1 rank with batch 8; a rank killed in the
+// middle ends the run on the other rank with a clear message and the last checkpoint
+// resumes on 2 ranks to the same model; a rank that stops answering ends the run within
+// the timeout; a batch that does not divide among the ranks is refused at once.
+#include "tests/TestRegistry.h"
+
+#include "models/io/Safetensors.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+
+namespace {
+
+// A port nobody listens on now (the kernel's pick for a socket bound to port 0).
+quint16 freePort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+// A rank of `eiview-cli ARGS`, launched as torchrun would (environment variables).
+std::unique_ptr<QProcess> startRank(const QStringList& args, int rank, int worldSize, quint16 port)
+{
+    auto p = std::make_unique<QProcess>();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MASTER_ADDR", "127.0.0.1");
+    env.insert("MASTER_PORT", QString::number(port));
+    env.insert("WORLD_SIZE", QString::number(worldSize));
+    env.insert("RANK", QString::number(rank));
+    env.insert("LOCAL_RANK", QString::number(rank));
+    env.insert("OMP_NUM_THREADS", "1");
+    p->setProcessEnvironment(env);
+    p->start(ei::test::cliPath(), args);
+    p->waitForStarted();
+    return p;
+}
+
+struct Finished {
+    int code = -1;
+    QByteArray out, err;
+};
+
+Finished finish(QProcess& p, int ms = 600000)
+{
+    p.waitForFinished(ms);
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+Finished runCli(const QStringList& args)
+{
+    QProcess p;
+    p.start(ei::test::cliPath(), args);
+    return finish(p);
+}
+
+void writeTrainConfig(const QString& path, int batchSize, int epochs)
+{
+    nlohmann::json j{{"model",
+                      {{"backbone", {{"patch_size", 16}, {"embed_dim", 32}, {"depth", 2}, {"num_heads", 2}, {"pos_grid", {2, 2}}}},
+                       {"modalities", {{{"name", "CFP"}, {"size", {32, 32}}}, {{"name", "OCT"}, {"size", {32, 32}}}}},
+                       {"classes", {"lesion", "normal"}},
+                       {"adapter", {{"hidden", 8}}}}},
+                     {"batch_size", batchSize},
+                     {"max_epochs", epochs},
+                     {"patience", 100},
+                     {"threads", 1},
+                     {"seed", 11},
+                     {"modality_dropout", 0.3},
+                     {"calibrate", false}};
+    std::ofstream(path.toStdString()) << j.dump(2);
+}
+
+// Largest |a - b| over the tensors of two model files (infinity when they differ in names
+// or shapes).
+double maxDifference(const QString& a, const QString& b)
+{
+    const auto x = ei::readSafetensors(a.toStdString()), y = ei::readSafetensors(b.toStdString());
+    if (x.tensors.size() != y.tensors.size())
+        return INFINITY;
+    double worst = 0;
+    for (const auto& [name, t] : x.tensors) {
+        const auto it = y.tensors.find(name);
+        if (it == y.tensors.end() || !it->second.sizes().equals(t.sizes()))
+            return INFINITY;
+        worst = std::max(worst, (t.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>());
+    }
+    return worst;
+}
+
+std::vector<nlohmann::json> events(const QString& progressFile)
+{
+    std::vector<nlohmann::json> out;
+    std::ifstream in(progressFile.toStdString());
+    std::string line;
+    while (std::getline(in, line))
+        if (!line.empty())
+            out.push_back(nlohmann::json::parse(line));
+    return out;
+}
+
+}  // namespace
+
+class DistributedCliTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void twoRanksTrainTheModelOfOne()
+    {
+        QTemporaryDir dir;
+        QCOMPARE(runCli({"make-synthetic", "--out", dir.filePath("data"), "--n", "20", "--size", "32"}).code, 0);
+        writeTrainConfig(dir.filePath("train.json"), 8, 2);
+        const QStringList common{"train", "--manifest", dir.filePath("data/manifest.csv"), "--config", dir.filePath("train.json")};
+
+        const auto one = runCli(common + QStringList{"--out", dir.filePath("one")});
+        QVERIFY2(one.code == 0, one.err.constData());
+
+        const quint16 port = freePort();
+        auto r0 = startRank(common + QStringList{"--out", dir.filePath("two")}, 0, 2, port);
+        auto r1 = startRank(common + QStringList{"--out", dir.filePath("two")}, 1, 2, port);
+        const auto f0 = finish(*r0), f1 = finish(*r1);
+        QVERIFY2(f0.code == 0, f0.err.constData());
+        QVERIFY2(f1.code == 0, f1.err.constData());
+        QVERIFY(f1.out.isEmpty());  // rank 0 reports for the run
+        QVERIFY2(f1.err.contains("rank 1 of 2 done"), f1.err.constData());
+
+        // The same parameters to float tolerance, and the same validation path.
+        const double diff = maxDifference(dir.filePath("one/model.eimodel"), dir.filePath("two/model.eimodel"));
+        QVERIFY2(diff < 1e-4, qPrintable(QString::number(diff)));
+        const auto e1 = events(dir.filePath("one/progress.jsonl")), e2 = events(dir.filePath("two/progress.jsonl"));
+        QCOMPARE(e2.size(), e1.size());
+        int stageStarts = 0;
+        for (std::size_t i = 0; i < e1.size(); ++i) {
+            QCOMPARE(e2[i]["event"], e1[i]["event"]);
+            if (e1[i]["event"] == "stage_start") {
+                ++stageStarts;
+                QCOMPARE(e1[i]["world_size"].get<int>(), 1);
+                QCOMPARE(e2[i]["world_size"].get<int>(), 2);
+            }
+            if (e1[i]["event"] == "step") {
+                QCOMPARE(e2[i].value("dropped", ""), e1[i].value("dropped", ""));  // the same dropout draws
+                QVERIFY(std::abs(e2[i]["loss"].get<double>() - e1[i]["loss"].get<double>()) < 1e-4);
+            }
+            if (e1[i]["event"] == "validation")
+                QVERIFY(std::abs(e2[i]["val_mAP"].get<double>() - e1[i]["val_mAP"].get<double>()) < 1e-6);
+        }
+        QCOMPARE(stageStarts, 3);
+    }
+
+    void killedRankEndsTheRunAndResumes()
+    {
+        QTemporaryDir dir;
+        QCOMPARE(runCli({"make-synthetic", "--out", dir.filePath("data"), "--n", "32", "--size", "32"}).code, 0);
+        writeTrainConfig(dir.filePath("train.json"), 4, 4);
+        const QStringList common{"train", "--manifest", dir.filePath("data/manifest.csv"), "--config", dir.filePath("train.json"),
+                                 "--dist-timeout", "60"};
+        const auto one = runCli(common + QStringList{"--out", dir.filePath("one")});
+        QVERIFY2(one.code == 0, one.err.constData());
+
+        const QString run = dir.filePath("two");
+        quint16 port = freePort();
+        auto r0 = startRank(common + QStringList{"--out", run}, 0, 2, port);
+        auto r1 = startRank(common + QStringList{"--out", run}, 1, 2, port);
+        // Kill rank 1 once an epoch of the second stage is checkpointed.
+        QElapsedTimer waited;
+        waited.start();
+        bool checkpointed = false;
+        while (!checkpointed && waited.elapsed() < 300000 && r0->state() == QProcess::Running) {
+            QThread::msleep(50);
+            for (const auto& e : events(run + "/progress.jsonl"))
+                checkpointed |= e["event"] == "validation" && e["stage"] == "stage1:OCT" && e["epoch"].get<int>() >= 1;
+        }
+        QVERIFY(checkpointed);
+        ::kill(static_cast<pid_t>(r1->processId()), SIGKILL);
+        QElapsedTimer ending;
+        ending.start();
+        const auto f0 = finish(*r0, 120000);
+        finish(*r1);
+        QCOMPARE(f0.code, 3);
+        QVERIFY2(f0.err.contains("rank 0 of 2") && f0.err.contains("failed"), f0.err.constData());
+        QVERIFY2(ending.elapsed() < 60000, qPrintable(QString::number(ending.elapsed())));  // not a hang
+        QVERIFY(!QFile::exists(run + "/model.eimodel"));
+
+        // The last checkpoint resumes on two ranks to the model of one uninterrupted rank.
+        port = freePort();
+        r0 = startRank(common + QStringList{"--out", run, "--resume"}, 0, 2, port);
+        r1 = startRank(common + QStringList{"--out", run, "--resume"}, 1, 2, port);
+        const auto g0 = finish(*r0), g1 = finish(*r1);
+        QVERIFY2(g0.code == 0, g0.err.constData());
+        QVERIFY2(g1.code == 0, g1.err.constData());
+        const double diff = maxDifference(dir.filePath("one/model.eimodel"), run + "/model.eimodel");
+        QVERIFY2(diff < 1e-4, qPrintable(QString::number(diff)));
+    }
+
+    void silentRankEndsTheRunWithinTheTimeout()
+    {
+        QTemporaryDir dir;
+        QCOMPARE(runCli({"make-synthetic", "--out", dir.filePath("data"), "--n", "20", "--size", "32"}).code, 0);
+        writeTrainConfig(dir.filePath("train.json"), 4, 50);
+        const QStringList args{"train", "--manifest", dir.filePath("data/manifest.csv"), "--config", dir.filePath("train.json"),
+                               "--out", dir.filePath("run"), "--dist-timeout", "8"};
+        const quint16 port = freePort();
+        auto r0 = startRank(args, 0, 2, port);
+        auto r1 = startRank(args, 1, 2, port);
+        QElapsedTimer waited;
+        waited.start();
+        bool training = false;
+        while (!training && waited.elapsed() < 120000 && r0->state() == QProcess::Running) {
+            QThread::msleep(50);
+            for (const auto& e : events(dir.filePath("run/progress.jsonl")))
+                training |= e["event"] == "step";
+        }
+        QVERIFY(training);
+        ::kill(static_cast<pid_t>(r1->processId()), SIGSTOP);  // alive, but silent
+        QElapsedTimer ending;
+        ending.start();
+        const auto f0 = finish(*r0, 120000);
+        const qint64 took = ending.elapsed();
+        ::kill(static_cast<pid_t>(r1->processId()), SIGKILL);
+        finish(*r1);
+        QCOMPARE(f0.code, 3);
+        QVERIFY2(f0.err.contains("did not answer within 8 s"), f0.err.constData());
+        QVERIFY2(took < 40000, qPrintable(QString::number(took)));
+    }
+
+    void refusesWhatCannotRun()
+    {
+        QTemporaryDir dir;
+        QCOMPARE(runCli({"make-synthetic", "--out", dir.filePath("data"), "--n", "12", "--size", "32"}).code, 0);
+        writeTrainConfig(dir.filePath("train.json"), 5, 1);
+        const QStringList args{"train", "--manifest", dir.filePath("data/manifest.csv"), "--config", dir.filePath("train.json"),
+                               "--out", dir.filePath("run")};
+        // batch_size 5 among 2 ranks: refused before any rendezvous (no peer needed).
+        auto r0 = startRank(args, 0, 2, freePort());
+        const auto f = finish(*r0, 60000);
+        QCOMPARE(f.code, 3);
+        QVERIFY2(f.err.contains("batch_size 5 is the global batch and must divide evenly among the 2 ranks"), f.err.constData());
+        // A rank outside the world, a malformed URL, an unknown backend: usage errors.
+        QCOMPARE(runCli(args + QStringList{"--world-size", "2", "--rank", "2", "--dist-url", "tcp://127.0.0.1:1234"}).code, 2);
+        QCOMPARE(runCli(args + QStringList{"--world-size", "2", "--rank", "0", "--dist-url", "127.0.0.1:1234"}).code, 2);
+        QCOMPARE(runCli(args + QStringList{"--world-size", "2", "--rank", "0", "--dist-url", "tcp://127.0.0.1:1234",
+                                           "--dist-backend", "mpi"})
+                     .code,
+                 2);
+        QVERIFY(!QFile::exists(dir.filePath("run")));
+    }
+};
+
+#include "DistributedCliTest.moc"
+EI_REGISTER_TEST(DistributedCliTest);
