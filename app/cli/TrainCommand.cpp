@@ -6,6 +6,7 @@
 // MASTER_ADDR, MASTER_PORT, RANK, LOCAL_RANK) are set, as torchrun and Slurm scripts set
 // them, or when --world-size is given; rank 0 prints and writes, the others train.
 #include "app/cli/CliCommand.h"
+#include "app/cli/DistributedArgs.h"
 
 #include "core/training/TrainingJob.h"
 
@@ -16,32 +17,16 @@
 namespace ei::cli {
 namespace {
 
-constexpr const char* kSynopsis =
-    "eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR [--precision auto|fp32|tf32|bf16|fp16]"
-    " [--resume | --resume-other-data] [--dist-url tcp://HOST:PORT --world-size N --rank R] [--dist-backend auto|gloo|nccl]"
-    " [--dist-timeout SECONDS]";
-
-// The launcher's environment, overridden by the options.
-DistributedOptions distributedOptions(const CliArgs& args)
-{
-    DistributedOptions o = DistributedOptions::fromEnvironment();
-    if (const auto url = args.value("dist-url"))
-        o.setUrl(*url);
-    if (args.has("world-size"))
-        o.worldSize = args.intValueOr("world-size", 1);
-    if (args.has("rank"))
-        o.rank = args.intValueOr("rank", 0);
-    o.backend = args.valueOr("dist-backend", "auto");
-    o.timeout = std::chrono::seconds(args.intValueOr("dist-timeout", static_cast<int>(o.timeout.count())));
-    o.validate();
-    return o;
-}
+const std::string kSynopsis =
+    std::string("eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR "
+                "[--precision auto|fp32|tf32|bf16|fp16] [--resume | --resume-other-data]") +
+    kDistributedSynopsis;
 
 int runTrain(CliArgs& args)
 {
-    args.parse({"manifest", "config", "backbone", "out", "precision", "dist-url", "world-size", "rank", "dist-backend",
-                "dist-timeout"},
-               {"resume", "resume-other-data"});
+    std::set<std::string> options{"manifest", "config", "backbone", "out", "precision"};
+    options.insert(distributedOptionNames().begin(), distributedOptionNames().end());
+    args.parse(options, {"resume", "resume-other-data"});
     if (args.helpRequested()) {
         std::cout << kSynopsis << "\n";
         return 0;

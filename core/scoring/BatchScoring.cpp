@@ -6,6 +6,7 @@
 #include "core/study/Preprocess.h"
 #include "models/Device.h"
 #include "models/Error.h"
+#include "models/dist/Distributed.h"
 #include "models/ei/EiModel.h"
 #include "models/io/AtomicFile.h"
 #include "models/io/EiModelFile.h"
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -292,9 +294,19 @@ ScoringSummary scoreManifest(const ScoringRequest& request, const std::function<
         if (samePath(request.outPath, input))
             throw BadInputError(request.outPath, "is an input of this run (" + input + "); choose another output file");
 
+    // A sharded run meets its other ranks first (models/dist/Distributed.h).
+    torch::Device device = resolveDevice(request.device);
+    std::shared_ptr<Distributed> dist;
+    if (request.distributed.enabled()) {
+        if (device.is_cuda())
+            device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(request.distributed.localRank));
+        dist = Distributed::connect(request.distributed, device);
+    }
+    const bool main = !dist || dist->isMain();
+
     const LoadedEiModel loaded = EiModelFile::read(request.modelPath);
     const ModelConfig& config = loaded.model->config();
-    loaded.model->to(resolveDevice(request.device));
+    loaded.model->to(device);
     loaded.model->setPrecision(parsePrecision(request.precision));
     const TemperatureScaling calibration =
         TemperatureScaling::fromMetadata(loaded.metadata, config.classes.size(), config.multilabel, request.modelPath);
@@ -323,7 +335,36 @@ ScoringSummary scoreManifest(const ScoringRequest& request, const std::function<
     const std::string partial = request.outPath + ".partial";
     const std::string identityPath = request.outPath + ".partial.json";
     const nlohmann::json identity = runIdentity(request, columns);
-    const std::set<std::string> done = resumePartial(partial, identityPath, identity, header);
+
+    // Rank 0 owns the output: it resumes the partial file (or starts it) and tells every
+    // rank which studies are done, so that all shard the same pending list.
+    std::set<std::string> done;
+    const auto openOutput = [&] {
+        done = resumePartial(partial, identityPath, identity, header);
+        if (done.empty()) {  // a fresh run: the header, and what makes the partial file resumable
+            writeFileAtomically(identityPath, identity.dump(2) + "\n");
+            std::ofstream(partial, std::ios::binary | std::ios::trunc) << header << '\n';
+        }
+    };
+    if (!dist) {
+        openOutput();
+    } else {
+        std::string problem;
+        if (main)
+            try {
+                openOutput();
+            } catch (const Error& e) {
+                problem = e.what();
+            }
+        if (const std::string agreed = dist->agree(problem); !agreed.empty())
+            throw BadInputError("", agreed);
+        std::string ids;
+        for (const auto& id : done)
+            ids += id + '\n';  // ids hold no line breaks (Manifest refuses control characters)
+        std::istringstream in(dist->broadcastBytes(ids));
+        for (std::string id; std::getline(in, id);)
+            done.insert(id);
+    }
 
     ScoringSummary summary;
     summary.total = static_cast<int>(rows.size());
@@ -333,45 +374,85 @@ ScoringSummary scoreManifest(const ScoringRequest& request, const std::function<
             pending.push_back(row);
     summary.resumed = summary.total - static_cast<int>(pending.size());
 
-    if (done.empty()) {  // a fresh run: the header, and what makes the partial file resumable
-        writeFileAtomically(identityPath, identity.dump(2) + "\n");
-        std::ofstream(partial, std::ios::binary | std::ios::trunc) << header << '\n';
+    // This rank's share: pending studies rank, rank + N, ... Every rank runs the same
+    // number of steps (the largest share's batches; a rank out of studies sends none).
+    const int world = dist ? dist->worldSize() : 1, rank = dist ? dist->rank() : 0;
+    const std::size_t batchSize = static_cast<std::size_t>(request.batchSize);
+    std::vector<const ManifestRow*> mine;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < pending.size(); i += static_cast<std::size_t>(world))
+        mine.push_back(pending[i]);
+    const std::size_t largestShare = (pending.size() + static_cast<std::size_t>(world) - 1) / static_cast<std::size_t>(world);
+    const std::size_t steps = (largestShare + batchSize - 1) / batchSize;
+    const auto shareOf = [&](int r) {
+        return pending.size() / static_cast<std::size_t>(world) + (static_cast<std::size_t>(r) < pending.size() % static_cast<std::size_t>(world) ? 1 : 0);
+    };
+
+    std::ofstream out;
+    if (main) {
+        out.open(partial, std::ios::binary | std::ios::app);
+        if (!out)
+            throw BadInputError(partial, "cannot be opened for writing");
     }
-    std::ofstream out(partial, std::ios::binary | std::ios::app);
-    if (!out)
-        throw BadInputError(partial, "cannot be opened for writing");
 
     ScoringRun run(request, loaded, calibration);
-    const auto batchAt = [&](std::size_t start) {
-        const std::size_t end = std::min(pending.size(), start + static_cast<std::size_t>(request.batchSize));
-        return std::vector<const ManifestRow*>(pending.begin() + static_cast<std::ptrdiff_t>(start),
-                                               pending.begin() + static_cast<std::ptrdiff_t>(end));
+    const auto batchAt = [&](std::size_t step) {
+        const std::size_t start = std::min(mine.size(), step * batchSize), end = std::min(mine.size(), start + batchSize);
+        return std::vector<const ManifestRow*>(mine.begin() + static_cast<std::ptrdiff_t>(start),
+                                               mine.begin() + static_cast<std::ptrdiff_t>(end));
     };
     // The next batch's images are read on another thread while the model runs.
     std::future<std::vector<PreparedStudy>> next;
-    if (!pending.empty())
+    if (steps > 0)
         next = std::async(std::launch::async, prepareBatch, batchAt(0), std::cref(config));
     int finished = summary.resumed;
-    if (progress)
+    if (progress && main)
         progress(finished, summary.total);
-    for (std::size_t start = 0; start < pending.size(); start += static_cast<std::size_t>(request.batchSize)) {
+    for (std::size_t step = 0; step < steps; ++step) {
         std::vector<PreparedStudy> batch = next.get();
-        const std::size_t following = start + static_cast<std::size_t>(request.batchSize);
-        if (following < pending.size())
-            next = std::async(std::launch::async, prepareBatch, batchAt(following), std::cref(config));
+        if (step + 1 < steps)
+            next = std::async(std::launch::async, prepareBatch, batchAt(step + 1), std::cref(config));
         if (control)
             control->checkpoint(static_cast<double>(finished) / summary.total, "scoring");
-        const std::vector<std::string> lines = run.score(batch, summary.failures, control);
+        std::vector<std::pair<int, std::string>> failures;
+        std::vector<std::string> lines = run.score(batch, failures, control);
+        if (dist) {  // every rank's rows and failures to rank 0
+            std::string payload;
+            for (const auto& line : lines)
+                payload += "L" + line + "\n";
+            for (const auto& [row, problem] : failures) {
+                std::string text = problem;
+                std::replace(text.begin(), text.end(), '\n', ' ');
+                payload += "E" + std::to_string(row) + "\t" + text + "\n";
+            }
+            lines.clear();
+            failures.clear();
+            for (int r = 0; r < world; ++r) {
+                std::istringstream in(dist->broadcastBytes(payload, r));
+                for (std::string item; std::getline(in, item);) {
+                    if (item.rfind('L', 0) == 0) {
+                        lines.push_back(item.substr(1));
+                    } else if (const auto tab = item.find('\t'); item.rfind('E', 0) == 0 && tab != std::string::npos) {
+                        failures.emplace_back(std::stoi(item.substr(1, tab - 1)), item.substr(tab + 1));
+                    }
+                }
+            }
+        }
+        summary.failures.insert(summary.failures.end(), failures.begin(), failures.end());
+        summary.scored += static_cast<int>(lines.size());
+        for (int r = 0; r < world; ++r)
+            finished += static_cast<int>(std::min(batchSize, shareOf(r) - std::min(shareOf(r), step * batchSize)));
+        if (!main)
+            continue;
         for (const std::string& line : lines)
             out << line << '\n';
         out.flush();  // a row on disk is a row a resumed run skips
         if (!out)
             throw BadInputError(partial, "cannot be written (disk full?)");
-        summary.scored += static_cast<int>(lines.size());
-        finished += static_cast<int>(batch.size());
         if (progress)
             progress(finished, summary.total);
     }
+    if (!main)
+        return summary;  // rank 0 writes the result
     out.close();
 
     // The result: the partial file's rows in manifest order, written at once.

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "models/JobControl.h"
+#include "models/dist/DistributedOptions.h"
 
 #include <functional>
 #include <string>
@@ -37,6 +38,11 @@ struct ScoringRequest {
     std::string device = "cpu";
     std::string precision = "auto";
     int batchSize = 8;
+    // One rank of a sharded run (issue 17): rank r scores pending studies r, r + N, ...;
+    // rank 0 collects every batch's rows, keeps the partial file and writes the result.
+    // Maps are written by the rank that scored the study (a shared folder on several
+    // machines).
+    DistributedOptions distributed;
 };
 
 struct ScoringSummary {

@@ -187,15 +187,15 @@ void Distributed::broadcast(std::vector<torch::Tensor>& tensors, int root)
 #endif
 }
 
-std::string Distributed::broadcastBytes(const std::string& bytes)
+std::string Distributed::broadcastBytes(const std::string& bytes, int root)
 {
     std::vector<torch::Tensor> size{torch::tensor({static_cast<std::int64_t>(bytes.size())}, torch::kLong)};
-    broadcast(size);
+    broadcast(size, root);
     const std::int64_t n = size[0].item<std::int64_t>();
     std::vector<torch::Tensor> data{torch::zeros({std::max<std::int64_t>(n, 1)}, torch::kUInt8)};
-    if (isMain() && n > 0)
+    if (rank() == root && n > 0)
         std::memcpy(data[0].data_ptr(), bytes.data(), static_cast<std::size_t>(n));
-    broadcast(data);
+    broadcast(data, root);
     const torch::Tensor host = data[0].to(torch::kCPU).contiguous();
     return std::string(static_cast<const char*>(host.data_ptr()), static_cast<std::size_t>(n));
 }
@@ -219,15 +219,7 @@ std::string Distributed::agree(const std::string& problem)
     if (failed.numel() == 0)
         return {};
     const int first = static_cast<int>(failed[0][0].item<std::int64_t>());
-    std::vector<torch::Tensor> size{torch::tensor({static_cast<std::int64_t>(problem.size())}, torch::kLong)};
-    broadcast(size, first);
-    const std::int64_t n = size[0].item<std::int64_t>();
-    std::vector<torch::Tensor> data{torch::zeros({std::max<std::int64_t>(n, 1)}, torch::kUInt8)};
-    if (rank() == first && n > 0)
-        std::memcpy(data[0].data_ptr(), problem.data(), static_cast<std::size_t>(n));
-    broadcast(data, first);
-    const torch::Tensor host = data[0].to(torch::kCPU).contiguous();
-    return "rank " + std::to_string(first) + ": " + std::string(static_cast<const char*>(host.data_ptr()), static_cast<std::size_t>(n));
+    return "rank " + std::to_string(first) + ": " + broadcastBytes(problem, first);
 }
 
 void Distributed::barrier()

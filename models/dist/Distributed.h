@@ -50,8 +50,8 @@ public:
     void allReduceSum(std::vector<torch::Tensor>& tensors);
     // Rank `root`'s values everywhere, in place.
     void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
-    // Rank 0's bytes on every rank (whatever the others pass).
-    std::string broadcastBytes(const std::string& bytes);
+    // Rank `root`'s bytes on every rank (whatever the others pass).
+    std::string broadcastBytes(const std::string& bytes, int root = 0);
     double broadcastValue(double value);
     // Whether every rank is ready: each passes its own problem ("" = none); all return
     // the first rank's problem, prefixed with that rank, or "" when none had one.

@@ -5,8 +5,10 @@
 // the timeout; a batch that does not divide among the ranks is refused at once.
 #include "tests/TestRegistry.h"
 
+#include "core/data/Csv.h"
 #include "models/io/Safetensors.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -244,6 +246,105 @@ private Q_SLOTS:
         QCOMPARE(f0.code, 3);
         QVERIFY2(f0.err.contains("did not answer within 8 s"), f0.err.constData());
         QVERIFY2(took < 40000, qPrintable(QString::number(took)));
+    }
+
+    void predictShardedOverTwoRanks()
+    {
+        QTemporaryDir dir;
+        QCOMPARE(runCli({"make-synthetic", "--out", dir.filePath("data"), "--n", "23", "--size", "32"}).code, 0);
+        std::ofstream(dir.filePath("model.json").toStdString()) << R"({
+            "backbone": {"patch_size": 16, "embed_dim": 32, "depth": 2, "num_heads": 2, "pos_grid": [2, 2]},
+            "modalities": [{"name": "CFP", "size": [32, 32]}, {"name": "OCT", "size": [32, 32]}],
+            "classes": ["lesion", "normal"], "adapter": {"hidden": 8}})";
+        QCOMPARE(runCli({"init", "--config", dir.filePath("model.json"), "--seed", "4", "--random-adapters", "--out",
+                         dir.filePath("m.eimodel")})
+                     .code,
+                 0);
+        // Study 4 (pending index 3: rank 1's share) gets a broken CFP.
+        std::ifstream in(dir.filePath("data/manifest.csv").toStdString());
+        std::ofstream manifest(dir.filePath("data/archive.csv").toStdString());
+        std::string line;
+        for (int i = 0; std::getline(in, line); ++i) {
+            if (i == 4)
+                line = line.substr(0, line.rfind(',', line.rfind(',') - 1)) + ",broken.png" + line.substr(line.rfind(','));
+            manifest << line << "\n";
+        }
+        manifest.close();
+        std::ofstream(dir.filePath("data/broken.png").toStdString()) << "no PNG";
+        const QStringList common{"predict", "--model", dir.filePath("m.eimodel"), "--manifest", dir.filePath("data/archive.csv"),
+                                 "--batch-size", "3", "--maps", dir.filePath("maps")};
+        const auto one = runCli(common + QStringList{"--out", dir.filePath("one.csv")});
+        QCOMPARE(one.code, 3);
+
+        const quint16 port = freePort();
+        auto r0 = startRank(common + QStringList{"--out", dir.filePath("two.csv")}, 0, 2, port);
+        auto r1 = startRank(common + QStringList{"--out", dir.filePath("two.csv")}, 1, 2, port);
+        const auto f0 = finish(*r0), f1 = finish(*r1);
+        QCOMPARE(f0.code, 3);  // rank 0 reports rank 1's broken study
+        QVERIFY2(f0.err.contains("1 of 23 studies could not be scored (row 5"), f0.err.constData());
+        QVERIFY2(f1.code == 0, f1.err.constData());
+        const auto summary = nlohmann::json::parse(f0.out.toStdString());
+        QCOMPARE(summary["scored"].get<int>(), 22);
+        QCOMPARE(summary["failed"].get<int>(), 1);
+
+        // Row by row the table of one rank, in manifest order; the same error list.
+        auto rows = [](const QString& path) {
+            std::vector<std::vector<std::string>> out;
+            std::ifstream f(path.toStdString());
+            for (std::string l; std::getline(f, l);)
+                out.push_back(ei::splitCsvLine(l));
+            return out;
+        };
+        const auto a = rows(dir.filePath("one.csv")), b = rows(dir.filePath("two.csv"));
+        QCOMPARE(b.size(), std::size_t(23));
+        QCOMPARE(b.size(), a.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            QCOMPARE(b[i].size(), a[i].size());
+            QCOMPARE(b[i][0], a[i][0]);
+            for (std::size_t k = 1; i > 0 && k < a[i].size(); ++k)
+                QVERIFY2(a[i][k].empty() ? b[i][k].empty() : std::abs(std::stod(a[i][k]) - std::stod(b[i][k])) < 1e-6,
+                         (a[i][k] + " vs " + b[i][k]).c_str());
+        }
+        std::ifstream e1(dir.filePath("one.csv.errors.csv").toStdString()), e2(dir.filePath("two.csv.errors.csv").toStdString());
+        std::string l1, l2;
+        while (std::getline(e1, l1)) {
+            QVERIFY(std::getline(e2, l2));
+            QCOMPARE(l2, l1);
+        }
+        QCOMPARE(QDir(dir.filePath("maps")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 22);
+
+        // Resumed on two ranks from a partial file holding the first 5 rows (as a stopped run
+        // leaves it): rank 0 tells rank 1 what is done, the rest is scored, the table is the same.
+        {
+            std::ofstream partial(dir.filePath("three.csv.partial").toStdString());
+            for (std::size_t i = 0; i <= 5; ++i) {
+                for (std::size_t k = 0; k < a[i].size(); ++k)
+                    partial << (k ? "," : "") << a[i][k];
+                partial << "\n";
+            }
+            QFile model(dir.filePath("m.eimodel"));
+            QVERIFY(model.open(QIODevice::ReadOnly));
+            const nlohmann::json identity{
+                {"model_sha256", QCryptographicHash::hash(model.readAll(), QCryptographicHash::Sha256).toHex().toStdString()},
+                {"manifest", QFileInfo(dir.filePath("data/archive.csv")).absoluteFilePath().toStdString()},
+                {"split", ""},
+                {"maps", QFileInfo(dir.filePath("maps")).absoluteFilePath().toStdString()},
+                {"columns", a[0]}};
+            std::ofstream(dir.filePath("three.csv.partial.json").toStdString()) << identity.dump(2);
+        }
+        const quint16 port2 = freePort();
+        r0 = startRank(common + QStringList{"--out", dir.filePath("three.csv")}, 0, 2, port2);
+        r1 = startRank(common + QStringList{"--out", dir.filePath("three.csv")}, 1, 2, port2);
+        const auto g0 = finish(*r0), g1 = finish(*r1);
+        QCOMPARE(g0.code, 3);
+        QVERIFY2(g1.code == 0, g1.err.constData());
+        const auto resumed = nlohmann::json::parse(g0.out.toStdString());
+        QCOMPARE(resumed["resumed"].get<int>(), 5);
+        QCOMPARE(resumed["scored"].get<int>(), 17);
+        const auto c = rows(dir.filePath("three.csv"));
+        QCOMPARE(c.size(), a.size());
+        for (std::size_t i = 0; i < a.size(); ++i)
+            QCOMPARE(c[i][0], a[i][0]);
     }
 
     void refusesWhatCannotRun()
