@@ -1,6 +1,7 @@
 #include "models/dist/DataParallel.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace ei {
 
@@ -24,6 +25,7 @@ void DataParallel::syncGradients(std::map<std::string, torch::Tensor>& params, i
 {
     if (!dist_)
         return;
+    const auto start = std::chrono::steady_clock::now();
     torch::NoGradGuard noGrad;
     const double weight = globalCount > 0 ? static_cast<double>(localCount) / globalCount : 0.0;
     std::vector<torch::Tensor> grads;
@@ -54,15 +56,18 @@ void DataParallel::syncGradients(std::map<std::string, torch::Tensor>& params, i
         }
         ++i;
     }
+    syncSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::vector<double> DataParallel::meanOverBatch(const std::vector<double>& local, int localCount, int globalCount) const
 {
     if (!dist_ || local.empty())
         return local;
+    const auto start = std::chrono::steady_clock::now();
     const double weight = globalCount > 0 ? static_cast<double>(localCount) / globalCount : 0.0;
     std::vector<torch::Tensor> values{torch::tensor(local, torch::kDouble) * weight};
     dist_->allReduceSum(values);
+    syncSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return std::vector<double>(values[0].data_ptr<double>(), values[0].data_ptr<double>() + values[0].numel());
 }
 

@@ -52,8 +52,18 @@ public:
     // "" when every rank is ready, else the first problem (see Distributed::agree).
     std::string agree(const std::string& problem) const { return dist_ ? dist_->agree(problem) : problem; }
 
+    // Seconds spent in syncGradients / meanOverBatch since the last call (the collectives'
+    // share of a step, for the progress log and the benchmarks).
+    double takeSyncSeconds() const
+    {
+        const double s = syncSeconds_;
+        syncSeconds_ = 0;
+        return s;
+    }
+
 private:
     std::shared_ptr<Distributed> dist_;
+    mutable double syncSeconds_ = 0;
 };
 
 }  // namespace ei

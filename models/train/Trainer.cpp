@@ -502,7 +502,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                                         stages.size(),
                                     stage.name);
             }
-            trainSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const double epochSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            trainSeconds += epochSeconds;
             ++epochsDone;
             const double value = P.validate(model, stage, data.val);
             if (value > best) {
@@ -513,9 +514,12 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             } else {
                 ++sinceBest;
             }
-            P.emit({{"event", "validation"}, {"stage", stage.name}, {"epoch", epochsDone}, {"iteration", iteration},
-                    {"train_loss", lossSum / train.size()}, {"val_mAP", value}, {"best_val_mAP", best},
-                    {"samples_per_s", trainSeconds > 0 ? trainSamples / trainSeconds : 0.0}});
+            nlohmann::json validation{{"event", "validation"}, {"stage", stage.name}, {"epoch", epochsDone}, {"iteration", iteration},
+                                      {"train_loss", lossSum / train.size()}, {"val_mAP", value}, {"best_val_mAP", best},
+                                      {"samples_per_s", trainSeconds > 0 ? trainSamples / trainSeconds : 0.0}};
+            if (P.parallel.enabled())  // the gradient all-reduce's share of this epoch's training time
+                validation["sync_share"] = epochSeconds > 0 ? P.parallel.takeSyncSeconds() / epochSeconds : 0.0;
+            P.emit(validation);
             current = cloneParams(optimised);
             checkpoint(true, stageIndex);
             if (control && control->cancelled())

@@ -12,6 +12,10 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QRandomGenerator>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -25,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <memory>
 
 namespace ei {
 
@@ -145,6 +150,70 @@ private Q_SLOTS:
         QTest::mouseClick(wizard.findChild<QPushButton*>("openButton"), Qt::LeftButton);
         QCOMPARE(openSpy.count(), 1);
         QCOMPARE(openSpy.at(0).at(0).toString(), wizard.modelPath());
+    }
+
+    // Issue 17: "Several machines..." prints one command per node; run as printed (two
+    // real ranks on loopback), rank 0's progress is followed into the same curves.
+    void launchesOnSeveralMachinesAndWatchesRankZero()
+    {
+        QTemporaryDir dir;
+        test::writeTinyTrainingSet(dir.path(), 16);
+        FineTuneWizard wizard;
+        wizard.show();
+        wizard.findChild<QLineEdit*>("manifestEdit")->setText(dir.filePath("data/manifest.csv"));
+        QTRY_VERIFY_WITH_TIMEOUT(wizard.button(QWizard::NextButton)->isEnabled(), 60000);
+        wizard.next();
+        wizard.findChild<QLineEdit*>("backboneEdit")->setText(dir.filePath("backbone.safetensors"));
+        wizard.findChild<QSpinBox*>("sizeSpin_CFP")->setValue(32);
+        wizard.findChild<QSpinBox*>("sizeSpin_OCT")->setValue(32);
+        wizard.next();
+        wizard.findChild<QSpinBox*>("epochsSpin")->setValue(1);
+        wizard.findChild<QComboBox*>("deviceCombo")->setCurrentText("cpu");
+        wizard.next();
+        QCOMPARE(wizard.currentId(), int(FineTuneWizard::RunPageId));
+        const QString run = dir.filePath("shared run");  // a blank: the commands must quote it
+        wizard.findChild<QLineEdit*>("outEdit")->setText(run);
+
+        QTest::mouseClick(wizard.findChild<QPushButton*>("remoteButton"), Qt::LeftButton);
+        auto* dialog = wizard.findChild<QDialog*>("remoteRunDialog");
+        QVERIFY(dialog && dialog->isVisible());
+        QVERIFY(!dialog->findChild<QPushButton*>("writeWatchButton")->isEnabled());  // no machine named yet
+        dialog->findChild<QLineEdit*>("hostsEdit")->setText("127.0.0.1, 127.0.0.1");
+        dialog->findChild<QSpinBox*>("portSpin")->setValue(20000 + QRandomGenerator::global()->bounded(20000));
+        const QStringList lines =
+            dialog->findChild<QPlainTextEdit*>("launchCommands")->toPlainText().split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[1].contains("WORLD_SIZE=2 RANK=1") && lines[1].contains("'" + run + "'"), qPrintable(lines[1]));
+        QTest::mouseClick(dialog->findChild<QPushButton*>("writeWatchButton"), Qt::LeftButton);
+        QVERIFY(QFile::exists(run + ".train.json"));
+        QVERIFY(wizard.findChild<QPushButton*>("watchButton")->isChecked());
+
+        // Each line as the user would paste it on its machine (eiview-cli from this build).
+        std::vector<std::unique_ptr<QProcess>> ranks;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("PATH", QFileInfo(test::cliPath()).absolutePath() + ":" + env.value("PATH"));
+        for (const QString& line : lines) {
+            ranks.push_back(std::make_unique<QProcess>());
+            ranks.back()->setProcessEnvironment(env);
+            ranks.back()->start("bash", {"-c", line});
+        }
+        auto* stage = wizard.findChild<QLabel*>("stageLabel");
+        QTRY_VERIFY_WITH_TIMEOUT(stage->text().startsWith("finished: rank 0 wrote"), 300000);
+        for (auto& rank : ranks) {
+            QVERIFY(rank->state() == QProcess::NotRunning || rank->waitForFinished(60000));
+            QVERIFY2(rank->exitCode() == 0, rank->readAllStandardError().constData());
+        }
+        QVERIFY(QFile::exists(run + "/model.eimodel"));
+        QVERIFY2(wizard.findChild<QLabel*>("deviceLabel")->text().contains("2 ranks"),
+                 qPrintable(wizard.findChild<QLabel*>("deviceLabel")->text()));
+        auto* plot = wizard.findChild<QCustomPlot*>("lossPlot");
+        int steps = 0;
+        QFile progress(run + "/progress.jsonl");
+        QVERIFY(progress.open(QIODevice::ReadOnly));
+        for (const QByteArray& l : progress.readAll().split('\n'))
+            steps += l.contains("\"event\":\"step\"");
+        QCOMPARE(plot->graph(0)->dataCount(), steps);  // every step of rank 0's log, once
+        QVERIFY(plot->graph(1)->dataCount() >= 2);
     }
 };
 

@@ -5,11 +5,14 @@
 
 #include "core/jobs/Job.h"
 #include "core/training/FineTuneSettings.h"
+#include "core/training/RemoteRun.h"
 #include "core/training/TrainingJob.h"
 #include "ui/PlotStyle.h"
 #include "ui/QCustomPlotInclude.h"
 #include "ui/wizard/FineTuneWizard.h"
+#include "ui/wizard/RemoteRunDialog.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -62,6 +65,16 @@ public:
         cancel_ = new QPushButton(QObject::tr("Cancel training"));
         cancel_->setObjectName("cancelButton");
         cancel_->setEnabled(false);
+        // A run on other machines (issue 17): its commands, and rank 0's progress followed.
+        remote_ = new QPushButton(QObject::tr("Several machines..."));
+        remote_->setObjectName("remoteButton");
+        remote_->setToolTip(QObject::tr("Train on several machines: shows the command for each one and follows rank 0's "
+                                        "progress in the run folder."));
+        watch_ = new QPushButton(QObject::tr("Watch folder"));
+        watch_->setObjectName("watchButton");
+        watch_->setCheckable(true);
+        watch_->setToolTip(QObject::tr("Follow the progress of a run in the run folder (started elsewhere: another "
+                                       "machine's rank 0 on a shared file system, or eiview-cli train)."));
         stage_ = new QLabel(QObject::tr("not started"));
         stage_->setObjectName("stageLabel");
         stage_->setWordWrap(true);
@@ -94,6 +107,8 @@ public:
         row->addWidget(start_);
         row->addWidget(pause_);
         row->addWidget(cancel_);
+        row->addWidget(remote_);
+        row->addWidget(watch_);
         auto* info = new QHBoxLayout;
         info->addWidget(stage_, 1);
         info->addWidget(eta_);
@@ -111,6 +126,26 @@ public:
             timer_.invalidate();  // the pace is measured afresh after a pause
         });
         QObject::connect(cancel_, &QPushButton::clicked, this, [this] { job_->cancel(); });
+        QObject::connect(remote_, &QPushButton::clicked, this, [this] {
+            auto* dialog = new RemoteRunDialog(s_->request(outEdit_->text()), this);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            QObject::connect(dialog, &RemoteRunDialog::watchRequested, this, [this](const QString& dir) {
+                outEdit_->setText(dir);
+                watch_->setChecked(true);
+            });
+            dialog->open();
+        });
+        QObject::connect(watch_, &QPushButton::toggled, this, [this](bool on) {
+            if (!on) {
+                follower_.stop();
+                return;
+            }
+            clearCurves();
+            stage_->setText(QObject::tr("watching %1 (waiting for rank 0's progress)").arg(outEdit_->text()));
+            follower_.follow(outEdit_->text());
+        });
+        QObject::connect(&follower_, &ProgressFollower::eventReceived, this, [this](const QString& line) { onEvent(line); });
+        QObject::connect(&follower_, &ProgressFollower::restarted, this, [this] { clearCurves(); });
         QObject::connect(job_, &TrainingJob::eventReceived, this, [this](const QString& line) { onEvent(line); });
         QObject::connect(job_, &TrainingJob::progress, this, [this](quint64, double fraction) { showEta(fraction); });
         QObject::connect(job_, &TrainingJob::finished, this, [this] {
@@ -157,10 +192,8 @@ private:
             stage_->setText(QObject::tr("cannot start: %1").arg(problems.join("; ")));
             return;
         }
-        for (int g = 0; g < 2; ++g)
-            plot_->graph(g)->data()->clear();
-        plot_->clearItems();  // the stage marks of an earlier run
-        steps_ = 0;
+        watch_->setChecked(false);  // the local run's own events feed the curves
+        clearCurves();
         finished_ = false;
         setRunning(true);
         stage_->setText(QObject::tr("checking the data set"));
@@ -169,15 +202,27 @@ private:
         job_->start(s_->request(outEdit_->text()));
     }
 
+    void clearCurves()
+    {
+        for (int g = 0; g < 2; ++g)
+            plot_->graph(g)->data()->clear();
+        plot_->clearItems();  // the stage marks of an earlier run
+        steps_ = 0;
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+
     void onEvent(const QString& line)
     {
         const auto e = QJsonDocument::fromJson(line.toUtf8()).object();
         const QString kind = e["event"].toString();
         if (kind == "stage_start") {
             const int index = e["stage_index"].toInt();
-            device_->setText(e.contains("precision")
+            QString device = e.contains("precision")
                                  ? QObject::tr("device: %1, %2").arg(e["device"].toString(), e["precision"].toString())
-                                 : QObject::tr("device: %1").arg(e["device"].toString()));
+                                 : QObject::tr("device: %1").arg(e["device"].toString());
+            if (e["world_size"].toInt(1) > 1)
+                device += QObject::tr(", %1 ranks").arg(e["world_size"].toInt());
+            device_->setText(device);
             stage_->setText(QObject::tr("stage %1 of %2: %3").arg(index + 1).arg(e["stages"].toInt()).arg(e["stage"].toString()));
             if (index > 0)
                 markStage(e["stage"].toString());
@@ -185,6 +230,9 @@ private:
             plot_->graph(0)->addData(++steps_, e["loss"].toDouble());
         } else if (kind == "validation") {
             plot_->graph(1)->addData(steps_, e["val_mAP"].toDouble());
+        } else if (kind == "done" && follower_.isFollowing()) {
+            follower_.stop();
+            stage_->setText(QObject::tr("finished: rank 0 wrote %1").arg(QDir(outEdit_->text()).filePath("model.eimodel")));
         }
         if (kind == "step" || kind == "validation") {
             plot_->graph(0)->rescaleAxes();
@@ -230,7 +278,8 @@ private:
     FineTuneSettings* s_;
     TrainingJob* job_;
     QLineEdit* outEdit_;
-    QPushButton *start_, *pause_, *cancel_;
+    QPushButton *start_, *pause_, *cancel_, *remote_, *watch_;
+    ProgressFollower follower_;
     QLabel *stage_, *eta_, *device_;
     QCustomPlot* plot_;
     QElapsedTimer timer_;
