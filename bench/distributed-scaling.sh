@@ -77,7 +77,7 @@ a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
 print(max(float(np.abs(a[k] - b[k]).max()) for k in a))
 PY
 )
-echo "studies $studies (train split), ${size}x${size}, ViT-S-like backbone (192 wide, 6 blocks), batch 8, $cores cores"
+echo "$studies studies (60 % train), ${size}x${size}, ViT-S-like backbone (192 wide, 6 blocks), batch 8, $cores cores"
 printf '1 rank  x %d threads: %6.2f samples/s (fusion stage), %6.1f s wall\n' "$cores" "$rate1" "$t1"
 printf '2 ranks x %d threads: %6.2f samples/s (fusion stage), %6.1f s wall, all-reduce %.1f %% of a step\n' \
   "$half" "$rate2" "$t2" "$(calc "$share2 * 100")"
