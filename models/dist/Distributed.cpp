@@ -13,6 +13,7 @@
 #endif
 #if defined(EIVIEW_HAVE_GLOO) || defined(EIVIEW_HAVE_NCCL)
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
 #endif
 
 #include <cstdlib>
@@ -35,7 +36,13 @@ struct Distributed::Private {
     std::chrono::seconds timeout{600};
 #if defined(EIVIEW_HAVE_GLOO) || defined(EIVIEW_HAVE_NCCL)
     c10::intrusive_ptr<c10d::Store> store;
+    // LibTorch 2 made the backends (Gloo, NCCL) subclasses of c10d::Backend; 1.13's are
+    // process groups themselves. Both have the collectives used here.
+#if TORCH_VERSION_MAJOR >= 2
+    c10::intrusive_ptr<c10d::Backend> group;
+#else
     c10::intrusive_ptr<c10d::ProcessGroup> group;
+#endif
 #endif
 
     // Waits for a collective; a dead or silent peer becomes a DistributedError.
