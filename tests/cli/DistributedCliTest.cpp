@@ -4,6 +4,7 @@
 // resumes on 2 ranks to the same model; a rank that stops answering ends the run within
 // the timeout; a batch that does not divide among the ranks is refused at once.
 #include "tests/TestRegistry.h"
+#include "tests/cli/CliRun.h"
 
 #include "core/data/Csv.h"
 #include "models/io/Safetensors.h"
@@ -62,23 +63,11 @@ std::unique_ptr<QProcess> startRank(const QStringList& args, int rank, int world
     return p;
 }
 
-struct Finished {
-    int code = -1;
-    QByteArray out, err;
-};
+using Finished = ei::test::CliRun;
 
-Finished finish(QProcess& p, int ms = 600000)
-{
-    p.waitForFinished(ms);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
-}
+Finished finish(QProcess& p, int ms = 600000) { return ei::test::finishCli(p, ms); }
 
-Finished runCli(const QStringList& args)
-{
-    QProcess p;
-    p.start(ei::test::cliPath(), args);
-    return finish(p);
-}
+Finished runCli(const QStringList& args) { return ei::test::runCliProcess(args); }
 
 void writeTrainConfig(const QString& path, int batchSize, int epochs)
 {

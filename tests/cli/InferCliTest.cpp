@@ -4,6 +4,7 @@
 #include "models/io/NpyFile.h"
 #include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
+#include "tests/cli/CliRun.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,18 +18,11 @@
 
 namespace {
 
-struct CliRun {
-    int code;
-    QByteArray out;
-    QByteArray err;
-};
+using ei::test::CliRun;
 
 CliRun runCli(const QStringList& args)
 {
-    QProcess p;
-    p.start(ei::test::cliPath(), args);
-    p.waitForFinished(300000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return ei::test::runCliProcess(args);
 }
 
 void writeText(const QString& path, const QByteArray& text)

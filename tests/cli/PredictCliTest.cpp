@@ -3,6 +3,7 @@
 // study whose image is broken (listed, not fatal: exit 3), the split filter, the maps,
 // and the refusals (usage 2; an output that is the manifest 3, the manifest unchanged).
 #include "tests/TestRegistry.h"
+#include "tests/cli/CliRun.h"
 
 #include "core/data/Csv.h"
 
@@ -20,17 +21,11 @@
 
 namespace {
 
-struct CliRun {
-    int code = -1;
-    QByteArray out, err;
-};
+using ei::test::CliRun;
 
 CliRun runCli(const QStringList& args)
 {
-    QProcess p;
-    p.start(ei::test::cliPath(), args);
-    p.waitForFinished(600000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return ei::test::runCliProcess(args);
 }
 
 std::string fileText(const QString& path)

@@ -1,6 +1,7 @@
 // `eiview-cli make-synthetic`: writes a data set and its counts; usage errors exit 2,
 // an existing data set exits 3 and is left untouched.
 #include "tests/TestRegistry.h"
+#include "tests/cli/CliRun.h"
 
 #include <QFile>
 #include <QProcess>
@@ -11,17 +12,11 @@
 
 namespace {
 
-struct CliRun {
-    int code = -1;
-    QByteArray out, err;
-};
+using ei::test::CliRun;
 
 CliRun runCli(const QStringList& args)
 {
-    QProcess p;
-    p.start(ei::test::cliPath(), args);
-    p.waitForFinished(600000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return ei::test::runCliProcess(args);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // folder's files, eval's JSON (MODEL.md section 8) and predictions CSV, and the exit
 // codes for a broken manifest (3, every problem with its row) and a missing model.
 #include "tests/TestRegistry.h"
+#include "tests/cli/CliRun.h"
 
 #include <QDir>
 #include <QFile>
@@ -17,17 +18,11 @@
 
 namespace {
 
-struct CliRun {
-    int code = -1;
-    QByteArray out, err;
-};
+using ei::test::CliRun;
 
 CliRun runCli(const QStringList& args)
 {
-    QProcess p;
-    p.start(ei::test::cliPath(), args);
-    p.waitForFinished(900000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return ei::test::runCliProcess(args);
 }
 
 void writeTrainConfig(const QString& path, const std::string& fusion, double modalityDropout = 0.0)
