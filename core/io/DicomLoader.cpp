@@ -20,6 +20,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <set>
 
 namespace ei {
 
@@ -71,6 +72,16 @@ void copyMono(const void* data, std::size_t count, double slope, double intercep
 // the modality rescale applied to grey images (the DCMTK path's result, same layout).
 void decodeJpeg2000(const std::string& path, DcmDataset* ds, Image& image, int rows, int cols, int frames)
 {
+    // Only the photometric interpretations this path handles reach GDCM: Debian builds it
+    // with assertions on, and a palette image without its lookup tables (or a damaged
+    // value GDCM takes for "PALETTE COLOR") ends in assert(0) (found by fuzz/dicom_fuzzer).
+    OFString pi;
+    ds->findAndGetOFString(DCM_PhotometricInterpretation, pi);
+    static const std::set<std::string> handled{"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_ICT", "YBR_RCT", "YBR_FULL",
+                                               "YBR_FULL_422"};
+    if (!handled.count(pi.c_str()))
+        throw BadInputError(path, "JPEG 2000 with Photometric Interpretation '" + std::string(pi.c_str()) +
+                                      "' is not supported (grey, RGB and YBR are)");
     DecodedPixels px = decodeWithGdcm(path);
     if (px.rows != rows || px.cols != cols || px.frames != frames)
         throw BadInputError(path, "the JPEG 2000 data is " + std::to_string(px.cols) + " x " + std::to_string(px.rows) + " x " +
