@@ -35,6 +35,10 @@ Image loadDicomSegOnto(const std::string& path, const Image& target)
     Uint16 rows = 0, cols = 0;
     file.getDataset()->findAndGetUint16(DCM_Rows, rows);
     file.getDataset()->findAndGetUint16(DCM_Columns, cols);
+    // Only a SEG goes to dcmseg: it leaks what it built when it fails on anything else.
+    if (dicomString(file.getDataset(), DCM_SOPClassUID) != UID_SegmentationStorage)
+        throw BadInputError(path, "is not a DICOM Segmentation (SOP Class " +
+                                      dicomString(file.getDataset(), DCM_SOPClassUID) + ")");
     // dcmseg 3.6.7 leaks about 100 KB per file when it fails on a missing Number of
     // Frames (found by fuzz/dicom_fuzzer); such a file is refused before it gets there.
     Sint32 frameCount = 0;

@@ -263,6 +263,14 @@ private Q_SLOTS:
         } catch (const ei::BadInputError& e) {
             QVERIFY2(QString(e.what()).contains("liver_1frame.dcm: the DICOM SEG has no Number of Frames (0028,0008)"), e.what());
         }
+        // A file that is no SEG at all never reaches dcmseg either (it leaks on those too).
+        try {
+            ei::loadDicomSegOnto(ei::test::pydicomTestFile("CT_small.dcm").toStdString(), target);
+            QFAIL("a CT image was read as a SEG");
+        } catch (const ei::BadInputError& e) {
+            QVERIFY2(QString(e.what()).contains("CT_small.dcm: is not a DICOM Segmentation (SOP Class 1.2.840.10008.5.1.4.1.1.2)"),
+                     e.what());
+        }
     }
 
     void absurdDimensions()
