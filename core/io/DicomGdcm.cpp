@@ -10,10 +10,11 @@
 #include <gdcmTrace.h>
 
 #include <cstring>
+#include <sstream>
 
 namespace ei {
 
-DecodedPixels decodeWithGdcm(const std::string& path)
+DecodedPixels decodeWithGdcm(const std::string& file, const std::string& path)
 {
     // GDCM prints warnings to stderr (with file paths); the problems that matter come back
     // as exceptions naming the file.
@@ -21,7 +22,8 @@ DecodedPixels decodeWithGdcm(const std::string& path)
     gdcm::Trace::SetDebug(false);
     gdcm::Trace::SetError(false);
     gdcm::ImageReader reader;
-    reader.SetFileName(path.c_str());
+    std::istringstream stream(file);
+    reader.SetStream(stream);
     if (!reader.Read())
         throw BadInputError(path, "GDCM cannot read the file's JPEG 2000 pixel data");
     const gdcm::Image& img = reader.GetImage();
@@ -60,7 +62,9 @@ DecodedPixels decodeWithGdcm(const std::string& path)
                     inter[(f * plane + i) * 3 + c] = out.values[(f * 3 + c) * plane + i];
         out.values.swap(inter);
     }
-    const std::string pi = img.GetPhotometricInterpretation().GetString() ? img.GetPhotometricInterpretation().GetString() : "";
+    std::string pi = img.GetPhotometricInterpretation().GetString() ? img.GetPhotometricInterpretation().GetString() : "";
+    while (!pi.empty() && (pi.back() == ' ' || pi.back() == '\0'))
+        pi.pop_back();  // GDCM keeps DICOM's even-length padding ("RGB ")
     out.photometric = pi.rfind("YBR_ICT", 0) == 0 || pi.rfind("YBR_RCT", 0) == 0 ? "RGB" : pi;
     return out;
 }

@@ -14,7 +14,10 @@ struct DecodedPixels {
     std::vector<float> values;  // [frame][row][col][sample], stored values (no rescale)
 };
 
-// BadInputError naming the file when GDCM cannot read or decode it.
-DecodedPixels decodeWithGdcm(const std::string& path);
+// `file`: a DICOM file (preamble, meta header, data set) in memory; `path` names it in
+// errors. BadInputError naming the file when GDCM cannot read or decode it. The loader
+// passes DCMTK's re-encoding of the data set it parsed (DicomLoader.cpp), never the file
+// as it came: GDCM's own parser trusts every value length it reads.
+DecodedPixels decodeWithGdcm(const std::string& file, const std::string& path);
 
 }  // namespace ei

@@ -10,6 +10,7 @@
 #include "models/Error.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
 
@@ -68,9 +69,35 @@ void copyMono(const void* data, std::size_t count, double slope, double intercep
         out[i] = static_cast<float>(static_cast<double>(p[i]) * slope + intercept);
 }
 
+// The data set as DCMTK parsed it, written back as a DICOM file in memory (its transfer
+// syntax, the compressed fragments as they were). What GDCM reads: DCMTK checked every
+// value length against the file, while GDCM's parser allocates what a damaged length
+// says (1.2 GB for a 30 KB file; found by fuzz/dicom_fuzzer).
+std::string reencodedFile(DcmDataset* ds, E_TransferSyntax xfer, const std::string& path)
+{
+    DcmFileFormat copy(ds, OFTrue);
+    std::vector<char> chunk(1 << 20);
+    DcmOutputBufferStream out(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+    std::string bytes;
+    copy.transferInit();
+    OFCondition status = EC_StreamNotifyClient;
+    while (status == EC_StreamNotifyClient) {
+        status = copy.write(out, xfer, EET_ExplicitLength, nullptr);
+        void* buffer = nullptr;
+        offile_off_t length = 0;
+        out.flushBuffer(buffer, length);
+        bytes.append(static_cast<const char*>(buffer), static_cast<std::size_t>(length));
+    }
+    copy.transferEnd();
+    if (status.bad())
+        throw BadInputError(path, std::string("the JPEG 2000 data cannot be passed on for decoding (") + status.text() + ")");
+    return bytes;
+}
+
 // JPEG 2000 through GDCM: the decoded samples, checked against the DICOM header, with
 // the modality rescale applied to grey images (the DCMTK path's result, same layout).
-void decodeJpeg2000(const std::string& path, DcmDataset* ds, Image& image, int rows, int cols, int frames)
+void decodeJpeg2000(const std::string& path, DcmDataset* ds, E_TransferSyntax xfer, Image& image, int rows, int cols,
+                    int frames)
 {
     // Only the photometric interpretations this path handles reach GDCM: Debian builds it
     // with assertions on, and a palette image without its lookup tables (or a damaged
@@ -82,7 +109,7 @@ void decodeJpeg2000(const std::string& path, DcmDataset* ds, Image& image, int r
     if (!handled.count(pi.c_str()))
         throw BadInputError(path, "JPEG 2000 with Photometric Interpretation '" + std::string(pi.c_str()) +
                                       "' is not supported (grey, RGB and YBR are)");
-    DecodedPixels px = decodeWithGdcm(path);
+    DecodedPixels px = decodeWithGdcm(reencodedFile(ds, xfer, path), path);
     if (px.rows != rows || px.cols != cols || px.frames != frames)
         throw BadInputError(path, "the JPEG 2000 data is " + std::to_string(px.cols) + " x " + std::to_string(px.rows) + " x " +
                                       std::to_string(px.frames) + ", the header says " + std::to_string(cols) + " x " +
@@ -203,7 +230,7 @@ LoadedFile loadOne(const std::string& path)
 
     if (isJpeg2000(xferUid)) {
         // DCMTK has no JPEG 2000 decoder: the samples come from GDCM (OpenJPEG).
-        decodeJpeg2000(path, ds, image, rows, cols, frames);
+        decodeJpeg2000(path, ds, DcmXfer(xferUid.c_str()).getXfer(), image, rows, cols, frames);  // the meta header's
     } else {
         const bool mono = image.photometric.rfind("MONOCHROME", 0) == 0;
         const bool modalityLut = ds->tagExists(DCM_ModalityLUTSequence, OFTrue) && !ds->tagExists(DCM_RescaleSlope);

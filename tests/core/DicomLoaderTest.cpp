@@ -234,6 +234,8 @@ private Q_SLOTS:
         QCOMPARE(im.width, w);
         QCOMPARE(im.height, h);
         QCOMPARE(im.channels, channels);
+        if (channels == 3)  // GDCM's name, without DICOM's padding ("RGB ")
+            QCOMPARE(QString::fromStdString(im.photometric), QString("RGB"));
         DcmFileFormat ff;
         QVERIFY(ff.loadFile(file.toStdString().c_str()).good());
         Float64 slope = 1, intercept = 0;
