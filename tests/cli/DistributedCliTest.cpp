@@ -355,6 +355,15 @@ private Q_SLOTS:
                                            "--dist-backend", "mpi"})
                      .code,
                  2);
+        // A launcher variable that is not a number is named, not guessed at.
+        QProcess bad;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("WORLD_SIZE", "two");
+        bad.setProcessEnvironment(env);
+        bad.start(ei::test::cliPath(), args);
+        const auto b = finish(bad, 60000);
+        QCOMPARE(b.code, 2);
+        QVERIFY2(b.err.contains("environment variable WORLD_SIZE='two' is not a valid number"), b.err.constData());
         QVERIFY(!QFile::exists(dir.filePath("run")));
     }
 };
