@@ -328,18 +328,19 @@ ScoringSummary scoreManifest(const ScoringRequest& request, const std::function<
         throw BadInputError(request.manifestPath, request.split.empty() ? "holds no study to score"
                                                                         : "holds no study in the split '" + request.split + "'");
 
-    std::vector<std::string> columns = scoringColumns(config);
+    const std::vector<std::string> columns = scoringColumns(config);
     std::string header;
     for (const auto& c : columns)
         header += (header.empty() ? "" : ",") + csvField(c);
     const std::string partial = request.outPath + ".partial";
     const std::string identityPath = request.outPath + ".partial.json";
-    const nlohmann::json identity = runIdentity(request, columns);
 
     // Rank 0 owns the output: it resumes the partial file (or starts it) and tells every
-    // rank which studies are done, so that all shard the same pending list.
+    // rank which studies are done, so that all shard the same pending list. Only it hashes
+    // the model for the run's identity.
     std::set<std::string> done;
     const auto openOutput = [&] {
+        const nlohmann::json identity = runIdentity(request, columns);
         done = resumePartial(partial, identityPath, identity, header);
         if (done.empty()) {  // a fresh run: the header, and what makes the partial file resumable
             writeFileAtomically(identityPath, identity.dump(2) + "\n");
