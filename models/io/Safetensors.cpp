@@ -169,8 +169,7 @@ SafetensorsFile parseSafetensors(const std::string& bytes, const std::string& so
     return file;
 }
 
-namespace {
-std::string readWholeFile(const std::string& path)
+std::string readSafetensorsBytes(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -179,11 +178,10 @@ std::string readWholeFile(const std::string& path)
     ss << in.rdbuf();
     return ss.str();
 }
-}  // namespace
 
 SafetensorsFile readSafetensors(const std::string& path)
 {
-    return parseSafetensors(readWholeFile(path), path);
+    return parseSafetensors(readSafetensorsBytes(path), path);
 }
 
 std::map<std::string, std::string> readSafetensorsMetadata(const std::string& path)

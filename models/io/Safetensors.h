@@ -23,6 +23,10 @@ SafetensorsFile readSafetensors(const std::string& path);
 
 // Same, from bytes already in memory; `source` names them in error messages.
 SafetensorsFile parseSafetensors(const std::string& bytes, const std::string& source);
+// The file's bytes, unparsed, as readSafetensors reads them (ei::ModelError naming the file
+// when it cannot be opened): for handing a file to parseSafetensors elsewhere (rank 0 sends
+// a checkpoint to the other ranks).
+std::string readSafetensorsBytes(const std::string& path);
 
 // Reads only the "__metadata__" map (cheap: the tensors are not read).
 std::map<std::string, std::string> readSafetensorsMetadata(const std::string& path);

@@ -67,12 +67,6 @@ void seedFromStage1(Params& params, int m, const Params& uni, bool ei)
     }
 }
 
-std::string readFileBytes(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 std::uint32_t mixSeed(unsigned seed, int stage, int epoch)
 {
     std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(stage), static_cast<std::uint32_t>(epoch),
@@ -309,7 +303,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         else if (!resume && fs::exists(checkpointPath))
             problem = BadInputError(checkpointPath.string(), "the run folder already holds a run; use --resume or another --out").what();
         else if (resume)
-            checkpointBytes = readFileBytes(checkpointPath.string());
+            checkpointBytes = readSafetensorsBytes(checkpointPath.string());
     }
     if (const std::string agreed = P.parallel.agree(problem); !agreed.empty())
         throw BadInputError("", agreed);
