@@ -298,8 +298,7 @@ ScoringSummary scoreManifest(const ScoringRequest& request, const std::function<
     torch::Device device = resolveDevice(request.device);
     std::shared_ptr<Distributed> dist;
     if (request.distributed.enabled()) {
-        if (device.is_cuda())
-            device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(request.distributed.localRank));
+        device = rankDevice(device, request.distributed.localRank);
         dist = Distributed::connect(request.distributed, device);
     }
     const bool main = !dist || dist->isMain();

@@ -233,10 +233,8 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     std::shared_ptr<Distributed> dist;
     if (request.distributed.enabled()) {
         checkGlobalBatch(config.batchSize, request.distributed.worldSize, configSource);
-        std::string device = config.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : config.device;
-        if (device == "cuda")
-            device += ":" + std::to_string(request.distributed.localRank);
-        dist = Distributed::connect(request.distributed, torch::Device(device));
+        const std::string device = config.device == "auto" ? (torch::cuda::is_available() ? "cuda" : "cpu") : config.device;
+        dist = Distributed::connect(request.distributed, rankDevice(torch::Device(device), request.distributed.localRank));
     }
     const bool main = !dist || dist->isMain();
 

@@ -25,6 +25,15 @@ namespace {
 // DDP's default: 25 MiB per all-reduce.
 constexpr std::int64_t kBucketBytes = 25 << 20;
 
+// A c10 error's message without the C++ stack trace it appends.
+std::string firstLine(const std::exception& e)
+{
+    std::string text = e.what();
+    if (const auto nl = text.find('\n'); nl != std::string::npos)
+        text.resize(nl);
+    return text;
+}
+
 }  // namespace
 
 struct Distributed::Private {
@@ -52,12 +61,9 @@ struct Distributed::Private {
         try {
             work->wait(timeout);
         } catch (const std::exception& e) {
-            std::string reason = e.what();
-            if (const auto nl = reason.find('\n'); nl != std::string::npos)
-                reason.resize(nl);  // c10 appends a C++ stack trace
             throw DistributedError("rank " + std::to_string(rank) + " of " + std::to_string(worldSize) + ": " + what +
                                    " failed (a rank exited or did not answer within " + std::to_string(timeout.count()) +
-                                   " s): " + reason);
+                                   " s): " + firstLine(e));
         }
     }
 };
@@ -92,12 +98,9 @@ std::shared_ptr<Distributed> Distributed::connect(const DistributedOptions& opti
         so.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout);
         P.store = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, so);
     } catch (const std::exception& e) {
-        std::string reason = e.what();
-        if (const auto nl = reason.find('\n'); nl != std::string::npos)
-            reason.resize(nl);
         throw DistributedError("rank " + std::to_string(options.rank) + " of " + std::to_string(options.worldSize) +
                                ": no rendezvous at " + where + " within " + std::to_string(options.timeout.count()) +
-                               " s (" + reason + ")");
+                               " s (" + firstLine(e) + ")");
     }
     if (P.backend == "nccl") {
 #if defined(EIVIEW_HAVE_NCCL)
@@ -128,10 +131,7 @@ std::shared_ptr<Distributed> Distributed::connect(const DistributedOptions& opti
     try {
         P.group = c10::make_intrusive<c10d::ProcessGroupGloo>(P.store, options.rank, options.worldSize, o);
     } catch (const std::exception& e) {
-        std::string reason = e.what();
-        if (const auto nl = reason.find('\n'); nl != std::string::npos)
-            reason.resize(nl);
-        throw DistributedError("rank " + std::to_string(options.rank) + ": the Gloo process group did not form (" + reason + ")");
+        throw DistributedError("rank " + std::to_string(options.rank) + ": the Gloo process group did not form (" + firstLine(e) + ")");
     }
     return dist;
 #else

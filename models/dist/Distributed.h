@@ -32,6 +32,13 @@ public:
 };
 
 
+// The device of a rank: a CUDA device becomes LOCAL_RANK's GPU on its machine; the CPU
+// stays the CPU.
+inline torch::Device rankDevice(const torch::Device& device, int localRank)
+{
+    return device.is_cuda() ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(localRank)) : device;
+}
+
 class Distributed {
 public:
     // Rendezvous with the other ranks and create the process group. `device`: where the

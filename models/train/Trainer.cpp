@@ -219,8 +219,8 @@ void Trainer::setDistributed(std::shared_ptr<Distributed> dist)
 {
     if (dist)
         checkGlobalBatch(d->config.batchSize, dist->worldSize(), "training config");
-    if (dist && d->device.is_cuda())
-        d->device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist->localRank()));  // LOCAL_RANK's GPU
+    if (dist)
+        d->device = rankDevice(d->device, dist->localRank());
     d->parallel = DataParallel(std::move(dist));
 }
 
