@@ -6,7 +6,7 @@
 #include "tests/TestRegistry.h"
 #include "tests/cli/CliRun.h"
 
-#include "core/data/Csv.h"
+#include "tests/CsvFile.h"
 #include "models/io/Safetensors.h"
 
 #include <QCryptographicHash>
@@ -277,14 +277,8 @@ private Q_SLOTS:
         QCOMPARE(summary["failed"].get<int>(), 1);
 
         // Row by row the table of one rank, in manifest order; the same error list.
-        auto rows = [](const QString& path) {
-            std::vector<std::vector<std::string>> out;
-            std::ifstream f(path.toStdString());
-            for (std::string l; std::getline(f, l);)
-                out.push_back(ei::splitCsvLine(l));
-            return out;
-        };
-        const auto a = rows(dir.filePath("one.csv")), b = rows(dir.filePath("two.csv"));
+        using ei::test::csvRows;
+        const auto a = csvRows(dir.filePath("one.csv")), b = csvRows(dir.filePath("two.csv"));
         QCOMPARE(b.size(), std::size_t(23));
         QCOMPARE(b.size(), a.size());
         for (std::size_t i = 0; i < a.size(); ++i) {
@@ -330,7 +324,7 @@ private Q_SLOTS:
         const auto resumed = nlohmann::json::parse(g0.out.toStdString());
         QCOMPARE(resumed["resumed"].get<int>(), 5);
         QCOMPARE(resumed["scored"].get<int>(), 17);
-        const auto c = rows(dir.filePath("three.csv"));
+        const auto c = csvRows(dir.filePath("three.csv"));
         QCOMPARE(c.size(), a.size());
         for (std::size_t i = 0; i < a.size(); ++i)
             QCOMPARE(c[i][0], a[i][0]);

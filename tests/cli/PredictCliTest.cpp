@@ -5,7 +5,7 @@
 #include "tests/TestRegistry.h"
 #include "tests/cli/CliRun.h"
 
-#include "core/data/Csv.h"
+#include "tests/CsvFile.h"
 
 #include <QDir>
 #include <QFile>
@@ -28,13 +28,7 @@ CliRun runCli(const QStringList& args)
     return ei::test::runCliProcess(args);
 }
 
-std::string fileText(const QString& path)
-{
-    std::ifstream in(path.toStdString(), std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using ei::test::fileText;
 
 // The table: header, then rows keyed by id (and their order).
 struct Table {
@@ -74,16 +68,11 @@ QString makeModelAndData(const QTemporaryDir& dir, int studies)
     return r.code == 0 ? QString() : QString::fromLocal8Bit(r.err);
 }
 
-// Manifest rows as written by make-synthetic: id -> {split, CFP, OCT}.
+// Manifest rows as written by make-synthetic (id, split, label, CFP, OCT), header left out.
 std::vector<std::vector<std::string>> manifestRows(const QString& path)
 {
-    std::vector<std::vector<std::string>> rows;
-    std::istringstream in(fileText(path));
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line))
-        if (!line.empty())
-            rows.push_back(ei::splitCsvLine(line));
+    auto rows = ei::test::csvRows(path);
+    rows.erase(rows.begin());
     return rows;
 }
 

@@ -4,7 +4,7 @@
 // never stopped; a partial file of a run with another model is refused, not mixed in.
 #include "tests/TinyStudy.h"
 
-#include "core/data/Csv.h"
+#include "tests/CsvFile.h"
 #include "core/scoring/BatchScoring.h"
 #include "models/Error.h"
 
@@ -17,22 +17,16 @@
 
 namespace {
 
-std::string fileText(const QString& path)
-{
-    std::ifstream in(path.toStdString(), std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using ei::test::csvRows;
+using ei::test::fileText;
 
-std::vector<std::vector<std::string>> csvRows(const QString& path)
+// <dir>/data: a synthetic CFP + OCT set of `studies` 32 x 32 studies.
+void writeData(const QTemporaryDir& dir, int studies)
 {
-    std::vector<std::vector<std::string>> rows;
-    std::istringstream in(fileText(path));
-    std::string line;
-    while (std::getline(in, line))
-        rows.push_back(ei::splitCsvLine(line));
-    return rows;
+    ei::SyntheticOptions o;
+    o.studies = studies;
+    o.size = 32;
+    ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
 }
 
 QString makeModel(const QTemporaryDir& dir, const QString& name, int seed)
@@ -69,10 +63,7 @@ private Q_SLOTS:
     void resumesWhereItStopped()
     {
         QTemporaryDir dir;
-        ei::SyntheticOptions o;
-        o.studies = 12;
-        o.size = 32;
-        ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
+        writeData(dir, 12);
         QString err = makeModel(dir, "m.eimodel", 5);
         QVERIFY2(err.isEmpty(), qPrintable(err));
 
@@ -115,10 +106,7 @@ private Q_SLOTS:
     void refusesAnotherRunsPartialFile()
     {
         QTemporaryDir dir;
-        ei::SyntheticOptions o;
-        o.studies = 8;
-        o.size = 32;
-        ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
+        writeData(dir, 8);
         QString err = makeModel(dir, "a.eimodel", 5);
         QVERIFY2(err.isEmpty(), qPrintable(err));
         err = makeModel(dir, "b.eimodel", 6);
