@@ -233,11 +233,15 @@ void checkNiftiHeader(const std::string& path)
     const int littleDim0 = h[40] | (h[41] << 8);
     const bool big = bigSize || (!littleSize && !(littleDim0 >= 1 && littleDim0 <= 7));
     auto i16 = [&](int at) { return static_cast<std::int16_t>(big ? (h[at] << 8) | h[at + 1] : (h[at + 1] << 8) | h[at]); };
-    std::uint32_t raw = 0;
-    for (int b = 0; b < 4; ++b)
-        raw |= static_cast<std::uint32_t>(h[108 + (big ? 3 - b : b)]) << (8 * b);
-    float voxOffset;
-    std::memcpy(&voxOffset, &raw, 4);
+    auto f32 = [&](int at) {
+        std::uint32_t bits = 0;
+        for (int b = 0; b < 4; ++b)
+            bits |= static_cast<std::uint32_t>(h[at + (big ? 3 - b : b)]) << (8 * b);
+        float v;
+        std::memcpy(&v, &bits, 4);
+        return v;
+    };
+    const float voxOffset = f32(108);
     const bool single = std::memcmp(h + 344, "n+1", 4) == 0;
     auto fail = [&](const std::string& problem) {
         gzclose(file);
@@ -270,14 +274,6 @@ void checkNiftiHeader(const std::string& path)
     // infinity there ends in vnl's abort(), values near FLT_MAX overflow inside it and it
     // never converges (both found by fuzz/volume_fuzzer). No scanner's geometry comes near
     // a kilometre or a quaternion component beyond 1.
-    auto f32 = [&](int at) {
-        std::uint32_t bits = 0;
-        for (int b = 0; b < 4; ++b)
-            bits |= static_cast<std::uint32_t>(h[at + (big ? 3 - b : b)]) << (8 * b);
-        float v;
-        std::memcpy(&v, &bits, 4);
-        return v;
-    };
     auto requirePlausible = [&](const char* field, int at, int count, double limit) {
         for (int k = 0; k < count; ++k) {
             const float v = f32(at + 4 * k);
