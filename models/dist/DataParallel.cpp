@@ -29,32 +29,26 @@ void DataParallel::syncGradients(std::map<std::string, torch::Tensor>& params, i
     torch::NoGradGuard noGrad;
     const double weight = globalCount > 0 ? static_cast<double>(localCount) / globalCount : 0.0;
     std::vector<torch::Tensor> grads;
-    torch::Tensor defined = torch::zeros({static_cast<std::int64_t>(params.size())}, torch::kFloat);
-    std::int64_t i = 0;
+    std::vector<float> defined;  // 1 where this rank has a gradient
     for (auto& [name, p] : params) {
         const torch::Tensor g = p.grad();
-        if (g.defined()) {
-            grads.push_back(g.to(torch::kFloat) * weight);
-            defined[i] = 1.0f;
-        } else {
-            grads.push_back(torch::zeros_like(p, p.options().dtype(torch::kFloat)));
-        }
-        ++i;
+        defined.push_back(g.defined() ? 1.0f : 0.0f);
+        grads.push_back(g.defined() ? g.to(torch::kFloat) * weight : torch::zeros_like(p, p.options().dtype(torch::kFloat)));
     }
-    grads.push_back(defined);
+    grads.push_back(torch::tensor(defined, torch::kFloat));
     dist_->allReduceSum(grads);
-    const torch::Tensor reached = grads.back();
-    i = 0;
+    const torch::Tensor reached = grads.back().contiguous();  // on how many ranks each gradient exists
+    const float* ranks = reached.data_ptr<float>();
+    std::size_t k = 0;
     for (auto& [name, p] : params) {
-        const std::size_t k = static_cast<std::size_t>(i);
-        if (reached[i].item<float>() > 0) {
+        if (ranks[k] > 0) {
             torch::Tensor sum = grads[k].to(p.scalar_type());
             if (p.grad().defined())
                 p.mutable_grad().copy_(sum);
             else
                 p.mutable_grad() = sum;
         }
-        ++i;
+        ++k;
     }
     syncSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
