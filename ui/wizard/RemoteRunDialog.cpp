@@ -71,9 +71,14 @@ RemoteRunDialog::RemoteRunDialog(TrainingRequest request, QWidget* parent) : QDi
     refresh();
 }
 
+QStringList RemoteRunDialog::machines() const
+{
+    return hosts_->text().split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+}
+
 void RemoteRunDialog::refresh()
 {
-    const QStringList hosts = hosts_->text().split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+    const QStringList hosts = machines();
     try {
         const LaunchPlan plan = launchPlan(request_, hosts, port_->value());
         commands_->setPlainText(plan.commands.join(QLatin1Char('\n')));
@@ -91,7 +96,7 @@ void RemoteRunDialog::refresh()
 
 void RemoteRunDialog::writeAndWatch()
 {
-    const QStringList hosts = hosts_->text().split(QRegularExpression(QStringLiteral("[\\s,]+")), Qt::SkipEmptyParts);
+    const QStringList hosts = machines();
     try {
         const LaunchPlan plan = launchPlan(request_, hosts, port_->value());
         writeLaunchConfig(request_, plan);

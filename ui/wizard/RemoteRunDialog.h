@@ -26,6 +26,7 @@ Q_SIGNALS:
     void watchRequested(const QString& runDir);
 
 private:
+    QStringList machines() const;  // the hosts field, split at blanks and commas
     void refresh();
     void writeAndWatch();
 
