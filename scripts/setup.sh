@@ -17,6 +17,7 @@ EIVIEW_PACKAGES=(cmake ninja-build ccache g++ pkg-config
   libdcmtk-dev dcmtk libgdcm-dev libinsighttoolkit5-dev libopencv-dev
   libqcustomplot-dev libqcustomplot2.1-qt6 nlohmann-json3-dev
   libgloo-dev)  # headers of c10d's Gloo process group (data-parallel training, issue 17)
+EIVIEW_PACKAGES+=(orthanc orthanc-dicomweb)  # the real PACS the network tests start on loopback (issue 14)
 
 eiview_install_packages() {
   local missing=()

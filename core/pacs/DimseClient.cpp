@@ -1,0 +1,283 @@
+#include "core/pacs/DimseClient.h"
+
+#include "core/io/DicomLoaderCommon.h"
+#include "core/pacs/DimseAssociation.h"
+#include "core/pacs/ReceivedInstance.h"
+#include "core/pacs/StorageReceiver.h"
+#include "models/Error.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <set>
+
+namespace ei {
+
+namespace {
+
+// What a C-FIND asks for at each level: the keys returned, matched where the query sets one.
+const std::vector<std::pair<DcmTagKey, const char*>>& returnKeys(DicomQuery::Level level)
+{
+    static const std::vector<std::pair<DcmTagKey, const char*>> study = {
+        {DCM_StudyInstanceUID, "StudyInstanceUID"}, {DCM_PatientName, "PatientName"}, {DCM_PatientID, "PatientID"},
+        {DCM_PatientBirthDate, "PatientBirthDate"}, {DCM_StudyDate, "StudyDate"}, {DCM_StudyTime, "StudyTime"},
+        {DCM_AccessionNumber, "AccessionNumber"}, {DCM_StudyDescription, "StudyDescription"},
+        {DCM_ModalitiesInStudy, "ModalitiesInStudy"}, {DCM_NumberOfStudyRelatedSeries, "NumberOfStudyRelatedSeries"},
+        {DCM_NumberOfStudyRelatedInstances, "NumberOfStudyRelatedInstances"}};
+    static const std::vector<std::pair<DcmTagKey, const char*>> series = {
+        {DCM_StudyInstanceUID, "StudyInstanceUID"}, {DCM_SeriesInstanceUID, "SeriesInstanceUID"},
+        {DCM_Modality, "Modality"}, {DCM_SeriesNumber, "SeriesNumber"}, {DCM_SeriesDescription, "SeriesDescription"},
+        {DCM_BodyPartExamined, "BodyPartExamined"}, {DCM_NumberOfSeriesRelatedInstances, "NumberOfSeriesRelatedInstances"}};
+    return level == DicomQuery::Level::Study ? study : series;
+}
+
+void checkQuery(const DicomQuery& query)
+{
+    const auto& d = query.studyDate;
+    const bool dateOk = d.empty() || ((d.size() == 8 || (d.size() == 17 && d[8] == '-')) &&
+                                      std::all_of(d.begin(), d.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; }));
+    if (!dateOk)
+        throw UsageError("study date '" + d + "' must be YYYYMMDD or YYYYMMDD-YYYYMMDD");
+    if (query.level == DicomQuery::Level::Series && query.studyUid.empty())
+        throw UsageError("a series-level query needs the study (--study UID)");
+    if (!query.studyUid.empty() && !isDicomUid(query.studyUid))
+        throw UsageError("'" + query.studyUid + "' is not a DICOM UID");
+}
+
+DcmDataset retrieveKeys(const RetrieveRequest& request)
+{
+    DcmDataset keys;
+    const bool series = !request.seriesUid.empty();
+    keys.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, series ? "SERIES" : "STUDY");
+    keys.putAndInsertOFStringArray(DCM_StudyInstanceUID, request.studyUid.c_str());
+    if (series)
+        keys.putAndInsertOFStringArray(DCM_SeriesInstanceUID, request.seriesUid.c_str());
+    return keys;
+}
+
+void checkRetrieve(const RetrieveRequest& request)
+{
+    if (!isDicomUid(request.studyUid))
+        throw UsageError("'" + request.studyUid + "' is not a DICOM study UID");
+    if (!request.seriesUid.empty() && !isDicomUid(request.seriesUid))
+        throw UsageError("'" + request.seriesUid + "' is not a DICOM series UID");
+    if (request.outDir.empty())
+        throw UsageError("retrieve needs an output folder");
+    if (request.method == RetrieveRequest::Method::Move && (request.receiverPort < 1 || request.receiverPort > 65535))
+        throw UsageError("the receiver port must be from 1 to 65535");
+}
+
+void addCounts(TransferResult& result, const RetrieveResponse& response)
+{
+    result.counts.completed = response.m_numberOfCompletedSubops;
+    result.counts.failed = response.m_numberOfFailedSubops;
+    result.counts.warnings = response.m_numberOfWarningSubops;
+    result.counts.remaining = response.m_numberOfRemainingSubops;
+}
+
+}  // namespace
+
+DimseClient::DimseClient(DicomNode node, DimseOptions options) : node_(std::move(node)), options_(std::move(options))
+{
+    if (node_.isDicomWeb())
+        throw UsageError("node " + node_.toString() + " is a DICOMweb URL; this operation needs AET@HOST:PORT");
+    checkAeTitle(options_.callingAe, "the calling AE title");
+    ensureDcmtkReady();
+}
+
+void DimseClient::echo() const
+{
+    DimseAssociation association(node_, options_);
+    association.propose(UID_VerificationSOPClass);
+    association.open();
+    association.check(association.scu().sendECHORequest(association.context(UID_VerificationSOPClass)), "C-ECHO");
+}
+
+std::vector<DicomMatch> DimseClient::find(const DicomQuery& query) const
+{
+    checkQuery(query);
+    DcmDataset keys;
+    keys.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, query.level == DicomQuery::Level::Study ? "STUDY" : "SERIES");
+    for (const auto& [tag, name] : returnKeys(query.level))
+        keys.insertEmptyElement(tag);
+    const auto set = [&](const DcmTagKey& tag, const std::string& value) {
+        if (!value.empty())
+            keys.putAndInsertOFStringArray(tag, value.c_str());
+    };
+    set(DCM_StudyInstanceUID, query.studyUid);
+    set(DCM_AccessionNumber, query.accession);
+    if (query.level == DicomQuery::Level::Study) {
+        set(DCM_PatientID, query.patientId);
+        set(DCM_PatientName, query.patientName);
+        set(DCM_StudyDate, query.studyDate);
+        set(DCM_ModalitiesInStudy, query.modality);
+    } else {
+        set(DCM_Modality, query.modality);
+    }
+
+    DimseAssociation association(node_, options_);
+    association.propose(UID_FINDStudyRootQueryRetrieveInformationModel);
+    association.open();
+    OFList<QRResponse*> responses;
+    const OFCondition sent =
+        association.scu().sendFINDRequest(association.context(UID_FINDStudyRootQueryRetrieveInformationModel), &keys, &responses);
+    std::vector<DicomMatch> matches;
+    Uint16 finalStatus = 0;
+    for (QRResponse* response : responses) {
+        if (response->m_dataset && DICOM_PENDING_STATUS(response->m_status)) {
+            DicomMatch match;
+            for (const auto& [tag, name] : returnKeys(query.level)) {
+                OFString value;
+                if (response->m_dataset->findAndGetOFStringArray(tag, value).good() && !value.empty())
+                    match[name] = value.c_str();
+            }
+            matches.push_back(std::move(match));
+        } else {
+            finalStatus = response->m_status;
+        }
+        delete response;
+    }
+    association.check(sent, "C-FIND");
+    if (finalStatus != STATUS_Success)
+        association.fail("C-FIND ended with status " + DimseAssociation::statusText(finalStatus, DimseAssociation::Service::Find));
+    return matches;
+}
+
+TransferResult DimseClient::retrieve(const RetrieveRequest& request, const TransferProgressFn& progress) const
+{
+    checkRetrieve(request);
+    std::error_code ec;
+    std::filesystem::create_directories(request.outDir, ec);
+    if (ec)
+        throw BadInputError(request.outDir, "cannot create the output folder: " + ec.message());
+    DcmDataset keys = retrieveKeys(request);
+    TransferResult result;
+    DimseAssociation association(node_, options_);
+    const bool get = request.method == RetrieveRequest::Method::Get;
+    const char* model = get ? UID_GETStudyRootQueryRetrieveInformationModel : UID_MOVEStudyRootQueryRetrieveInformationModel;
+    association.propose(model);
+
+    std::unique_ptr<StorageReceiver> receiver;
+    const auto onInstance = [&](const std::string& file, const std::string& failure) {
+        if (!file.empty())
+            result.files.push_back(file);
+        if (!failure.empty())
+            result.failures.push_back(failure);
+        TransferCounts counts = result.counts;
+        counts.completed = static_cast<int>(result.files.size());
+        counts.failed = std::max(counts.failed, static_cast<int>(result.failures.size()));
+        if (progress && !progress(counts))
+            result.cancelled = true;
+        return !result.cancelled;
+    };
+    if (get) {
+        association.acceptStorage(request.outDir, onInstance);
+    } else {
+        receiver = std::make_unique<StorageReceiver>(options_.callingAe, request.receiverPort, request.outDir, onInstance);
+        receiver->start();
+    }
+    association.open();
+    OFList<RetrieveResponse*> responses;
+    const T_ASC_PresentationContextID context = association.context(model);
+    const OFCondition sent = get ? association.scu().sendCGETRequest(context, &keys, &responses)
+                                 : association.scu().sendMOVERequest(context, options_.callingAe.c_str(), &keys, &responses);
+    if (receiver)
+        receiver->stop();
+    Uint16 finalStatus = STATUS_Success;
+    for (RetrieveResponse* response : responses) {
+        addCounts(result, *response);
+        finalStatus = response->m_status;
+        delete response;
+    }
+    if (result.cancelled) {
+        association.abort();
+        return result;
+    }
+    // A C-MOVE that fails is most often a destination the node does not know: say which.
+    const std::string operation = get ? std::string("C-GET")
+                                      : "C-MOVE to '" + options_.callingAe + "' (EIView's receiver on port " +
+                                            std::to_string(request.receiverPort) +
+                                            "; the node must know this AE title with this machine's address and port)";
+    association.check(sent, operation);
+    if (receiver && !receiver->error().empty())
+        association.fail(receiver->error());
+    if (finalStatus != STATUS_Success && !DICOM_WARNING_STATUS(finalStatus) && result.files.empty())
+        association.fail(operation + " ended with status " + DimseAssociation::statusText(finalStatus, DimseAssociation::Service::Move));
+    result.counts.completed = static_cast<int>(result.files.size());
+    result.counts.failed = std::max(result.counts.failed, static_cast<int>(result.failures.size()));
+    return result;
+}
+
+TransferResult DimseClient::store(const std::vector<std::string>& files, const TransferProgressFn& progress) const
+{
+    // Read every file's SOP class and transfer syntax first: a file that is not DICOM is
+    // refused before anything is sent.
+    struct Outgoing {
+        std::string path, sopClass, sopInstance;
+        E_TransferSyntax xfer;
+    };
+    std::vector<Outgoing> outgoing;
+    for (const auto& path : files) {
+        DcmFileFormat file;
+        if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
+            throw BadInputError(path, "is not a readable DICOM file; nothing was sent");
+        OFString sopClass, sopInstance;
+        file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sopClass);
+        file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, sopInstance);
+        if (sopClass.empty())
+            file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+        if (sopInstance.empty())
+            file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sopInstance);
+        if (sopClass.empty() || sopInstance.empty())
+            throw BadInputError(path, "has no SOP Class or SOP Instance UID; nothing was sent");
+        outgoing.push_back({path, sopClass.c_str(), sopInstance.c_str(), file.getDataset()->getOriginalXfer()});
+    }
+    TransferResult result;
+    // An association carries at most 128 presentation contexts: send in groups.
+    std::size_t next = 0;
+    while (next < outgoing.size() && !result.cancelled) {
+        DimseAssociation association(node_, options_);
+        std::set<std::pair<std::string, E_TransferSyntax>> proposed;
+        std::size_t end = next;
+        for (; end < outgoing.size(); ++end) {
+            const auto key = std::make_pair(outgoing[end].sopClass, outgoing[end].xfer);
+            if (!proposed.count(key)) {
+                if (proposed.size() >= 120)
+                    break;
+                proposed.insert(key);
+                association.proposeStorage(key.first, key.second);
+            }
+        }
+        association.open();
+        for (; next < end && !result.cancelled; ++next) {
+            const Outgoing& o = outgoing[next];
+            const T_ASC_PresentationContextID context = association.storageContext(o.sopClass, o.xfer);
+            Uint16 status = 0;
+            OFCondition sent = EC_IllegalCall;
+            if (context != 0)
+                sent = association.scu().sendSTORERequest(context, o.path.c_str(), nullptr, status);
+            if (context == 0)
+                result.failures.push_back(o.path + ": the node accepted neither its SOP class nor its transfer syntax");
+            else if (sent.bad())
+                association.check(sent, "C-STORE of " + o.path);
+            else if (status == STATUS_Success || DICOM_WARNING_STATUS(status))
+                result.files.push_back(o.path), result.counts.warnings += DICOM_WARNING_STATUS(status) ? 1 : 0;
+            else
+                result.failures.push_back(o.path + ": refused with status " + DimseAssociation::statusText(status, DimseAssociation::Service::Store));
+            result.counts.completed = static_cast<int>(result.files.size());
+            result.counts.failed = static_cast<int>(result.failures.size());
+            result.counts.remaining = static_cast<int>(outgoing.size() - next - 1);
+            if (progress && !progress(result.counts))
+                result.cancelled = true;
+        }
+        if (result.cancelled)
+            association.abort();
+    }
+    return result;
+}
+
+}  // namespace ei

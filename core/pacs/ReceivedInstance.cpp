@@ -1,0 +1,54 @@
+#include "core/pacs/ReceivedInstance.h"
+
+#include "models/Error.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include <unistd.h>
+
+namespace ei {
+
+bool isDicomUid(const std::string& uid)
+{
+    if (uid.empty() || uid.size() > 64 || uid.front() == '.' || uid.back() == '.' || uid.find("..") != std::string::npos)
+        return false;
+    return uid.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+std::string writeReceivedInstance(DcmDataset& dataset, const std::string& dir)
+{
+    OFString series, instance;
+    dataset.findAndGetOFString(DCM_SeriesInstanceUID, series);
+    dataset.findAndGetOFString(DCM_SOPInstanceUID, instance);
+    const std::string seriesUid = series.c_str(), instanceUid = instance.c_str();
+    if (!isDicomUid(seriesUid) || !isDicomUid(instanceUid))
+        throw BadInputError(dir, "a received instance has no valid Series or SOP Instance UID; it was not saved");
+    namespace fs = std::filesystem;
+    const fs::path seriesDir = fs::path(dir) / seriesUid;
+    std::error_code ec;
+    fs::create_directories(seriesDir, ec);
+    if (ec)
+        throw BadInputError(seriesDir.string(), "cannot create the folder: " + ec.message());
+    const fs::path target = seriesDir / (instanceUid + ".dcm");
+    const fs::path temporary = seriesDir / ("." + instanceUid + ".part" + std::to_string(::getpid()));
+    // A deep copy: the caller keeps its data set.
+    DcmFileFormat file(&dataset);
+    const E_TransferSyntax xfer = dataset.getOriginalXfer() == EXS_Unknown ? EXS_LittleEndianExplicit : dataset.getOriginalXfer();
+    const OFCondition saved = file.saveFile(temporary.c_str(), xfer);
+    if (saved.bad()) {
+        fs::remove(temporary, ec);
+        throw BadInputError(target.string(), std::string("cannot write the received instance: ") + saved.text());
+    }
+    fs::rename(temporary, target, ec);
+    if (ec) {
+        fs::remove(temporary, ec);
+        throw BadInputError(target.string(), "cannot move the received instance into place: " + ec.message());
+    }
+    return target.string();
+}
+
+}  // namespace ei

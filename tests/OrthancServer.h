@@ -1,0 +1,124 @@
+// A real PACS for the network tests: Debian's Orthanc, started as a child process on free
+// loopback ports with a configuration generated in a temporary folder (its database and
+// storage live there too), stopped when the object goes. EIView is registered in it as
+// the modality EIVIEW at 127.0.0.1:receiverPort, so C-MOVE has a destination.
+#pragma once
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ei::test {
+
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick).
+inline int freeLoopbackPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    int port = -1;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+        port = ntohs(address.sin_port);
+    ::close(fd);
+    return port;
+}
+
+inline bool acceptsConnections(int port)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return ok;
+}
+
+class OrthancServer {
+public:
+    int dicomPort = 0, httpPort = 0, receiverPort = 0;
+
+    ~OrthancServer() { stop(); }
+
+    // Empty on success, else why Orthanc did not come up.
+    QString start()
+    {
+        if (!dir_.isValid())
+            return "no temporary folder";
+        dicomPort = freeLoopbackPort();
+        httpPort = freeLoopbackPort();
+        receiverPort = freeLoopbackPort();
+        const QString storage = QDir(dir_.path()).filePath("storage");
+        const QString config = QString(R"({
+  "Name": "EIViewTestPACS", "StorageDirectory": "%1", "IndexDirectory": "%1",
+  "HttpPort": %2, "DicomPort": %3, "DicomAet": "ORTHANC", "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false, "DicomCheckCalledAet": true, "StorageCompression": false,
+  "DicomModalities": { "eiview": ["EIVIEW", "127.0.0.1", %4] },
+  "DicomScuTimeout": 5, "DicomAssociationCloseDelay": 0,
+  "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/" }
+})")
+                                   .arg(storage)
+                                   .arg(httpPort)
+                                   .arg(dicomPort)
+                                   .arg(receiverPort);
+        QFile file(QDir(dir_.path()).filePath("orthanc.json"));
+        if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0)
+            return "cannot write the Orthanc configuration";
+        file.close();
+        process_.setProcessChannelMode(QProcess::MergedChannels);
+        process_.setStandardOutputFile(QDir(dir_.path()).filePath("orthanc.log"));
+        process_.start(program(), {file.fileName()});
+        if (!process_.waitForStarted(10000))
+            return "cannot start " + program() + " (scripts/setup.sh installs Debian's orthanc)";
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 30000) {
+            if (process_.state() != QProcess::Running)
+                return "Orthanc exited at start: " + log();
+            if (acceptsConnections(dicomPort) && acceptsConnections(httpPort))
+                return {};
+            QThread::msleep(100);
+        }
+        return "Orthanc did not listen within 30 s: " + log();
+    }
+
+    void stop()
+    {
+        if (process_.state() == QProcess::NotRunning)
+            return;
+        process_.terminate();
+        if (!process_.waitForFinished(10000)) {
+            process_.kill();
+            process_.waitForFinished(5000);
+        }
+    }
+
+    QString node(const QString& aeTitle = "ORTHANC") const { return aeTitle + "@127.0.0.1:" + QString::number(dicomPort); }
+    QString dicomWebUrl() const { return "http://127.0.0.1:" + QString::number(httpPort) + "/dicom-web"; }
+    QString log() const
+    {
+        QFile file(QDir(dir_.path()).filePath("orthanc.log"));
+        return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll().right(2000)) : QString();
+    }
+    static QString program() { return QStringLiteral("/usr/sbin/Orthanc"); }
+
+private:
+    QTemporaryDir dir_;
+    QProcess process_;
+};
+
+}  // namespace ei::test
