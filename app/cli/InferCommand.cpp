@@ -29,24 +29,6 @@ const char* kSynopsis =
     "[--device auto|cpu|cuda[:k]] [--precision auto|fp32|tf32|bf16|fp16] [--maps DIR] [--json OUT] "
     "[--attribution ig --target CLASS [--steps N] [--baseline black|blur]]";
 
-// Grey 0..1 pictures of the model input per slice ([S][H*W]), min-max scaled, for overlays.
-std::vector<std::vector<float>> backgrounds(const float* data, std::int64_t S, std::int64_t H, std::int64_t W)
-{
-    std::vector<std::vector<float>> out;
-    for (std::int64_t s = 0; s < S; ++s) {
-        std::vector<float> g(static_cast<std::size_t>(H * W), 0.0f);
-        for (int c = 0; c < 3; ++c)
-            for (std::int64_t i = 0; i < H * W; ++i)
-                g[static_cast<std::size_t>(i)] += data[(s * 3 + c) * H * W + i] / 3.0f;
-        const auto [lo, hi] = std::minmax_element(g.begin(), g.end());
-        const float a = *lo, span = *hi - *lo > 1e-12f ? *hi - *lo : 1.0f;
-        for (float& v : g)
-            v = (v - a) / span;
-        out.push_back(std::move(g));
-    }
-    return out;
-}
-
 int runInfer(CliArgs& args)
 {
     args.parse({"model", "input", "input-tensor", "device", "precision", "maps", "json", "attribution", "target", "steps",
@@ -132,7 +114,7 @@ int runInfer(CliArgs& args)
                 throw BadInputError(file, "input tensor for " + m.name + " must be [" + std::to_string(S) + ",3,H,W]" +
                                               (S > 1 ? " (exactly the model's " + std::to_string(S) + " slices)" : ""));
             if (maps)
-                pictures[m.name] = backgrounds(a.values.data(), a.shape[0], a.shape[2], a.shape[3]);
+                pictures[m.name] = overlayBackgrounds(a.values.data(), a.shape[0], a.shape[2], a.shape[3]);
             tensors.emplace(m.name, std::move(a));
         }
         try {
@@ -148,15 +130,8 @@ int runInfer(CliArgs& args)
             if (!sources.count(m.name))
                 continue;
             images.emplace(m.name, loadImage(sources.at(m.name)));
-            if (maps) {
-                ModelInputSpec spec;
-                spec.height = m.height;
-                spec.width = m.width;
-                spec.volume = m.kind == "volume";
-                spec.slices = m.slices;
-                const torch::Tensor x = preprocessForModel(images.at(m.name), spec).contiguous();
-                pictures[m.name] = backgrounds(x.data_ptr<float>(), x.size(0), x.size(2), x.size(3));
-            }
+            if (maps)
+                pictures[m.name] = overlayBackgrounds(images.at(m.name), m);
         }
         result = runner.run(images, maps);
         if (attribute)

@@ -1,5 +1,6 @@
 #include "core/pacs/ReceivedInstance.h"
 
+#include "core/io/DicomWrite.h"
 #include "models/Error.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -7,8 +8,6 @@
 
 #include <filesystem>
 #include <system_error>
-
-#include <unistd.h>
 
 namespace ei {
 
@@ -34,20 +33,8 @@ std::string writeReceivedInstance(DcmDataset& dataset, const std::string& dir)
     if (ec)
         throw BadInputError(seriesDir.string(), "cannot create the folder: " + ec.message());
     const fs::path target = seriesDir / (instanceUid + ".dcm");
-    const fs::path temporary = seriesDir / ("." + instanceUid + ".part" + std::to_string(::getpid()));
-    // A deep copy: the caller keeps its data set.
-    DcmFileFormat file(&dataset);
-    const E_TransferSyntax xfer = dataset.getOriginalXfer() == EXS_Unknown ? EXS_LittleEndianExplicit : dataset.getOriginalXfer();
-    const OFCondition saved = file.saveFile(temporary.c_str(), xfer);
-    if (saved.bad()) {
-        fs::remove(temporary, ec);
-        throw BadInputError(target.string(), std::string("cannot write the received instance: ") + saved.text());
-    }
-    fs::rename(temporary, target, ec);
-    if (ec) {
-        fs::remove(temporary, ec);
-        throw BadInputError(target.string(), "cannot move the received instance into place: " + ec.message());
-    }
+    DcmFileFormat file(&dataset);  // a deep copy: the caller keeps its data set
+    saveDicomFileAtomically(file, target.string());
     return target.string();
 }
 

@@ -1,15 +1,20 @@
 // Similarity map -> colour PNG over the model input (OpenCV).
 #include "core/report/MapOverlay.h"
 
+#include "core/study/Preprocess.h"
 #include "models/io/AtomicFile.h"
 #include "models/Error.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+
 namespace ei {
 
-void writeMapOverlayPng(const std::string& path, const SimilarityMap& map, int slice, const std::vector<float>& background)
+namespace {
+
+cv::Mat renderBgr(const SimilarityMap& map, int slice, const std::vector<float>& background)
 {
     const int H = map.gridH * map.patch, W = map.gridW * map.patch;
     cv::Mat grid(map.gridH, map.gridW, CV_32F);
@@ -32,6 +37,51 @@ void writeMapOverlayPng(const std::string& path, const SimilarityMap& map, int s
         cv::cvtColor(bg8, bgc, cv::COLOR_GRAY2BGR);
         cv::addWeighted(bgc, 0.5, colour, 0.5, 0.0, colour);
     }
+    return colour;
+}
+
+}  // namespace
+
+RgbPicture renderMapOverlay(const SimilarityMap& map, int slice, const std::vector<float>& background)
+{
+    cv::Mat rgb;
+    cv::cvtColor(renderBgr(map, slice, background), rgb, cv::COLOR_BGR2RGB);
+    RgbPicture picture{rgb.cols, rgb.rows, {}};
+    picture.rgb.assign(rgb.data, rgb.data + rgb.total() * 3);
+    return picture;
+}
+
+std::vector<std::vector<float>> overlayBackgrounds(const float* data, std::int64_t S, std::int64_t H, std::int64_t W)
+{
+    std::vector<std::vector<float>> out;
+    for (std::int64_t s = 0; s < S; ++s) {
+        std::vector<float> g(static_cast<std::size_t>(H * W), 0.0f);
+        for (int c = 0; c < 3; ++c)
+            for (std::int64_t i = 0; i < H * W; ++i)
+                g[static_cast<std::size_t>(i)] += data[(s * 3 + c) * H * W + i] / 3.0f;
+        const auto [lo, hi] = std::minmax_element(g.begin(), g.end());
+        const float a = *lo, span = *hi - *lo > 1e-12f ? *hi - *lo : 1.0f;
+        for (float& v : g)
+            v = (v - a) / span;
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+std::vector<std::vector<float>> overlayBackgrounds(const Image& image, const ModelSummary::Modality& modality)
+{
+    ModelInputSpec spec;
+    spec.height = modality.height;
+    spec.width = modality.width;
+    spec.volume = modality.kind == "volume";
+    spec.slices = modality.slices;
+    const torch::Tensor x = preprocessForModel(image, spec).contiguous();
+    return overlayBackgrounds(x.data_ptr<float>(), x.size(0), x.size(2), x.size(3));
+}
+
+void writeMapOverlayPng(const std::string& path, const SimilarityMap& map, int slice, const std::vector<float>& background)
+{
+    const cv::Mat colour = renderBgr(map, slice, background);
     std::vector<uchar> bytes;
     if (!cv::imencode(".png", colour, bytes))
         throw BadInputError(path, "could not encode the PNG");

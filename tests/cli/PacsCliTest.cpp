@@ -6,6 +6,7 @@
 // a file that is not DICOM (refused before anything is sent, inputs unchanged).
 #include "tests/OrthancServer.h"
 #include "tests/TestRegistry.h"
+#include "tests/TinyStudy.h"
 #include "tests/cli/CliRun.h"
 #include "tests/core/LoaderTestSupport.h"
 
@@ -240,6 +241,39 @@ private Q_SLOTS:
         QCOMPARE(r.code, 3);
         QVERIFY2(r.err.contains("STRANGER"), r.err.constData());
         QVERIFY(filesUnder(out).isEmpty());
+    }
+
+    void resultsGoBackIntoTheRecordAndComeBackTheSame()
+    {
+        brainFolder();
+        QCOMPARE(cli({"store", "--node", orthanc_.node(), dir_.filePath("brain")}).code, 0);
+        ei::test::TinyStudy study;
+        QDir().mkpath(dir_.filePath("model"));
+        const QString error = ei::test::makeTinyStudy(dir_.filePath("model"), study);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        const QString results = dir_.filePath("results");
+        CliRun r = cli({"export-dicom", "--model", study.model, "--out", results, "--maps", "sc", "--input",
+                        "CFP=" + dir_.filePath("brain/brain_001.dcm"), "--input", "OCT=" + dir_.filePath("brain/brain_010.dcm")});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const nlohmann::json exported = parseJson(r.out);
+        const QString srSeries = QString::fromStdString(exported["sr"]["series_uid"].get<std::string>());
+        r = cli({"store", "--node", orthanc_.node(), results});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(parseJson(r.out).value("completed", -1), 9);  // the SR and 8 captures
+
+        r = cli({"find", "--node", orthanc_.node(), "--level", "series", "--study", kBrainStudy});
+        const nlohmann::json series = parseJson(r.out);
+        QCOMPARE(series.size(), std::size_t(3));  // the MR, the SR, the captures: one study
+        const QString back = dir_.filePath("sr-back");
+        r = cli({"retrieve", "--node", orthanc_.node(), "--study", kBrainStudy, "--series", srSeries, "--out", back});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QStringList files = filesUnder(back);
+        QCOMPARE(files.size(), 1);
+        const auto original = ei::test::runProcess("dsrdump", {"+Pl", results + "/EI_SR.dcm"});
+        const auto retrieved = ei::test::runProcess("dsrdump", {"+Pl", files.front()});
+        QCOMPARE(retrieved.exitCode, 0);
+        QVERIFY(original.out.contains("Fused prediction"));
+        QCOMPARE(retrieved.out, original.out);
     }
 
     void cleanupTestCase() { orthanc_.stop(); }
