@@ -1,7 +1,8 @@
 // A real PACS for the network tests: Debian's Orthanc, started as a child process on free
 // loopback ports with a configuration generated in a temporary folder (its database and
 // storage live there too), stopped when the object goes. EIView is registered in it as
-// the modality EIVIEW at 127.0.0.1:receiverPort, so C-MOVE has a destination.
+// the modality EIVIEW at 127.0.0.1:receiverPort, so C-MOVE has a destination; its HTTP
+// side (DICOMweb) wants the login httpUser().
 #pragma once
 
 #include <QDir>
@@ -65,7 +66,7 @@ public:
         const QString config = QString(R"({
   "Name": "EIViewTestPACS", "StorageDirectory": "%1", "IndexDirectory": "%1",
   "HttpPort": %2, "DicomPort": %3, "DicomAet": "ORTHANC", "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false, "DicomCheckCalledAet": true, "StorageCompression": false,
+  "AuthenticationEnabled": true, "RegisteredUsers": { "eiview": "s3cret" }, "DicomCheckCalledAet": true, "StorageCompression": false,
   "DicomModalities": { "eiview": ["EIVIEW", "127.0.0.1", %4] },
   "DicomScuTimeout": 5, "DicomAssociationCloseDelay": 0,
   "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
@@ -108,6 +109,7 @@ public:
     }
 
     QString node(const QString& aeTitle = "ORTHANC") const { return aeTitle + "@127.0.0.1:" + QString::number(dicomPort); }
+    static QString httpUser() { return QStringLiteral("eiview:s3cret"); }  // DICOMweb needs this login
     QString dicomWebUrl() const { return "http://127.0.0.1:" + QString::number(httpPort) + "/dicom-web"; }
     QString log() const
     {

@@ -13,20 +13,20 @@ int runEcho(CliArgs& args)
 {
     args.parse(pacsOptionNames({}), {});
     if (args.helpRequested()) {
-        std::cout << "usage: eiview-cli echo --node AET@HOST:PORT" << kPacsSynopsis << "\n"
-                  << "  Verifies that the node answers a DICOM C-ECHO from EIView's AE title.\n" << kPacsHelp;
+        std::cout << "usage: eiview-cli echo --node AET@HOST:PORT|URL" << kPacsSynopsis << "\n"
+                  << "  Verifies that the node answers: a DICOM C-ECHO from EIView's AE title, or a QIDO-RS search.\n" << kPacsHelp;
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
     const DicomNode node = pacsNode(args);
-    DimseClient(node, dimseOptions(args)).echo();
+    connectTo(node, nodeOptions(args))->echo();
     std::cout << "echo: " << node.toString() << " answered\n";
     return 0;
 }
 
 }  // namespace
 
-EI_CLI_COMMAND({"echo", std::string("eiview-cli echo --node AET@HOST:PORT") + kPacsSynopsis,
-                "DICOM C-ECHO: does a node answer EIView?", runEcho});
+EI_CLI_COMMAND({"echo", std::string("eiview-cli echo --node AET@HOST:PORT|URL") + kPacsSynopsis,
+                "does a PACS answer EIView? (C-ECHO or QIDO-RS)", runEcho});
 
 }  // namespace ei::cli

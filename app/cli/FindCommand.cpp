@@ -42,7 +42,7 @@ int runFind(CliArgs& args)
     if (args.has("node") == args.has("db"))
         throw UsageError("give either --node (a PACS) or --db (the local study database)");
     const auto matches = args.has("db") ? StudyDatabase(args.required("db")).find(query)
-                                        : DimseClient(pacsNode(args), dimseOptions(args)).find(query);
+                                        : connectTo(pacsNode(args), nodeOptions(args))->find(query);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& match : matches)
         list.push_back(match);
@@ -61,6 +61,6 @@ EI_CLI_COMMAND({"find",
                 std::string("eiview-cli find (--node N | --db DIR) [--level study|series] [--patient-id X] [--patient-name X] "
                             "[--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json OUT]") +
                     kPacsSynopsis,
-                "search a PACS for studies or series (C-FIND)", runFind});
+                "search a PACS (C-FIND, QIDO-RS) or the local database", runFind});
 
 }  // namespace ei::cli

@@ -3,13 +3,14 @@
 #include "models/Error.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 namespace ei::cli {
 
 std::set<std::string> pacsOptionNames(std::set<std::string> more)
 {
-    more.insert({"node", "calling-ae", "timeout", "tls-cert", "tls-key", "tls-ca"});
+    more.insert({"node", "calling-ae", "timeout", "tls-cert", "tls-key", "tls-ca", "user", "token"});
     return more;
 }
 
@@ -18,9 +19,9 @@ DicomNode pacsNode(const CliArgs& args)
     return DicomNode::parse(args.required("node"));
 }
 
-DimseOptions dimseOptions(const CliArgs& args)
+NodeOptions nodeOptions(const CliArgs& args)
 {
-    DimseOptions options;
+    NodeOptions options;
     options.callingAe = args.valueOr("calling-ae", options.callingAe);
     options.timeoutSeconds = args.intValueOr("timeout", options.timeoutSeconds);
     if (options.timeoutSeconds < 1)
@@ -31,6 +32,13 @@ DimseOptions dimseOptions(const CliArgs& args)
     if (options.tlsCert.empty() != options.tlsKey.empty())
         throw UsageError("--tls-cert and --tls-key go together");
     checkAeTitle(options.callingAe, "--calling-ae");
+    // Secrets may come from the environment, where `ps` does not show them.
+    const char* user = std::getenv("EIVIEW_DICOMWEB_USER");
+    const char* token = std::getenv("EIVIEW_DICOMWEB_TOKEN");
+    options.httpUser = args.valueOr("user", user ? user : "");
+    options.bearerToken = args.valueOr("token", token ? token : "");
+    if (args.has("user") && args.has("token"))
+        throw UsageError("give --user or --token, not both");
     return options;
 }
 

@@ -13,12 +13,13 @@ int runRetrieve(CliArgs& args)
 {
     args.parse(pacsOptionNames({"study", "series", "out", "method", "port"}), {});
     if (args.helpRequested()) {
-        std::cout << "usage: eiview-cli retrieve --node AET@HOST:PORT --study UID [--series UID] --out DIR [--method get|move] "
+        std::cout << "usage: eiview-cli retrieve --node AET@HOST:PORT|URL --study UID [--series UID] --out DIR [--method get|move] "
                      "[--port P]"
                   << kPacsSynopsis << "\n"
                   << "  Retrieves a study (or one series) into DIR/<Series Instance UID>/<SOP Instance UID>.dcm.\n"
                      "  get (default): C-GET, over the same association. move: C-MOVE to EIView's receiver, which\n"
                      "  listens on --port (default 11112) under the calling AE title; the node must know both.\n"
+                     "  A DICOMweb node (URL) is read by WADO-RS; nothing is written before its whole answer arrived.\n"
                   << kPacsHelp;
         return 0;
     }
@@ -33,14 +34,16 @@ int runRetrieve(CliArgs& args)
     request.method = method == "get" ? RetrieveRequest::Method::Get : RetrieveRequest::Method::Move;
     request.receiverPort = args.intValueOr("port", request.receiverPort);
     const DicomNode node = pacsNode(args);
-    const TransferResult result = DimseClient(node, dimseOptions(args)).retrieve(request, printProgress("retrieve"));
+    if (node.isDicomWeb() && (args.has("method") || args.has("port")))
+        throw UsageError("--method and --port are DIMSE options; a DICOMweb node is read by WADO-RS");
+    const TransferResult result = connectTo(node, nodeOptions(args))->retrieve(request, printProgress("retrieve"));
     return reportTransfer("retrieve", node, result, {{"method", method}, {"out", request.outDir}});
 }
 
 }  // namespace
 
 EI_CLI_COMMAND({"retrieve",
-                std::string("eiview-cli retrieve --node AET@HOST:PORT --study UID [--series UID] --out DIR [--method get|move] "
+                std::string("eiview-cli retrieve --node AET@HOST:PORT|URL --study UID [--series UID] --out DIR [--method get|move] "
                             "[--port P]") +
                     kPacsSynopsis,
                 "pull a study or series from a PACS (C-GET or C-MOVE)", runRetrieve});

@@ -47,7 +47,7 @@ int runStore(CliArgs& args)
 {
     args.parse(pacsOptionNames({}), {});
     if (args.helpRequested()) {
-        std::cout << "usage: eiview-cli store --node AET@HOST:PORT FILE_OR_DIR..." << kPacsSynopsis << "\n"
+        std::cout << "usage: eiview-cli store --node AET@HOST:PORT|URL FILE_OR_DIR..." << kPacsSynopsis << "\n"
                   << "  Sends DICOM files to the node (C-STORE), each in its own transfer syntax (or decompressed\n"
                      "  where the node accepts only that). Folders are walked; files in them that are not DICOM\n"
                      "  are skipped and counted. A named file that is not DICOM stops the command before sending.\n"
@@ -57,20 +57,20 @@ int runStore(CliArgs& args)
     if (args.positional().empty())
         throw UsageError("name at least one FILE_OR_DIR to send");
     const DicomNode node = pacsNode(args);
-    const DimseOptions options = dimseOptions(args);
+    const NodeOptions options = nodeOptions(args);
     int skipped = 0;
     const auto files = filesToSend(args.positional(), skipped);
     if (files.empty())
         throw BadInputError(args.positional().front(), "holds no DICOM file to send");
     if (skipped > 0)
         std::cerr << "store: skipped " << skipped << " file(s) that are not DICOM instances\n";
-    const TransferResult result = DimseClient(node, options).store(files, printProgress("store"));
+    const TransferResult result = connectTo(node, options)->store(files, printProgress("store"));
     return reportTransfer("store", node, result, {{"skipped", skipped}});
 }
 
 }  // namespace
 
-EI_CLI_COMMAND({"store", std::string("eiview-cli store --node AET@HOST:PORT FILE_OR_DIR...") + kPacsSynopsis,
-                "send DICOM files to a PACS (C-STORE)", runStore});
+EI_CLI_COMMAND({"store", std::string("eiview-cli store --node AET@HOST:PORT|URL FILE_OR_DIR...") + kPacsSynopsis,
+                "send DICOM files to a PACS (C-STORE or STOW-RS)", runStore});
 
 }  // namespace ei::cli

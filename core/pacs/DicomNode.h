@@ -1,6 +1,6 @@
 // A remote DICOM node as the CLI and the study browser name it: `AET@HOST:PORT` for DIMSE
 // (DCMTK dcmnet) or an `http(s)://.../dicom-web` base URL for DICOMweb; plus the options
-// every DIMSE association takes (our calling AE title, timeouts, TLS).
+// every connection takes (our calling AE title, timeouts, TLS, HTTP authentication).
 #pragma once
 
 #include <string>
@@ -26,13 +26,15 @@ struct DicomNode {
 // Checks an AE title (ours or a node's) as DICOM PS3.5 defines it; UsageError naming `what`.
 void checkAeTitle(const std::string& title, const std::string& what);
 
-struct DimseOptions {
+struct NodeOptions {
     std::string callingAe = "EIVIEW";
-    int timeoutSeconds = 30;  // connection, ACSE and DIMSE timeouts
+    int timeoutSeconds = 30;  // connection, ACSE and DIMSE timeouts; an HTTP request's silence
     // TLS (DCMTK dcmtls) when tlsCa is set: the node's certificate must verify against it.
     // tlsCert + tlsKey authenticate EIView to the node (both or neither).
     std::string tlsCert, tlsKey, tlsCa;
     bool useTls() const { return !tlsCa.empty() || !tlsCert.empty(); }
+    // DICOMweb: HTTP basic authentication ("user:password") or a bearer token; at most one.
+    std::string httpUser, bearerToken;
 };
 
 }  // namespace ei

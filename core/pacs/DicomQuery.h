@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace ei {
 
@@ -17,6 +18,13 @@ struct DicomQuery {
 
 // One match: DICOM keyword (PatientName, StudyInstanceUID, ...) -> value as returned.
 using DicomMatch = std::map<std::string, std::string>;
+
+// What a query returns at each level: the attributes, as group/element and DICOM keyword.
+struct QueryKey {
+    unsigned short group, element;
+    const char* keyword;
+};
+const std::vector<QueryKey>& queryKeys(DicomQuery::Level level);
 
 // UsageError for a malformed date, a series query without its study, a study "UID" that
 // is not one.

@@ -56,7 +56,7 @@ protected:
 
 }  // namespace
 
-DimseAssociation::DimseAssociation(const DicomNode& node, const DimseOptions& options) : node_(node), options_(options)
+DimseAssociation::DimseAssociation(const DicomNode& node, const NodeOptions& options) : node_(node), options_(options)
 {
     if (options_.useTls()) {
         auto tls = std::make_unique<ReceivingScu<DcmTLSSCU>>();

@@ -21,7 +21,7 @@ using InstanceHandler = std::function<bool(const std::string& file, const std::s
 
 class DimseAssociation {
 public:
-    DimseAssociation(const DicomNode& node, const DimseOptions& options);
+    DimseAssociation(const DicomNode& node, const NodeOptions& options);
     ~DimseAssociation();
     DimseAssociation(const DimseAssociation&) = delete;
     DimseAssociation& operator=(const DimseAssociation&) = delete;
@@ -55,7 +55,7 @@ private:
     std::string describe(const OFCondition& condition) const;
 
     DicomNode node_;
-    DimseOptions options_;
+    NodeOptions options_;
     std::unique_ptr<DcmSCU> scu_;
     bool open_ = false;
 };

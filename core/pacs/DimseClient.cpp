@@ -19,22 +19,6 @@ namespace ei {
 
 namespace {
 
-// What a C-FIND asks for at each level: the keys returned, matched where the query sets one.
-const std::vector<std::pair<DcmTagKey, const char*>>& returnKeys(DicomQuery::Level level)
-{
-    static const std::vector<std::pair<DcmTagKey, const char*>> study = {
-        {DCM_StudyInstanceUID, "StudyInstanceUID"}, {DCM_PatientName, "PatientName"}, {DCM_PatientID, "PatientID"},
-        {DCM_PatientBirthDate, "PatientBirthDate"}, {DCM_StudyDate, "StudyDate"}, {DCM_StudyTime, "StudyTime"},
-        {DCM_AccessionNumber, "AccessionNumber"}, {DCM_StudyDescription, "StudyDescription"},
-        {DCM_ModalitiesInStudy, "ModalitiesInStudy"}, {DCM_NumberOfStudyRelatedSeries, "NumberOfStudyRelatedSeries"},
-        {DCM_NumberOfStudyRelatedInstances, "NumberOfStudyRelatedInstances"}};
-    static const std::vector<std::pair<DcmTagKey, const char*>> series = {
-        {DCM_StudyInstanceUID, "StudyInstanceUID"}, {DCM_SeriesInstanceUID, "SeriesInstanceUID"},
-        {DCM_Modality, "Modality"}, {DCM_SeriesNumber, "SeriesNumber"}, {DCM_SeriesDescription, "SeriesDescription"},
-        {DCM_BodyPartExamined, "BodyPartExamined"}, {DCM_NumberOfSeriesRelatedInstances, "NumberOfSeriesRelatedInstances"}};
-    return level == DicomQuery::Level::Study ? study : series;
-}
-
 DcmDataset retrieveKeys(const RetrieveRequest& request)
 {
     DcmDataset keys;
@@ -68,7 +52,7 @@ void addCounts(TransferResult& result, const RetrieveResponse& response)
 
 }  // namespace
 
-DimseClient::DimseClient(DicomNode node, DimseOptions options) : node_(std::move(node)), options_(std::move(options))
+DimseClient::DimseClient(DicomNode node, NodeOptions options) : node_(std::move(node)), options_(std::move(options))
 {
     if (node_.isDicomWeb())
         throw UsageError("node " + node_.toString() + " is a DICOMweb URL; this operation needs AET@HOST:PORT");
@@ -89,8 +73,8 @@ std::vector<DicomMatch> DimseClient::find(const DicomQuery& query) const
     checkQuery(query);
     DcmDataset keys;
     keys.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, query.level == DicomQuery::Level::Study ? "STUDY" : "SERIES");
-    for (const auto& [tag, name] : returnKeys(query.level))
-        keys.insertEmptyElement(tag);
+    for (const QueryKey& key : queryKeys(query.level))
+        keys.insertEmptyElement(DcmTagKey(key.group, key.element));
     const auto set = [&](const DcmTagKey& tag, const std::string& value) {
         if (!value.empty())
             keys.putAndInsertOFStringArray(tag, value.c_str());
@@ -117,10 +101,11 @@ std::vector<DicomMatch> DimseClient::find(const DicomQuery& query) const
     for (QRResponse* response : responses) {
         if (response->m_dataset && DICOM_PENDING_STATUS(response->m_status)) {
             DicomMatch match;
-            for (const auto& [tag, name] : returnKeys(query.level)) {
+            for (const QueryKey& key : queryKeys(query.level)) {
                 OFString value;
-                if (response->m_dataset->findAndGetOFStringArray(tag, value).good() && !value.empty())
-                    match[name] = value.c_str();
+                if (response->m_dataset->findAndGetOFStringArray(DcmTagKey(key.group, key.element), value).good() &&
+                    !value.empty())
+                    match[key.keyword] = value.c_str();
             }
             matches.push_back(std::move(match));
         } else {
