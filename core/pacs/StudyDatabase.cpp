@@ -188,7 +188,10 @@ ImportResult StudyDatabase::import(const std::vector<std::string>& paths, const 
                  !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
                 if (!it->is_regular_file(ec))
                     continue;
-                if (it->path().filename() == "DICOMDIR" || !hasDicomPreamble(it->path().string()))
+                const std::string name = it->path().filename().string();
+                if (name.front() == '.')
+                    continue;  // hidden, or a file still being written (.part)
+                if (name == "DICOMDIR" || !hasDicomPreamble(it->path().string()))
                     ++result.skipped;
                 else
                     candidates.push_back(it->path().string());

@@ -79,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(grid_, &ViewportGrid::fileDropped, this, &MainWindow::assignFile);
 
     buildDocks();
+    buildPacs();
     buildStatusBar();
     buildActions();
     buildTools();

@@ -33,6 +33,8 @@ struct Image;
 class MeasurementPanel;
 class OverlayPanel;
 class PredictionPanel;
+class StudyBrowser;
+class StudyBrowserPanel;
 class StudyPanel;
 class StudySession;
 class TaskPanel;
@@ -90,6 +92,8 @@ public:
     OverlayPanel* overlayPanel() const { return overlay_; }
     StudyPanel* studyPanel() const { return study_; }
     TaskPanel* taskPanel() const { return tasks_; }
+    StudyBrowser* studyBrowser() const { return studyBrowser_; }
+    StudyBrowserPanel* studyBrowserPanel() const { return studyBrowserPanel_; }
     std::shared_ptr<const InferenceResult> currentResult() const;
     const ModelSummary& model() const;
     QString resolvedDevice() const;
@@ -118,6 +122,8 @@ private:
     void buildDocks();
     void buildStatusBar();
     void buildTools();  // MainWindowTools.cpp: measuring tools, the measurement panel, next / previous study
+    void buildPacs();   // MainWindowPacs.cpp: the Studies dock and the node dialog
+    void sendResultDialog();
     void showMeasurements();
     void showMaskReadout();
     void refreshMapReadouts(const std::map<QString, QString>& shownBefore);
@@ -147,6 +153,8 @@ private:
     OverlayPanel* overlay_ = nullptr;
     StudyPanel* study_ = nullptr;
     TaskPanel* tasks_ = nullptr;
+    StudyBrowser* studyBrowser_ = nullptr;
+    StudyBrowserPanel* studyBrowserPanel_ = nullptr;
     MeasurementPanel* measurementPanel_ = nullptr;
     QFrame* notice_ = nullptr;
     QLabel* message_ = nullptr;

@@ -89,6 +89,7 @@ void MainWindow::buildActions()
     recentModels_ = file->addMenu(tr("Recent models"));
     file->addSeparator();
     add(file, tr("&Export PNG + report\u2026"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { exportDialog(); });
+    add(file, tr("Send result to &PACS\u2026"), QKeySequence(), [this] { sendResultDialog(); });
     file->addSeparator();
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
     connect(session_->recent(), &RecentItems::changed, this, &MainWindow::rebuildRecentMenus);
