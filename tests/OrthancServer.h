@@ -54,11 +54,35 @@ public:
 
     ~OrthancServer() { stop(); }
 
-    // Empty on success, else why Orthanc did not come up.
-    QString start()
+    // Empty on success, else why Orthanc did not come up. With tls, its DICOM port speaks
+    // only DICOM over TLS and wants a client certificate: certificates made by openssl in
+    // the temporary folder (tlsFile("orthanc.crt"), tlsFile("eiview.crt"/"eiview.key")).
+    QString start(bool tls = false)
     {
         if (!dir_.isValid())
             return "no temporary folder";
+        QString tlsConfig;
+        if (tls) {
+            for (const QString& name : {QStringLiteral("orthanc"), QStringLiteral("eiview")}) {
+                QProcess openssl;
+                openssl.start("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + name,
+                                          "-keyout", tlsFile(name + ".key"), "-out", tlsFile(name + ".crt")});
+                if (!openssl.waitForFinished(60000) || openssl.exitCode() != 0)
+                    return "openssl could not make a test certificate";
+            }
+            QFile trusted(tlsFile("trusted.crt"));
+            if (!trusted.open(QIODevice::WriteOnly))
+                return "cannot write the trusted certificates";
+            for (const QString& name : {QStringLiteral("orthanc.crt"), QStringLiteral("eiview.crt")}) {
+                QFile f(tlsFile(name));
+                f.open(QIODevice::ReadOnly);
+                trusted.write(f.readAll());
+            }
+            trusted.close();
+            tlsConfig = QString(R"("DicomTlsEnabled": true, "DicomTlsCertificate": "%1", "DicomTlsPrivateKey": "%2",
+  "DicomTlsTrustedCertificates": "%3", "DicomTlsRemoteCertificateRequired": true,)")
+                            .arg(tlsFile("orthanc.crt"), tlsFile("orthanc.key"), tlsFile("trusted.crt"));
+        }
         dicomPort = freeLoopbackPort();
         httpPort = freeLoopbackPort();
         receiverPort = freeLoopbackPort();
@@ -68,14 +92,15 @@ public:
   "HttpPort": %2, "DicomPort": %3, "DicomAet": "ORTHANC", "RemoteAccessAllowed": false,
   "AuthenticationEnabled": true, "RegisteredUsers": { "eiview": "s3cret" }, "DicomCheckCalledAet": true, "StorageCompression": false,
   "DicomModalities": { "eiview": ["EIVIEW", "127.0.0.1", %4] },
-  "DicomScuTimeout": 5, "DicomAssociationCloseDelay": 0,
+  "DicomScuTimeout": 5, "DicomAssociationCloseDelay": 0, %5
   "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
   "DicomWeb": { "Enable": true, "Root": "/dicom-web/" }
 })")
                                    .arg(storage)
                                    .arg(httpPort)
                                    .arg(dicomPort)
-                                   .arg(receiverPort);
+                                   .arg(receiverPort)
+                                   .arg(tlsConfig);
         QFile file(QDir(dir_.path()).filePath("orthanc.json"));
         if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0)
             return "cannot write the Orthanc configuration";
@@ -116,6 +141,7 @@ public:
         QFile file(QDir(dir_.path()).filePath("orthanc.log"));
         return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll().right(2000)) : QString();
     }
+    QString tlsFile(const QString& name) const { return QDir(dir_.path()).filePath(name); }
     static QString program() { return QStringLiteral("/usr/sbin/Orthanc"); }
 
 private:

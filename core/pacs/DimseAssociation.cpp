@@ -141,8 +141,14 @@ void DimseAssociation::open()
     if (condition.bad())
         fail("cannot set up the network: " + describe(condition));
     condition = scu_->negotiateAssociation();
-    if (condition.bad())
+    if (condition.bad()) {
+        // A node that hangs up during the negotiation most often wanted TLS, or our certificate.
+        if (condition == DUL_PEERABORTEDASSOCIATION || condition == DUL_PEERREQUESTEDRELEASE)
+            fail(options_.useTls() ? "the node ended the association during the TLS negotiation (does it want EIView's own "
+                                     "certificate, --tls-cert and --tls-key, and does it trust it?)"
+                                   : "the node ended the association at once (does it want DICOM over TLS? give --tls-ca)");
         fail(describe(condition));
+    }
     open_ = true;
 }
 
@@ -192,15 +198,18 @@ std::string DimseAssociation::describe(const OFCondition& condition) const
 {
     const std::string text = condition.text();
     const std::string seconds = std::to_string(options_.timeoutSeconds);
+    std::string lower = text;
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("certificate verify failed") != std::string::npos)
+        return "the node's TLS certificate does not verify against " +
+               (options_.tlsCa.empty() ? std::string("the trusted certificates") : options_.tlsCa);
     if (condition == DUL_ASSOCIATIONREJECTED)
         return "the node rejected the association (is the called AE title '" + node_.aeTitle +
                "' right, and does the node know the calling AE title '" + options_.callingAe + "'?)";
     if (text.find("Connection refused") != std::string::npos)
         return "connection refused at " + node_.host + ":" + std::to_string(node_.port) +
                " (is the node running, and is the port right?)";
-    std::string lower = text;
-    for (char& c : lower)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower.find("timed out") != std::string::npos || lower.find("timeout") != std::string::npos ||
         condition == DIMSE_NODATAAVAILABLE)
         return "no answer within " + seconds + " s";

@@ -276,6 +276,36 @@ private Q_SLOTS:
         QCOMPARE(retrieved.out, original.out);
     }
 
+    void tlsNodeWantsTlsAndTheRightCertificates()
+    {
+        ei::test::OrthancServer secure;
+        const QString error = secure.start(true);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        const QStringList tls{"--tls-ca", secure.tlsFile("orthanc.crt"), "--tls-cert", secure.tlsFile("eiview.crt"), "--tls-key",
+                              secure.tlsFile("eiview.key")};
+        CliRun r = cli(QStringList{"store", "--node", secure.node(), brainFolder()} + tls);
+        QVERIFY2(r.code == 0, r.err.constData());
+        r = cli(QStringList{"find", "--node", secure.node(), "--patient-id", "123565"} + tls);
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(parseJson(r.out).size(), std::size_t(1));
+        const QString out = dir_.filePath("over-tls");
+        r = cli(QStringList{"retrieve", "--node", secure.node(), "--study", kBrainStudy, "--out", out} + tls);
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(filesUnder(out).size(), 20);
+
+        r = cli({"echo", "--node", secure.node(), "--timeout", "5"});
+        QCOMPARE(r.code, 3);
+        QVERIFY2(r.err.contains("does it want DICOM over TLS?"), r.err.constData());
+        r = cli({"echo", "--node", secure.node(), "--tls-ca", secure.tlsFile("orthanc.crt")});
+        QCOMPARE(r.code, 3);
+        QVERIFY2(r.err.contains("EIView's own certificate"), r.err.constData());
+        r = cli({"echo", "--node", secure.node(), "--tls-ca", secure.tlsFile("eiview.crt"), "--tls-cert", secure.tlsFile("eiview.crt"),
+                 "--tls-key", secure.tlsFile("eiview.key")});
+        QCOMPARE(r.code, 3);
+        QVERIFY2(r.err.contains("certificate does not verify against"), r.err.constData());
+        QCOMPARE(cli({"echo", "--node", secure.node(), "--tls-cert", secure.tlsFile("eiview.crt")}).code, 2);  // no key
+    }
+
     void cleanupTestCase() { orthanc_.stop(); }
 };
 
