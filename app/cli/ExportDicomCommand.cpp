@@ -20,7 +20,7 @@ namespace ei::cli {
 namespace {
 
 const char* kSynopsis =
-    "eiview-cli export-dicom --model MODEL --input NAME=FILE... --out DIR [--maps sc] "
+    "eiview-cli export-dicom --model MODEL --input NAME=FILE... --out DIR [--maps pmap|sc] "
     "[--device auto|cpu|cuda[:k]] [--precision auto|fp32|tf32|bf16|fp16]";
 
 int runExportDicom(CliArgs& args)
@@ -31,15 +31,18 @@ int runExportDicom(CliArgs& args)
                   << "  Runs the model on one study whose inputs are DICOM files or series folders and writes the\n"
                      "  result into DIR as new series of the source study: EI_SR.dcm (Comprehensive SR: model,\n"
                      "  SHA-256, intended use, fused and per-modality probabilities, gate weights, references to\n"
-                     "  the source instances) and, with --maps sc, EI_<NAME>_<map>.dcm (the heat maps over the\n"
-                     "  model input as secondary captures). The patient and study come from the first input.\n";
+                     "  the source instances) and the heat maps: --maps pmap as Parametric Maps of the similarity\n"
+                     "  values (EI_<NAME>_<map>_pmap.dcm, float, for quantitative viewers), --maps sc as secondary\n"
+                     "  captures of the overlay (EI_<NAME>_<map>.dcm, for any viewer). The patient and study come\n"
+                     "  from the first input.\n";
         return 0;
     }
     args.expectPositional(0, "no positional arguments");
     const std::string out = args.required("out");
     const std::string maps = args.valueOr("maps", "");
-    if (!maps.empty() && maps != "sc")
-        throw UsageError("--maps must be sc (parametric maps are not written yet), not '" + maps + "'");
+    if (!maps.empty() && maps != "sc" && maps != "pmap")
+        throw UsageError("--maps must be pmap (parametric maps: the values) or sc (secondary captures: the pictures), not '" +
+                         maps + "'");
     std::map<std::string, std::string> inputs;
     for (const auto& v : args.values("input")) {
         auto [name, file] = CliArgs::splitNameValue(v, "--input");
@@ -66,12 +69,15 @@ int runExportDicom(CliArgs& args)
     }
     checkOnePatient(sources);
 
-    const bool withMaps = maps == "sc";
+    const bool withMaps = !maps.empty();
     const InferenceResult result = runner.run(images, withMaps);
     const DicomResultWriter writer(result, model, sources);
     const DicomResultSeries sr = writer.writeStructuredReport(out);
     nlohmann::json summary{{"study_uid", sr.studyUid}, {"sr", {{"series_uid", sr.seriesUid}, {"file", sr.files.front()}}}};
-    if (withMaps) {
+    if (maps == "pmap") {
+        const DicomResultSeries pmaps = writer.writeParametricMaps(out);
+        summary["maps"] = {{"kind", "parametric_map"}, {"series_uid", pmaps.seriesUid}, {"files", pmaps.files}};
+    } else if (maps == "sc") {
         std::map<std::string, std::vector<std::vector<float>>> backgrounds;
         for (const auto& m : model.modalities)
             if (images.count(m.name))

@@ -14,7 +14,7 @@ namespace ei {
 
 namespace {
 
-cv::Mat renderBgr(const SimilarityMap& map, int slice, const std::vector<float>& background)
+cv::Mat upsampled(const SimilarityMap& map, int slice)
 {
     const int H = map.gridH * map.patch, W = map.gridW * map.patch;
     cv::Mat grid(map.gridH, map.gridW, CV_32F);
@@ -23,6 +23,13 @@ cv::Mat renderBgr(const SimilarityMap& map, int slice, const std::vector<float>&
             grid.at<float>(r, c) = map.at(slice, r, c);
     cv::Mat up;
     cv::resize(grid, up, cv::Size(W, H), 0, 0, cv::INTER_LINEAR);
+    return up;
+}
+
+cv::Mat renderBgr(const SimilarityMap& map, int slice, const std::vector<float>& background)
+{
+    const int H = map.gridH * map.patch, W = map.gridW * map.patch;
+    const cv::Mat up = upsampled(map, slice);
     cv::Mat u8;
     up.convertTo(u8, CV_8U, 127.5, 127.5);  // [-1, 1] -> [0, 255]
     cv::Mat colour;
@@ -41,6 +48,18 @@ cv::Mat renderBgr(const SimilarityMap& map, int slice, const std::vector<float>&
 }
 
 }  // namespace
+
+std::vector<float> upsampleMap(const SimilarityMap& map, int slice, int& width, int& height)
+{
+    const cv::Mat up = upsampled(map, slice);
+    height = map.inputHeight > 0 ? std::min(map.inputHeight, up.rows) : up.rows;
+    width = map.inputWidth > 0 ? std::min(map.inputWidth, up.cols) : up.cols;
+    std::vector<float> values;
+    values.reserve(static_cast<std::size_t>(width) * height);
+    for (int r = 0; r < height; ++r)
+        values.insert(values.end(), up.ptr<float>(r), up.ptr<float>(r) + width);
+    return values;
+}
 
 RgbPicture renderMapOverlay(const SimilarityMap& map, int slice, const std::vector<float>& background)
 {

@@ -20,6 +20,10 @@ struct RgbPicture {
     int width = 0, height = 0;
     std::vector<unsigned char> rgb;
 };
+// One slice of a map as float values over the model input without the padding (bilinear,
+// as the overlays): row-major, `width` x `height`.
+std::vector<float> upsampleMap(const SimilarityMap& map, int slice, int& width, int& height);
+
 RgbPicture renderMapOverlay(const SimilarityMap& map, int slice, const std::vector<float>& background);
 
 // The same as a PNG. Writes atomically; ei::BadInputError naming `path` on failure.

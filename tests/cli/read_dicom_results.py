@@ -1,6 +1,7 @@
 # Reads EIView's DICOM results with pydicom (an independent reader): per file the SOP class,
 # study, series, the SR content tree flattened to "/container/concept" -> value, the
-# evidence, and for images the size, frames and source references. JSON on stdout.
+# evidence, and for images the size, frames and source references (parametric maps: the
+# float values, spacing and units too). JSON on stdout.
 import json, sys
 import pydicom
 
@@ -34,5 +35,16 @@ for path in sys.argv[1:]:
         entry["rows"], entry["columns"], entry["frames"] = ds.Rows, ds.Columns, int(ds.get("NumberOfFrames", 1))
         entry["pixel_bytes"] = len(ds.PixelData)
         entry["sources"] = [s.ReferencedSOPInstanceUID for s in ds.SourceImageSequence]
+    if "FloatPixelData" in ds:
+        import array
+        values = array.array("f")
+        values.frombytes(ds.FloatPixelData)
+        entry["rows"], entry["columns"], entry["frames"] = ds.Rows, ds.Columns, int(ds.get("NumberOfFrames", 1))
+        entry["floats"] = list(values)
+        entry["pixel_spacing"] = [float(v) for v in ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing]
+        mapping = ds.SharedFunctionalGroupsSequence[0].RealWorldValueMappingSequence[0]
+        entry["units"] = mapping.MeasurementUnitsCodeSequence[0].CodeValue
+        entry["sources"] = [i.ReferencedSOPInstanceUID for d in ds.SharedFunctionalGroupsSequence[0].DerivationImageSequence
+                            for i in d.SourceImageSequence]
     result[path] = entry
 print(json.dumps(result, indent=1))
