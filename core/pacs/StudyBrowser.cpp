@@ -80,6 +80,15 @@ void savePacsSettings(const PacsSettings& settings)
 StudyBrowser::StudyBrowser(PacsSettings settings, QObject* parent)
     : QObject(parent), settings_(std::move(settings)), job_(new WorkerQueue(this))
 {
+    // A failed "Test connection" answers as connectionTested, besides the job's failed().
+    connect(job_, &WorkerQueue::failed, this, [this](quint64 ticket, const QString& message) {
+        const auto it = connectionTests_.find(ticket);
+        if (it == connectionTests_.end())
+            return;
+        const int node = it->second;
+        connectionTests_.erase(it);
+        Q_EMIT connectionTested(node, false, message);
+    });
     drainTimer_.setInterval(1000);
     connect(&drainTimer_, &QTimer::timeout, this, &StudyBrowser::drainReceived);
     restartReceiver();
@@ -213,14 +222,12 @@ quint64 StudyBrowser::testConnection(int index)
     const NodeOptions options = optionsFor(index);
     const quint64 ticket = job_->submit(tr("Testing %1").arg(settings_.nodes[index].name), [=](const JobControl&) -> WorkerQueue::Deliver {
         connectTo(node, options)->echo();
-        return [this, index, node](quint64) {
+        return [this, index, node](quint64 ticket) {
+            connectionTests_.erase(ticket);
             Q_EMIT connectionTested(index, true, tr("%1 answered.").arg(QString::fromStdString(node.toString())));
         };
     });
-    connect(job_, &WorkerQueue::failed, this, [this, ticket, index](quint64 t, const QString& message) {
-        if (t == ticket)
-            Q_EMIT connectionTested(index, false, message);
-    });
+    connectionTests_[ticket] = index;
     return ticket;
 }
 

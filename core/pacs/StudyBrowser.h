@@ -104,6 +104,7 @@ private:
     std::mutex receivedMutex_;
     int receivedPending_ = 0;
     QTimer drainTimer_;
+    std::map<quint64, int> connectionTests_;  // ticket -> node
 };
 
 }  // namespace ei

@@ -181,10 +181,13 @@ ImportResult StudyDatabase::import(const std::vector<std::string>& paths, const 
         std::error_code ec;
         std::vector<std::string> candidates;
         bool named = false;
-        if (fs::is_regular_file(path, ec)) {
+        // A DICOMDIR stands for the media it indexes: its folder is walked.
+        const bool dicomDir = fs::is_regular_file(path, ec) && fs::path(path).filename() == "DICOMDIR";
+        const std::string walked = dicomDir ? fs::path(path).parent_path().string() : path;
+        if (fs::is_regular_file(path, ec) && !dicomDir) {
             candidates.push_back(path), named = true;
-        } else if (fs::is_directory(path, ec)) {
-            for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+        } else if (fs::is_directory(walked, ec)) {
+            for (auto it = fs::recursive_directory_iterator(walked, fs::directory_options::skip_permission_denied, ec);
                  !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
                 if (!it->is_regular_file(ec))
                     continue;

@@ -33,7 +33,7 @@ public:
     StudyDatabase& operator=(const StudyDatabase&) = delete;
 
     // Imports files and folders (walked; DICOMDIRs and files that are not DICOM in them are
-    // skipped). A named file that is not DICOM, or an instance without its UIDs, refuses
+    // skipped; a DICOMDIR named itself stands for its folder). A named file that is not DICOM, or an instance without its UIDs, refuses
     // the whole import (BadInputError naming it) before anything is copied.
     // progress(done, total) after each instance; returning false cancels (nothing kept).
     ImportResult import(const std::vector<std::string>& paths, const std::function<bool(int, int)>& progress = {});

@@ -54,6 +54,16 @@ private Q_SLOTS:
         QCOMPARE(db.import({folder}).added, 20);  // and it can come back
     }
 
+    void aDicomDirStandsForItsMedia()
+    {
+        QTemporaryDir dir;
+        ei::StudyDatabase db(dir.path().toStdString());
+        const ei::ImportResult imported = db.import({ei::test::pydicomTestFile("dicomdirtests/DICOMDIR").toStdString()});
+        QVERIFY2(imported.added >= 10, qPrintable(QString::number(imported.added)));
+        QVERIFY(imported.studyUids.size() >= 2);
+        QVERIFY(imported.skipped >= 1);  // the DICOMDIRs themselves
+    }
+
     void aFolderWithSomethingElseIsRefused()
     {
         QTemporaryDir dir;
