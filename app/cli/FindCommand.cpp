@@ -15,10 +15,10 @@ namespace {
 
 int runFind(CliArgs& args)
 {
-    args.parse(pacsOptionNames({"level", "patient-id", "patient-name", "study-date", "modality", "accession", "study", "json", "db"}), {});
+    args.parse(pacsOptionNames({"level", "patient-id", "patient-name", "study-date", "modality", "accession", "study", "description", "json", "db"}), {});
     if (args.helpRequested()) {
         std::cout << "usage: eiview-cli find (--node N | --db DIR) [--level study|series] [--patient-id X] [--patient-name X]\n"
-                     "       [--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json OUT]"
+                     "       [--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--description D]\n       [--study UID] [--json OUT]"
                   << kPacsSynopsis << "\n"
                   << "  Queries the node (Study Root C-FIND) and prints the matches as a JSON list, one object per\n"
                      "  study or series, keyed by DICOM keyword (StudyInstanceUID, PatientName, ...).\n"
@@ -39,6 +39,7 @@ int runFind(CliArgs& args)
     query.modality = args.valueOr("modality", "");
     query.accession = args.valueOr("accession", "");
     query.studyUid = args.valueOr("study", "");
+    query.description = args.valueOr("description", "");
     if (args.has("node") == args.has("db"))
         throw UsageError("give either --node (a PACS) or --db (the local study database)");
     const auto matches = args.has("db") ? StudyDatabase(args.required("db")).find(query)
@@ -59,7 +60,7 @@ int runFind(CliArgs& args)
 
 EI_CLI_COMMAND({"find",
                 std::string("eiview-cli find (--node N | --db DIR) [--level study|series] [--patient-id X] [--patient-name X] "
-                            "[--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json OUT]") +
+                            "[--study-date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--description D] [--study UID] [--json OUT]") +
                     kPacsSynopsis,
                 "search a PACS (C-FIND, QIDO-RS) or the local database", runFind});
 

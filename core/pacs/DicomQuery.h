@@ -14,6 +14,7 @@ struct DicomQuery {
     enum class Level { Study, Series };
     Level level = Level::Study;
     std::string patientId, patientName, studyDate, modality, accession, studyUid;
+    std::string description;  // the study's description (wildcards as names)
 };
 
 // One match: DICOM keyword (PatientName, StudyInstanceUID, ...) -> value as returned.

@@ -245,6 +245,7 @@ std::vector<DicomMatch> DicomWebClient::find(const DicomQuery& query) const
         set("ModalitiesInStudy", query.modality);
         set("AccessionNumber", query.accession);
         set("StudyInstanceUID", query.studyUid);
+        set("StudyDescription", query.description);
     } else {
         set("Modality", query.modality);
     }

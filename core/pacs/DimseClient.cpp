@@ -86,6 +86,7 @@ std::vector<DicomMatch> DimseClient::find(const DicomQuery& query) const
         set(DCM_PatientName, query.patientName);
         set(DCM_StudyDate, query.studyDate);
         set(DCM_ModalitiesInStudy, query.modality);
+        set(DCM_StudyDescription, query.description);
     } else {
         set(DCM_Modality, query.modality);
     }
@@ -148,7 +149,7 @@ TransferResult DimseClient::retrieve(const RetrieveRequest& request, const Trans
     };
     if (get) {
         association.acceptStorage(request.outDir, onInstance);
-    } else {
+    } else if (!request.toRunningReceiver) {
         receiver = std::make_unique<StorageReceiver>(options_.callingAe, request.receiverPort, request.outDir, onInstance);
         receiver->start();
     }
@@ -177,8 +178,11 @@ TransferResult DimseClient::retrieve(const RetrieveRequest& request, const Trans
     association.check(sent, operation);
     if (receiver && !receiver->error().empty())
         association.fail(receiver->error());
-    if (finalStatus != STATUS_Success && !DICOM_WARNING_STATUS(finalStatus) && result.files.empty())
+    if (finalStatus != STATUS_Success && !DICOM_WARNING_STATUS(finalStatus) && result.files.empty() &&
+        result.counts.completed == 0)
         association.fail(operation + " ended with status " + DimseAssociation::statusText(finalStatus, DimseAssociation::Service::Move));
+    if (request.toRunningReceiver)
+        return result;  // the node's counts are all there is
     result.counts.completed = static_cast<int>(result.files.size());
     result.counts.failed = std::max(result.counts.failed, static_cast<int>(result.failures.size()));
     return result;

@@ -33,6 +33,9 @@ struct RetrieveRequest {
     std::string outDir;
     Method method = Method::Get;  // DIMSE only; DICOMweb retrieves by WADO-RS
     int receiverPort = 11112;  // C-MOVE: where EIView's receiver listens (the node must know it)
+    // C-MOVE to a receiver that already runs (the window's): none is started, the
+    // instances land where that receiver writes them, and `files` stays empty.
+    bool toRunningReceiver = false;
 };
 
 class PacsClient {

@@ -29,6 +29,19 @@ TransferProgressFn reportTo(const JobControl& control, const QString& verb)
     };
 }
 
+// The whole files under the receiver's folder (it writes dot-named parts and renames them).
+std::vector<std::string> stagedFiles(const QString& stage)
+{
+    std::vector<std::string> files;
+    QDirIterator it(stage, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString file = it.next();
+        if (!QFileInfo(file).fileName().startsWith('.'))
+            files.push_back(file.toStdString());
+    }
+    return files;
+}
+
 std::vector<std::string> toStd(const QStringList& list)
 {
     std::vector<std::string> out;
@@ -171,6 +184,9 @@ quint64 StudyBrowser::retrieve(const QString& studyUid)
     const DicomNode node = nodeAt(source);
     const NodeOptions options = optionsFor(source);
     const std::string dir = settings_.databaseDir.toStdString();
+    const bool moveToReceiver = receiver_ && !node.isDicomWeb();
+    const QString stage = receiverStage_;
+    const int receiverPort = settings_.receiverPort;
     return job_->submit(tr("Retrieving a study from %1").arg(settings_.nodes[source].name), [=](const JobControl& control)
                                                                                                 -> WorkerQueue::Deliver {
         QDir().mkpath(QString::fromStdString(dir));
@@ -180,14 +196,28 @@ quint64 StudyBrowser::retrieve(const QString& studyUid)
         RetrieveRequest request;
         request.studyUid = studyUid.toStdString();
         request.outDir = incoming.path().toStdString();
+        // With the receiver running, a DIMSE node sends by C-MOVE to it (as PACS expect);
+        // otherwise C-GET (or WADO-RS) brings the study back over the same connection.
+        if (moveToReceiver) {
+            request.method = RetrieveRequest::Method::Move;
+            request.toRunningReceiver = true;
+            request.receiverPort = receiverPort;
+        }
         const TransferResult result = connectTo(node, options)->retrieve(request, reportTo(control, tr("Retrieving")));
         if (result.cancelled)
             throw Cancelled();
-        if (!result.failures.empty())
-            throw BadInputError(node.toString(), std::to_string(result.failures.size()) + " instance(s) failed; first: " +
-                                                     result.failures.front());
+        if (!result.failures.empty() || result.counts.failed > 0)
+            throw BadInputError(node.toString(), std::to_string(std::max<std::size_t>(result.failures.size(), result.counts.failed)) +
+                                                     " instance(s) failed" +
+                                                     (result.failures.empty() ? std::string() : "; first: " + result.failures.front()));
         control.checkpoint(0.92, "adding to the local studies");
-        const ImportResult imported = StudyDatabase(dir).import({request.outDir});
+        std::vector<std::string> received{request.outDir};
+        if (moveToReceiver)  // what the receiver wrote: whole files only
+            received = stagedFiles(stage);
+        const ImportResult imported = StudyDatabase(dir).import(received);
+        if (moveToReceiver)
+            for (const auto& file : received)
+                QFile::remove(QString::fromStdString(file));
         const int instances = imported.added + imported.already;
         return [this, studyUid, instances](quint64) { Q_EMIT retrieved(studyUid, instances); };
     });
@@ -315,17 +345,10 @@ void StudyBrowser::drainReceived()
             return;
         receivedPending_ = 0;
     }
-    // Whole files only: the receiver writes .part files and renames them.
-    QStringList files;
-    QDirIterator it(receiverStage_, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString file = it.next();
-        if (!QFileInfo(file).fileName().startsWith('.'))
-            files << file;
-    }
     const std::string dir = settings_.databaseDir.toStdString();
-    const auto paths = toStd(files);
+    const QString stage = receiverStage_;
     job_->submit(tr("Adding received instances"), [=](const JobControl&) -> WorkerQueue::Deliver {
+        const auto paths = stagedFiles(stage);  // on the worker: after any retrieve that took them
         const ImportResult result = StudyDatabase(dir).import(paths);
         for (const auto& p : paths)
             QFile::remove(QString::fromStdString(p));

@@ -63,7 +63,8 @@ public:
 
     quint64 search(const DicomQuery& query);  // matchesChanged or failed
     const std::vector<DicomMatch>& matches() const { return matches_; }
-    // From the current node into the local database (C-GET, or WADO-RS); retrieved follows.
+    // From the current node into the local database; retrieved follows. DIMSE: C-MOVE to
+    // the receiver when it runs, else C-GET; DICOMweb: WADO-RS.
     quint64 retrieve(const QString& studyUid);
     quint64 importPaths(const QStringList& paths);  // imported(added)
     quint64 testConnection(int node);                // connectionTested

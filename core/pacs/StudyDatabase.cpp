@@ -300,6 +300,7 @@ std::vector<DicomMatch> StudyDatabase::find(const DicomQuery& q) const
         match("st.patient_name", q.patientName);
         match("st.accession", q.accession);
         match("st.study_uid", q.studyUid);
+        match("st.description", q.description);
         if (!q.studyDate.empty()) {
             where << "st.study_date BETWEEN ? AND ?";
             values << QString::fromStdString(q.studyDate.substr(0, 8)) << QString::fromStdString(q.studyDate.substr(q.studyDate.size() - 8));

@@ -3,6 +3,7 @@
 // middle ends the run on the other rank with a clear message and the last checkpoint
 // resumes on 2 ranks to the same model; a rank that stops answering ends the run within
 // the timeout; a batch that does not divide among the ranks is refused at once.
+#include "tests/LoopbackPorts.h"
 #include "tests/TestRegistry.h"
 #include "tests/cli/CliRun.h"
 
@@ -20,30 +21,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <fstream>
 #include <memory>
 
 namespace {
 
-// A port nobody listens on now (the kernel's pick for a socket bound to port 0).
 quint16 freePort()
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
+    return static_cast<quint16>(ei::test::freeLoopbackPort());
 }
 
 // A rank of `eiview-cli ARGS`, launched as torchrun would (environment variables).

@@ -165,6 +165,7 @@ private Q_SLOTS:
         QCOMPARE(findStudies({"--modality", "MR", "--patient-name", "*"}).size(), std::size_t(1));
         QCOMPARE(findStudies({"--study-date", "20010101-20011231"}).size(), std::size_t(1));
         QVERIFY(findStudies({"--study-date", "19990101-19991231"}).empty());
+        QCOMPARE(findStudies({"--description", "BRA*"}).size(), std::size_t(1));
         QCOMPARE(cli({"find", "--node", orthanc_.node(), "--study-date", "2001"}).code, 2);
 
         const QString json = dir_.filePath("series.json");

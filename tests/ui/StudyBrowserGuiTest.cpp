@@ -137,10 +137,19 @@ private Q_SLOTS:
         QCOMPARE(dialog.settings().nodes.at(0).address, orthanc_.node("WRONGAE"));
     }
 
-    void theReceiverImportsWhatArrives()
+    void theReceiverTakesMovesAndWhatArrives()
     {
         StudyBrowser browser(settingsFor(dir_.filePath("studies-3"), true));
         QVERIFY2(browser.receiverRunning(), qPrintable(browser.receiverError()));
+        // With the receiver running, Retrieve asks the PACS for a C-MOVE to it.
+        browser.setSource(0);
+        QSignalSpy retrieved(&browser, &StudyBrowser::retrieved);
+        QSignalSpy failed(browser.job(), &WorkerQueue::failed);
+        browser.retrieve(kBrainStudy);
+        QVERIFY2(retrieved.wait(60000), failed.isEmpty() ? "no answer" : qPrintable(failed.first().at(1).toString()));
+        QCOMPARE(retrieved.first().at(1).toInt(), 20);
+        QCOMPARE(browser.seriesFolders(kBrainStudy).size(), 1);
+        browser.removeStudy(kBrainStudy);
         QSignalSpy received(&browser, &StudyBrowser::received);
         // While the window's receiver holds the port, a CLI C-MOVE cannot open its own there.
         const test::CliRun moved = test::runCliProcess(

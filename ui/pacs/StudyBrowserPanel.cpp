@@ -71,6 +71,7 @@ StudyBrowserPanel::StudyBrowserPanel(StudyBrowser* browser, QWidget* parent) : Q
     field(date_, tr("Study date"), QStringLiteral("searchDate"), tr("YYYYMMDD or YYYYMMDD-YYYYMMDD"));
     field(modality_, tr("Modality"), QStringLiteral("searchModality"), tr("MR, OP, OPT, XC ..."));
     field(accession_, tr("Accession"), QStringLiteral("searchAccession"), QString());
+    field(description_, tr("Description"), QStringLiteral("searchDescription"), tr("words of the study description"));
     layout->addLayout(form);
 
     searchButton_ = new QPushButton(tr("Search"), this);
@@ -164,6 +165,12 @@ void StudyBrowserPanel::search()
         query.studyDate.insert(8, "-");
     query.modality = modality_->text().trimmed().toUpper().toStdString();
     query.accession = accession_->text().trimmed().toStdString();
+    // A description is searched as words in it, as clinicians type it.
+    const QString description = description_->text().trimmed();
+    if (!description.isEmpty())
+        query.description = (description.contains('*') || description.contains('?') ? description
+                                                                                     : '*' + description + '*')
+                                .toStdString();
     try {
         searchTicket_ = browser_->search(query);
         setStatus(tr("Searching..."));

@@ -41,7 +41,7 @@ private:
 
     StudyBrowser* browser_;
     QComboBox* source_;
-    QLineEdit *name_, *id_, *date_, *modality_, *accession_;
+    QLineEdit *name_, *id_, *date_, *modality_, *accession_, *description_;
     QPushButton *searchButton_, *openButton_, *deleteButton_, *importButton_;
     QTableWidget* table_;
     QLabel* status_;
