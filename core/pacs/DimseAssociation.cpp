@@ -143,7 +143,11 @@ void DimseAssociation::open()
     condition = scu_->negotiateAssociation();
     if (condition.bad()) {
         // A node that hangs up during the negotiation most often wanted TLS, or our certificate.
-        if (condition == DUL_PEERABORTEDASSOCIATION || condition == DUL_PEERREQUESTEDRELEASE)
+        // Depending on timing that reads as an abort or as a reset TCP connection.
+        const std::string text = condition.text();
+        const bool hungUp = condition == DUL_PEERABORTEDASSOCIATION || condition == DUL_PEERREQUESTEDRELEASE ||
+                            text.find("reset by peer") != std::string::npos || text.find("Broken pipe") != std::string::npos;
+        if (hungUp)
             fail(options_.useTls() ? "the node ended the association during the TLS negotiation (does it want EIView's own "
                                      "certificate, --tls-cert and --tls-key, and does it trust it?)"
                                    : "the node ended the association at once (does it want DICOM over TLS? give --tls-ca)");
