@@ -1,6 +1,7 @@
 #include "core/pacs/DicomWebClient.h"
 
 #include "core/io/DicomLoaderCommon.h"
+#include "core/pacs/OutgoingInstances.h"
 #include "core/pacs/ReceivedInstance.h"
 #include "models/Error.h"
 
@@ -306,17 +307,7 @@ TransferResult DicomWebClient::retrieve(const RetrieveRequest& request, const Tr
 
 TransferResult DicomWebClient::store(const std::vector<std::string>& files, const TransferProgressFn& progress) const
 {
-    std::vector<std::pair<std::string, std::string>> outgoing;  // file, SOP Instance UID
-    for (const auto& path : files) {
-        DcmFileFormat file;
-        OFString sop;
-        if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
-            throw BadInputError(path, "is not a readable DICOM file; nothing was sent");
-        file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop);
-        if (sop.empty())
-            throw BadInputError(path, "has no SOP Instance UID; nothing was sent");
-        outgoing.emplace_back(path, sop.c_str());
-    }
+    const std::vector<OutgoingInstance> outgoing = readOutgoingInstances(files);  // refused before sending
     Http http(node_, options_);
     TransferResult result;
     constexpr std::size_t kBatch = 16;
@@ -325,9 +316,9 @@ TransferResult DicomWebClient::store(const std::vector<std::string>& files, cons
         const QByteArray boundary = "EIView-" + QByteArray::number(static_cast<qulonglong>(first)) + "-boundary-7d3f1e";
         QByteArray body;
         for (std::size_t i = first; i < end; ++i) {
-            QFile file(QString::fromStdString(outgoing[i].first));
+            QFile file(QString::fromStdString(outgoing[i].path));
             if (!file.open(QIODevice::ReadOnly))
-                throw BadInputError(outgoing[i].first, "cannot be read");
+                throw BadInputError(outgoing[i].path, "cannot be read");
             body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + file.readAll() + "\r\n";
         }
         body += "--" + boundary + "--\r\n";
@@ -345,10 +336,10 @@ TransferResult DicomWebClient::store(const std::vector<std::string>& files, cons
             http.fail("STOW-RS answered HTTP " + std::to_string(answer.status) + " without a readable response");
         }
         for (std::size_t i = first; i < end; ++i) {
-            if (failed.count(outgoing[i].second) || answer.status == 409)
-                result.failures.push_back(outgoing[i].first + ": the node refused it (STOW-RS)");
+            if (failed.count(outgoing[i].sopInstance) || answer.status == 409)
+                result.failures.push_back(outgoing[i].path + ": the node refused it (STOW-RS)");
             else
-                result.files.push_back(outgoing[i].first);
+                result.files.push_back(outgoing[i].path);
         }
         result.counts.completed = static_cast<int>(result.files.size());
         result.counts.failed = static_cast<int>(result.failures.size());

@@ -2,6 +2,7 @@
 
 #include "core/io/DicomLoaderCommon.h"
 #include "core/pacs/DimseAssociation.h"
+#include "core/pacs/OutgoingInstances.h"
 #include "core/pacs/ReceivedInstance.h"
 #include "core/pacs/StorageReceiver.h"
 #include "models/Error.h"
@@ -190,28 +191,8 @@ TransferResult DimseClient::retrieve(const RetrieveRequest& request, const Trans
 
 TransferResult DimseClient::store(const std::vector<std::string>& files, const TransferProgressFn& progress) const
 {
-    // Read every file's SOP class and transfer syntax first: a file that is not DICOM is
-    // refused before anything is sent.
-    struct Outgoing {
-        std::string path, sopClass, sopInstance;
-        E_TransferSyntax xfer;
-    };
-    std::vector<Outgoing> outgoing;
-    for (const auto& path : files) {
-        DcmFileFormat file;
-        if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
-            throw BadInputError(path, "is not a readable DICOM file; nothing was sent");
-        OFString sopClass, sopInstance;
-        file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sopClass);
-        file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, sopInstance);
-        if (sopClass.empty())
-            file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
-        if (sopInstance.empty())
-            file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sopInstance);
-        if (sopClass.empty() || sopInstance.empty())
-            throw BadInputError(path, "has no SOP Class or SOP Instance UID; nothing was sent");
-        outgoing.push_back({path, sopClass.c_str(), sopInstance.c_str(), file.getDataset()->getOriginalXfer()});
-    }
+    // Every file is read first: one that is not DICOM is refused before anything is sent.
+    const std::vector<OutgoingInstance> outgoing = readOutgoingInstances(files);
     TransferResult result;
     // An association carries at most 128 presentation contexts: send in groups.
     std::size_t next = 0;
@@ -230,7 +211,7 @@ TransferResult DimseClient::store(const std::vector<std::string>& files, const T
         }
         association.open();
         for (; next < end && !result.cancelled; ++next) {
-            const Outgoing& o = outgoing[next];
+            const OutgoingInstance& o = outgoing[next];
             const T_ASC_PresentationContextID context = association.storageContext(o.sopClass, o.xfer);
             Uint16 status = 0;
             OFCondition sent = EC_IllegalCall;
