@@ -1,7 +1,7 @@
 // eiview-cli store: DICOM files (or folders of them) to a node by C-STORE.
 #include "app/cli/CliCommand.h"
 #include "app/cli/PacsArgs.h"
-#include "core/io/DicomLoader.h"
+#include "core/io/DicomDirectory.h"
 #include "models/Error.h"
 
 #include <algorithm>
@@ -13,7 +13,7 @@ namespace ei::cli {
 namespace {
 
 // Files named on the command line are sent (and refused if they are not DICOM); folders
-// are walked, sending the files that start like DICOM and skipping the rest and DICOMDIRs.
+// are walked (listDicomFiles): the files that start like DICOM are sent.
 std::vector<std::string> filesToSend(const std::vector<std::string>& paths, int& skipped)
 {
     namespace fs = std::filesystem;
@@ -26,18 +26,7 @@ std::vector<std::string> filesToSend(const std::vector<std::string>& paths, int&
         }
         if (!fs::is_directory(path, ec))
             throw BadInputError(path, "no such file or folder");
-        std::vector<std::string> found;
-        for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            if (!it->is_regular_file(ec))
-                continue;
-            const std::string file = it->path().string();
-            if (it->path().filename() == "DICOMDIR" || !hasDicomPreamble(file))
-                ++skipped;
-            else
-                found.push_back(file);
-        }
-        std::sort(found.begin(), found.end());
+        const std::vector<std::string> found = listDicomFiles(path, skipped);
         files.insert(files.end(), found.begin(), found.end());
     }
     return files;

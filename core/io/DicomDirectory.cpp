@@ -89,6 +89,27 @@ std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir, const JobC
     return out;
 }
 
+std::vector<std::string> listDicomFiles(const std::string& dir, int& skipped)
+{
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec))
+            continue;
+        const std::string name = it->path().filename().string();
+        if (name.front() == '.')
+            continue;
+        if (name == "DICOMDIR" || !hasDicomPreamble(it->path().string()))
+            ++skipped;
+        else
+            files.push_back(it->path().string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
 bool isDicomDirFile(const std::string& path)
 {
     ensureDcmtkReady();

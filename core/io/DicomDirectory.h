@@ -24,6 +24,11 @@ struct DicomSeriesEntry {
 // unreadable. `control` (optional): progress and a cancel checkpoint per file.
 std::vector<DicomSeriesEntry> scanDicomFolder(const std::string& dir, const JobControl* control = nullptr);
 
+// The files under `dir` (recursively, in path order) that start like DICOM Part 10 files,
+// for import and store. DICOMDIRs and files that are not DICOM are counted in `skipped`;
+// hidden (dot) files, among them parts a receiver is still writing, are passed over.
+std::vector<std::string> listDicomFiles(const std::string& dir, int& skipped);
+
 // True when `path` is a DICOMDIR (by content, not by name).
 bool isDicomDirFile(const std::string& path);
 

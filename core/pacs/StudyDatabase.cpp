@@ -1,6 +1,6 @@
 #include "core/pacs/StudyDatabase.h"
 
-#include "core/io/DicomLoader.h"
+#include "core/io/DicomDirectory.h"
 #include "core/io/DicomLoaderCommon.h"
 #include "core/pacs/ReceivedInstance.h"
 #include "models/Error.h"
@@ -187,19 +187,7 @@ ImportResult StudyDatabase::import(const std::vector<std::string>& paths, const 
         if (fs::is_regular_file(path, ec) && !dicomDir) {
             candidates.push_back(path), named = true;
         } else if (fs::is_directory(walked, ec)) {
-            for (auto it = fs::recursive_directory_iterator(walked, fs::directory_options::skip_permission_denied, ec);
-                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                if (!it->is_regular_file(ec))
-                    continue;
-                const std::string name = it->path().filename().string();
-                if (name.front() == '.')
-                    continue;  // hidden, or a file still being written (.part)
-                if (name == "DICOMDIR" || !hasDicomPreamble(it->path().string()))
-                    ++result.skipped;
-                else
-                    candidates.push_back(it->path().string());
-            }
-            std::sort(candidates.begin(), candidates.end());
+            candidates = listDicomFiles(walked, result.skipped);
         } else {
             throw BadInputError(path, "no such file or folder");
         }
