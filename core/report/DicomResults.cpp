@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 namespace ei {
 
@@ -52,9 +53,9 @@ std::pair<std::string, std::string> now()
     return {date, time};
 }
 
-// The Patient and General Study modules of `source`, in UTF-8, over whatever `target`
-// holds (DCMTK's SR writer leaves them empty).
-void copyPatientAndStudy(const DicomSource& source, DcmDataset& target)
+// The Patient and General Study modules of `source`, in UTF-8 (where DCMTK can convert),
+// with their Specific Character Set: read once per source, copied into each object.
+std::unique_ptr<DcmDataset> patientAndStudyOf(const DicomSource& source)
 {
     DcmFileFormat file;
     const std::string& path = source.instances.front().file;
@@ -62,20 +63,27 @@ void copyPatientAndStudy(const DicomSource& source, DcmDataset& target)
         throw BadInputError(path, "cannot be read again to copy the patient and study");
     DcmDataset* from = file.getDataset();
     const bool utf8 = from->convertToUTF8().good();
+    auto attributes = std::make_unique<DcmDataset>();
     for (const DcmTagKey& tag : {DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID, DCM_PatientBirthDate, DCM_PatientSex,
                                  DCM_StudyInstanceUID, DCM_StudyDate, DCM_StudyTime, DCM_StudyID, DCM_AccessionNumber,
                                  DCM_ReferringPhysicianName, DCM_StudyDescription}) {
         DcmElement* element = nullptr;
         if (from->findAndGetElement(tag, element).good() && element)
-            target.insert(static_cast<DcmElement*>(element->clone()), OFTrue);
+            attributes->insert(static_cast<DcmElement*>(element->clone()), OFTrue);
     }
-    if (utf8) {
-        target.putAndInsertOFStringArray(DCM_SpecificCharacterSet, "ISO_IR 192");
-    } else {
-        OFString charset;
+    OFString charset = "ISO_IR 192";
+    if (!utf8)
         from->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
-        target.putAndInsertOFStringArray(DCM_SpecificCharacterSet, charset);
-    }
+    attributes->putAndInsertOFStringArray(DCM_SpecificCharacterSet, charset);
+    return attributes;
+}
+
+// Copies every element of `from` over what `target` holds (DCMTK's SR writer leaves the
+// patient and study empty).
+void copyInto(DcmDataset& from, DcmDataset& target)
+{
+    for (unsigned long i = 0; i < from.card(); ++i)
+        target.insert(static_cast<DcmElement*>(from.getElement(i)->clone()), OFTrue);
 }
 
 void setEquipment(DcmDataset& d)
@@ -234,7 +242,7 @@ DicomResultSeries DicomResultWriter::writeStructuredReport(const std::string& di
     const OFCondition written = document.write(*file.getDataset());
     if (written.bad())
         throw ModelError("", std::string("DCMTK could not write the SR: ") + written.text());
-    copyPatientAndStudy(sources_.front(), *file.getDataset());
+    copyInto(*patientAndStudyOf(sources_.front()), *file.getDataset());
     const std::string path = (std::filesystem::path(dir) / "EI_SR.dcm").string();
     saveDicomFileAtomically(file, path);
     OFString series;
@@ -254,6 +262,7 @@ DicomResultSeries DicomResultWriter::writeMapCaptures(const std::string& dir,
         if (mr.missing || !source)
             continue;
         const auto pictures = backgrounds.find(mr.name);
+        const std::unique_ptr<DcmDataset> patientAndStudy = patientAndStudyOf(*source);
         for (const SimilarityMap& map : mr.maps) {
             std::vector<unsigned char> pixels;
             int rows = 0, columns = 0;
@@ -266,7 +275,7 @@ DicomResultSeries DicomResultWriter::writeMapCaptures(const std::string& dir,
             }
             DcmFileFormat file;
             DcmDataset& d = *file.getDataset();
-            copyPatientAndStudy(*source, d);
+            copyInto(*patientAndStudy, d);
             d.putAndInsertOFStringArray(DCM_StudyInstanceUID, series.studyUid.c_str());
             d.putAndInsertOFStringArray(DCM_SOPClassUID, UID_MultiframeTrueColorSecondaryCaptureImageStorage);
             d.putAndInsertOFStringArray(DCM_SOPInstanceUID, newUid().c_str());
