@@ -1,5 +1,5 @@
 // `eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR
-// [--precision P] [--resume] [--dist-url tcp://HOST:PORT --world-size N --rank R]
+// [--precision P] [--cache-mb MB] [--resume] [--dist-url tcp://HOST:PORT --world-size N --rank R]
 // [--dist-backend auto|gloo|nccl] [--dist-timeout S]`: fine-tunes per MODEL.md section 5
 // (core/training/TrainingJob) and prints the progress as JSON lines on stdout (also kept
 // in RUN_DIR/progress.jsonl). Run as one of N data-parallel ranks when WORLD_SIZE (and
@@ -19,12 +19,12 @@ namespace {
 
 const std::string kSynopsis =
     std::string("eiview-cli train --manifest DATA.csv --config TRAIN.json [--backbone B] --out RUN_DIR "
-                "[--precision auto|fp32|tf32|bf16|fp16] [--resume | --resume-other-data]") +
+                "[--precision auto|fp32|tf32|bf16|fp16] [--cache-mb MB] [--resume | --resume-other-data]") +
     kDistributedSynopsis;
 
 int runTrain(CliArgs& args)
 {
-    std::set<std::string> options{"manifest", "config", "backbone", "out", "precision"};
+    std::set<std::string> options{"manifest", "config", "backbone", "out", "precision", "cache-mb"};
     options.insert(distributedOptionNames().begin(), distributedOptionNames().end());
     args.parse(options, {"resume", "resume-other-data"});
     if (args.helpRequested()) {
@@ -40,6 +40,7 @@ int runTrain(CliArgs& args)
     request.resume = args.has("resume") || args.has("resume-other-data");
     request.resumeOnOtherData = args.has("resume-other-data");
     request.precision = args.valueOr("precision", "");
+    request.dataCacheMb = args.intValueOr("cache-mb", -1);
     request.distributed = distributedOptions(args);
     try {
         runTraining(request, [](const std::string& line) { std::cout << line << std::endl; });

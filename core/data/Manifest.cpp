@@ -330,6 +330,19 @@ std::map<std::string, int> Manifest::splitCounts() const
     return out;
 }
 
+void Manifest::addProblems(const std::vector<ManifestProblem>& more)
+{
+    for (const ManifestProblem& p : more) {
+        const bool known = std::any_of(problems_.begin(), problems_.end(), [&p](const ManifestProblem& q) {
+            return q.row == p.row && q.problem == p.problem;
+        });
+        if (!known)
+            problems_.push_back(p);
+    }
+    std::stable_sort(problems_.begin(), problems_.end(),
+                     [](const ManifestProblem& a, const ManifestProblem& b) { return a.row < b.row; });
+}
+
 void Manifest::throwIfProblems() const
 {
     if (problems_.empty())

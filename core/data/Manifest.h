@@ -63,6 +63,9 @@ public:
     std::map<std::string, std::map<std::string, int>> classCounts() const;
     std::map<std::string, int> splitCounts() const;
 
+    // Adds problems found elsewhere (the image checks of the other ranks of a
+    // data-parallel run), leaving out those already listed; all are then in row order.
+    void addProblems(const std::vector<ManifestProblem>& more);
     // Throws ei::BadInputError "<csv>: N problem(s): row 3: ...; row 7: ..." if any.
     void throwIfProblems() const;
     // One-hot / multi-hot target of a row over classes().

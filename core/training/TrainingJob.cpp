@@ -24,6 +24,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <set>
 #include <sstream>
 
 namespace ei {
@@ -51,48 +53,76 @@ std::string nowIso()
     return buf;
 }
 
-// A checked manifest, its images loaded once (the check loads them anyway).
-struct LoadedDataSet {
-    Manifest manifest;
-    std::map<std::string, Image> images;
-};
-
-LoadedDataSet readDataSet(const std::string& path, const std::vector<std::string>& modalities,
-                          const std::vector<std::string>& classes, bool multilabel, const std::vector<std::string>& required)
+// A manifest with every image checked before any work (each problem with its row) and
+// none kept: training reads the images a batch needs (models/train/TrainingExamples),
+// evaluation those of its split. In a data-parallel run each rank decodes every N-th
+// image and the ranks' problems are gathered, so each image is decoded once and all
+// ranks stop alike.
+Manifest checkedManifest(const std::string& path, const std::vector<std::string>& modalities,
+                         const std::vector<std::string>& classes, bool multilabel, const std::vector<std::string>& required,
+                         Distributed* dist = nullptr)
 {
-    LoadedDataSet data;
     ManifestOptions options;
     options.modalities = modalities;
     options.classes = classes;
     options.multilabel = multilabel;
     options.requiredSplits = required;
+    const int rank = dist ? dist->rank() : 0, ranks = dist ? dist->worldSize() : 1;
+    std::set<std::string> seen;
     options.checkImage = [&](const std::string& file) {
-        if (!data.images.count(file))
-            data.images.emplace(file, loadImage(file));
+        if (seen.insert(file).second && static_cast<int>((seen.size() - 1) % ranks) == rank)
+            loadImage(file);
     };
-    data.manifest = Manifest::read(path, options);
-    data.manifest.throwIfProblems();
-    return data;
+    Manifest manifest = Manifest::read(path, options);
+    if (dist) {
+        nlohmann::json mine = nlohmann::json::array();
+        for (const ManifestProblem& p : manifest.problems())
+            mine.push_back({p.row, p.problem});
+        for (int r = 0; r < ranks; ++r) {
+            const auto theirs = nlohmann::json::parse(dist->broadcastBytes(r == rank ? mine.dump() : std::string(), r));
+            std::vector<ManifestProblem> more;
+            for (const auto& p : theirs)
+                more.push_back({p.at(0).get<int>(), p.at(1).get<std::string>()});
+            manifest.addProblems(more);
+        }
+    }
+    manifest.throwIfProblems();
+    return manifest;
 }
 
-std::vector<TrainingExample> examplesOf(const LoadedDataSet& data, const std::string& split, const ModelConfig& config,
-                                        const std::vector<int>& columns, bool raw)
+// A data set's identity for resume without decoding its images: the train and val rows
+// (id, target) and the SHA-256 of every file a column reads. Moving the data set keeps it.
+std::string filesFingerprint(const Manifest& manifest, const std::vector<int>& columns)
+{
+    Sha256 h;
+    for (const char* split : {"train", "val"}) {
+        const auto rows = manifest.split(split);
+        h.update(std::string(split) + ":" + std::to_string(rows.size()) + ";");
+        for (const ManifestRow* row : rows) {
+            std::string line = row->id + "|";
+            for (int c : columns)
+                line += Sha256::ofFile(row->files.at(static_cast<std::size_t>(c))) + ",";
+            for (float t : manifest.target(*row))
+                line += std::to_string(t) + " ";
+            h.update(line + "\n");
+        }
+    }
+    return h.hexDigest();
+}
+
+// Prepared examples (model input, no augmentation) of a split, images read now: column
+// columns[k] as `config` reads its modality inputs[k].
+std::vector<TrainingExample> preparedExamples(const Manifest& manifest, const std::string& split, const ModelConfig& config,
+                                              const std::vector<int>& columns, const std::vector<int>& inputs)
 {
     std::vector<TrainingExample> out;
-    for (const ManifestRow* row : data.manifest.split(split)) {
+    for (const ManifestRow* row : manifest.split(split)) {
         TrainingExample ex;
-        ex.raw.resize(row->files.size());
         ex.prepared.resize(row->files.size());
-        for (std::size_t k = 0; k < columns.size(); ++k) {
-            const int c = columns[k];
-            const Image& image = data.images.at(row->files.at(c));
-            if (raw)
-                ex.raw[c] = rawTensor(image);
-            else
-                ex.prepared[c] = preprocessForModel(image, modelInputSpec(config, static_cast<int>(k)));
-        }
-        const auto target = data.manifest.target(*row);
-        ex.target = torch::tensor(target, torch::kFloat);
+        for (std::size_t k = 0; k < columns.size(); ++k)
+            ex.prepared[columns[k]] = preprocessForModel(loadImage(row->files.at(columns[k])),
+                                                         modelInputSpec(config, inputs.at(k)));
+        ex.target = torch::tensor(manifest.target(*row), torch::kFloat);
         out.push_back(std::move(ex));
     }
     return out;
@@ -240,9 +270,9 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
 
     if (control)
         control->checkpoint(0.0, "checking the data set");
-    const auto data = readDataSet(request.manifestPath, modalityNames, classes, multilabel, {"train", "val"});
+    const Manifest manifest = checkedManifest(request.manifestPath, modalityNames, classes, multilabel, {"train", "val"}, dist.get());
     if (classes.empty())
-        modelJson["classes"] = data.manifest.classes();
+        modelJson["classes"] = manifest.classes();
     BackboneConfig fallbackBackbone = BackboneConfig::fromJson(modelJson.value("backbone", nlohmann::json::object()),
                                                                configSource, "model.backbone.");
     const auto backbone = loadBackbone(request.backbonePath, fallbackBackbone, config.seed);
@@ -274,22 +304,31 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     for (int m = 0; m < static_cast<int>(modalityNames.size()); ++m)
         if (fusion != "unimodal" || m == unimodalColumn)
             columns.push_back(m);
-    // Example columns follow the manifest's (= the listed modalities') order.
+    // Example columns follow the manifest's (= the listed modalities') order. Train
+    // examples hold their targets; a batch reads the images it needs ([D, C, H, W] in
+    // [0, 1], the loaders' intensity rule). Rank 0 alone validates and identifies the data.
     TrainingData trainingData;
-    {
-        trainingData.train = examplesOf(data, "train", full, columns, true);
-        // val is evaluated on prepared inputs; build them per column in the stage configs.
-        std::vector<TrainingExample> val;
-        for (const ManifestRow* row : data.manifest.split("val")) {
-            TrainingExample ex;
-            ex.prepared.resize(row->files.size());
-            for (int c : columns)
-                ex.prepared[c] = preprocessForModel(data.images.at(row->files.at(c)), modelInputSpec(full, c));
-            ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
-            val.push_back(std::move(ex));
-        }
-        trainingData.val = std::move(val);
+    const auto trainRows = manifest.split("train");
+    for (const ManifestRow* row : trainRows) {
+        TrainingExample ex;
+        ex.target = torch::tensor(manifest.target(*row), torch::kFloat);
+        trainingData.train.push_back(std::move(ex));
     }
+    trainingData.readTrain = [&trainRows, &columns](std::size_t index) {
+        const ManifestRow& row = *trainRows.at(index);
+        std::vector<torch::Tensor> raw(row.files.size());
+        for (int c : columns)
+            raw[static_cast<std::size_t>(c)] = rawTensor(loadImage(row.files.at(static_cast<std::size_t>(c))));
+        return raw;
+    };
+    if (main) {
+        // val is evaluated on prepared inputs, per column as the full config reads it.
+        trainingData.val = preparedExamples(manifest, "val", full, columns, columns);  // column c is full's modality c
+        trainingData.fingerprint = filesFingerprint(manifest, columns);
+    }
+    trainingData.fingerprintKind = "files";
+    if (dist)
+        trainingData.fingerprint = dist->broadcastBytes(trainingData.fingerprint);
 
     // Progress for task lists: stages in equal parts, each by iterations against its
     // most epochs (early stopping may end a stage sooner; the bar then jumps).
@@ -311,6 +350,8 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     Trainer trainer(config, modelConfig, backbone.model, request.outDir, unimodalColumn);
     trainer.setResumeOnOtherData(request.resumeOnOtherData);
     trainer.setDistributed(dist);
+    if (request.dataCacheMb >= 0)
+        trainer.setDataCacheBytes(static_cast<std::size_t>(request.dataCacheMb) << 20);
     const auto outcome = trainer.run(
         trainingData, request.resume,
         [&](const nlohmann::json& e) {
@@ -325,18 +366,10 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     // Final metrics of the best model on val and test.
     EiModel model(outcome.config, backbone.model, outcome.parameters, "trained model");
     std::vector<int> modelColumns = fusion == "unimodal" ? std::vector<int>{unimodalColumn} : columns;
+    std::vector<int> modelInputs(modelColumns.size());
+    std::iota(modelInputs.begin(), modelInputs.end(), 0);
     auto examplesFor = [&](const std::string& split) {
-        std::vector<TrainingExample> examples;
-        for (const ManifestRow* row : data.manifest.split(split)) {
-            TrainingExample ex;
-            ex.prepared.resize(row->files.size());
-            for (std::size_t k = 0; k < modelColumns.size(); ++k)
-                ex.prepared[modelColumns[k]] =
-                    preprocessForModel(data.images.at(row->files.at(modelColumns[k])), modelInputSpec(outcome.config, static_cast<int>(k)));
-            ex.target = torch::tensor(data.manifest.target(*row), torch::kFloat);
-            examples.push_back(std::move(ex));
-        }
-        return examples;
+        return preparedExamples(manifest, split, outcome.config, modelColumns, modelInputs);
     };
     // Temperature scaling fitted on the validation split (the split that chose the
     // epoch, never the test split), then every split evaluated with and without it.
@@ -362,7 +395,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     summary["metrics"] = {{"val", report.val.toJson()}, {"test", report.test.n ? report.test.toJson() : nlohmann::json(nullptr)}};
     summary["calibration"] = calibration.empty() ? nlohmann::json(nullptr) : calibration.toJson();
     nlohmann::json training{{"dataset_fingerprint", Sha256::ofFile(request.manifestPath)},
-                            {"dataset_counts", data.manifest.splitCounts()},
+                            {"dataset_counts", manifest.splitCounts()},
                             {"metrics", summary["metrics"]},
                             {"summary", outcome.summary},
                             {"train_config", config.toJson()},
@@ -410,7 +443,7 @@ namespace {
 // A model on the device and precision asked for, and one split of a manifest prepared for it.
 struct ModelOnSplit {
     LoadedEiModel loaded;
-    LoadedDataSet data;
+    Manifest manifest;
     std::vector<int> columns;
     std::vector<TrainingExample> examples;
 };
@@ -429,10 +462,10 @@ ModelOnSplit modelOnSplit(const EvaluationRequest& request, const JobControl* co
         names.push_back(m.name);
     if (control)
         control->checkpoint(0.1, "checking the data set");
-    s.data = readDataSet(request.manifestPath, names, config.classes, config.multilabel, {request.split});
+    s.manifest = checkedManifest(request.manifestPath, names, config.classes, config.multilabel, {request.split});
     for (int m = 0; m < config.numModalities(); ++m)
         s.columns.push_back(m);
-    s.examples = examplesOf(s.data, request.split, config, s.columns, false);
+    s.examples = preparedExamples(s.manifest, request.split, config, s.columns, s.columns);
     if (control)
         control->checkpoint(0.3, "predicting");
     return s;
@@ -468,7 +501,6 @@ EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* co
     const ModelOnSplit s = modelOnSplit(request, control);
     const LoadedEiModel& loaded = s.loaded;
     const ModelConfig& config = loaded.model->config();
-    const auto& data = s.data;
     const auto& columns = s.columns;
     const auto& examples = s.examples;
     const TemperatureScaling calibration =
@@ -484,7 +516,7 @@ EvalMetrics runEvaluation(const EvaluationRequest& request, const JobControl* co
             csv << ',' << csvField(c);
         csv << ",label\n";
         csv.precision(6);
-        const auto rows = data.manifest.split(request.split);
+        const auto rows = s.manifest.split(request.split);
         for (std::size_t i = 0; i < rows.size(); ++i) {
             csv << csvField(rows[i]->id);
             for (double p : probs[i])

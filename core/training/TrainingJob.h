@@ -36,6 +36,9 @@ struct TrainingRequest {
     bool resume = false;
     bool resumeOnOtherData = false;  // resume although the data set differs from the checkpoint's
     std::string precision;      // overrides the config's "precision" when not empty (train --precision)
+    // Memory for decoded training images, per process (train --cache-mb); -1: the
+    // trainer's default (4096). 0 reads every batch's images from disk.
+    long long dataCacheMb = -1;
     // One rank of a data-parallel run (issue 17) when distributed.enabled(): rank 0 writes
     // the run folder and the model, the other ranks only train (models/dist/DataParallel.h).
     DistributedOptions distributed;

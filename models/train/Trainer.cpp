@@ -13,6 +13,7 @@
 #include "models/train/Metrics.h"
 #include "models/train/TrainingBatch.h"
 #include "models/train/TrainingCheckpoint.h"
+#include "models/train/TrainingExamples.h"
 #include "models/io/Safetensors.h"
 
 #include <chrono>
@@ -85,6 +86,7 @@ struct Trainer::Private {
     fs::path runDir;
     int unimodalColumn = 0;
     bool resumeOnOtherData = false;  // setResumeOnOtherData
+    std::size_t cacheBytes = std::size_t(4) << 30;  // setDataCacheBytes
     torch::Device device{torch::kCPU};
     DataParallel parallel;  // one process unless setDistributed
     std::function<void(const nlohmann::json&)> onEvent;
@@ -215,6 +217,8 @@ std::vector<std::vector<double>> Trainer::predict(const EiModel& model, const st
 
 void Trainer::setResumeOnOtherData(bool allow) { d->resumeOnOtherData = allow; }
 
+void Trainer::setDataCacheBytes(std::size_t bytes) { d->cacheBytes = bytes; }
+
 void Trainer::setDistributed(std::shared_ptr<Distributed> dist)
 {
     if (dist)
@@ -261,7 +265,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     auto& P = *d;
     P.onEvent = onEvent;
     P.control = control;
-    if (data.train.empty() || data.val.empty())
+    if (data.train.empty() || (P.parallel.isMain() && data.val.empty()))
         throw BadInputError("", "training needs at least one train and one val study");
     configureCpuThreads();  // models/Device.h: thread split and allocator setting
     if (P.config.threads > 0)
@@ -294,7 +298,12 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     Params &current = st.current, &momentum = st.momentum, &secondMoment = st.secondMoment, &bestParams = st.bestParams;
 
     // Recorded in checkpoints, checked on resume.
-    const CheckpointIdentity identity{P.config.toJson(), P.modelConfig.toJson(), dataFingerprint(data), P.resumeOnOtherData};
+    CheckpointIdentity identity{P.config.toJson(), P.modelConfig.toJson(), data.fingerprint, P.resumeOnOtherData,
+                                data.fingerprintKind};
+    if (identity.dataFingerprint.empty()) {
+        identity.dataFingerprint = dataFingerprint(data);
+        identity.fingerprintKind = "tensors";
+    }
     // Rank 0 owns the run folder: it checks it and hands the checkpoint to every rank.
     std::string problem, checkpointBytes;
     if (P.parallel.isMain()) {
@@ -326,6 +335,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     };
 
     const auto& train = data.train;
+    TrainingExamples examples(data, P.cacheBytes);  // read on demand where data.readTrain is set
     const int itersPerEpoch = static_cast<int>((train.size() + P.config.batchSize - 1) / P.config.batchSize);
 
     for (; stageIndex < static_cast<int>(stages.size()); ++stageIndex) {
@@ -426,7 +436,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 return std::min(static_cast<int>(train.size()), (it + 1) * P.config.batchSize) - it * P.config.batchSize;
             };
             auto makeBatch = [&](int it) {
-                TrainingBatch batch = makeTrainingBatch(train, order, it, P.config.batchSize, stage.columns, stage.config,
+                TrainingBatch batch = makeTrainingBatch(examples, order, it, P.config.batchSize, stage.columns, stage.config,
                                                         P.modelConfig, P.config.augment, rng, P.device,
                                                         P.parallel.shard(batchCount(it), P.config.batchSize));
                 if (stage.fusion)
@@ -511,6 +521,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
             nlohmann::json validation{{"event", "validation"}, {"stage", stage.name}, {"epoch", epochsDone}, {"iteration", iteration},
                                       {"train_loss", lossSum / train.size()}, {"val_mAP", value}, {"best_val_mAP", best},
                                       {"samples_per_s", trainSeconds > 0 ? trainSamples / trainSeconds : 0.0}};
+            if (data.readTrain)  // the studies this process (rank 0) read from disk in this epoch
+                validation["examples_read"] = examples.takeReads();
             if (P.parallel.enabled())  // the gradient all-reduce's share of this epoch's training time
                 validation["sync_share"] = epochSeconds > 0 ? P.parallel.takeSyncSeconds() / epochSeconds : 0.0;
             P.emit(validation);

@@ -41,8 +41,17 @@ struct TrainingExample {
 };
 
 struct TrainingData {
+    // With readTrain set, train examples hold only their targets: a batch reads the raw
+    // inputs it needs through readTrain(index) (models/train/TrainingExamples), so a rank
+    // of a data-parallel run reads its own slices only.
     std::vector<TrainingExample> train;
+    // Rank 0 alone validates: the other ranks of a data-parallel run may leave val empty.
     std::vector<TrainingExample> val;
+    std::function<std::vector<torch::Tensor>(std::size_t index)> readTrain;
+    // Identifies the data set for resume (checkpoint `data_fingerprint`) when the examples
+    // are not all in memory, with the kind of rule that made it; empty: dataFingerprint().
+    std::string fingerprint;
+    std::string fingerprintKind;
 };
 
 struct TrainOutcome {
@@ -74,6 +83,9 @@ public:
     // ranks); rank 0 alone validates, logs and writes checkpoints, the others follow its
     // decisions. The result equals a one-process run's to float tolerance.
     void setDistributed(std::shared_ptr<Distributed> dist);
+    // Memory for training examples read through TrainingData::readTrain (default 4 GiB per
+    // process); 0 reads every batch from disk. Results do not depend on it.
+    void setDataCacheBytes(std::size_t bytes);
     // Identifies a data set: shapes, targets and per-tensor sums of every example, hashed.
     static std::string dataFingerprint(const TrainingData& data);
 

@@ -26,7 +26,7 @@ torch::Tensor toModelBatch(const std::vector<torch::Tensor>& items, const Modali
     return mc.isVolume() ? batch : batch.select(1, 0);
 }
 
-TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const std::vector<int>& order, int index,
+TrainingBatch makeTrainingBatch(TrainingExamples& train, const std::vector<int>& order, int index,
                                 int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
                                 const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
                                 const torch::Device& device, std::pair<int, int> shard)
@@ -39,16 +39,20 @@ TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const
     std::vector<std::vector<torch::Tensor>> perModality(columns.size());
     std::vector<torch::Tensor> targets;
     for (int b = b0; b < b1; ++b) {
-        const auto& ex = train[order[b]];
         const bool mine = b >= s0 && b < s1;
-        if (mine)
-            targets.push_back(ex.target);
+        std::vector<torch::Tensor> example;
+        if (mine) {
+            targets.push_back(train.target(order[b]));
+            example = train.raw(order[b]);
+        }
         for (std::size_t k = 0; k < columns.size(); ++k) {
+            if (!mine) {  // another rank's study: its draws are taken, its image is not read
+                drawAugmentParams(rng, augment, 0, 0);
+                continue;
+            }
             const auto& mc = stage.modalities[k];
-            const auto& raw = ex.raw.at(columns[k]);
+            const auto& raw = example.at(columns[k]);
             const auto ap = drawAugmentParams(rng, augment, static_cast<int>(raw.size(2)), static_cast<int>(raw.size(3)));
-            if (!mine)
-                continue;  // another rank's study: its draws are taken, its image is not made
             const std::vector<int> indices =
                 mc.isVolume() ? officialSliceIndices(static_cast<int>(raw.size(0)), mc.slices, ap.sliceJitter)
                               : std::vector<int>{0};

@@ -5,6 +5,7 @@
 #include "models/ei/ModelConfig.h"
 #include "models/train/TrainConfig.h"
 #include "models/train/Trainer.h"
+#include "models/train/TrainingExamples.h"
 
 #include <torch/torch.h>
 
@@ -37,10 +38,11 @@ struct TrainingBatch {
 // normalised, stacked and moved to `device`. `columns` are the stage's manifest columns,
 // `stage` its model config, `model` the full config (normalisation).
 // shard = [begin, end) within the batch: only those studies are made (a rank's slice of
-// a data-parallel batch, models/dist/DataParallel), but the draws of every study are
-// taken, so that each study gets the draws it gets in a one-process run. An empty shard
+// a data-parallel batch, models/dist/DataParallel) and only their inputs are read, but the
+// draws of every study are taken (their number does not depend on the image), so that
+// each study gets the draws it gets in a one-process run. An empty shard
 // gives a batch of size 0 whose inputs are undefined. {0, -1}: the whole batch.
-TrainingBatch makeTrainingBatch(const std::vector<TrainingExample>& train, const std::vector<int>& order, int index,
+TrainingBatch makeTrainingBatch(TrainingExamples& train, const std::vector<int>& order, int index,
                                 int batchSize, const std::vector<int>& columns, const ModelConfig& stage,
                                 const ModelConfig& model, const AugmentConfig& augment, std::mt19937& rng,
                                 const torch::Device& device, std::pair<int, int> shard = {0, -1});

@@ -25,6 +25,14 @@ TrainingState parseCheckpoint(const std::string& bytes, const std::string& path,
     }
     if (state.at("train_config") != identity.trainConfig || state.at("model_config") != identity.modelConfig)
         throw BadInputError(path, "the run was started with another training or model config");
+    // Checkpoints from before the kinds existed were made from the tensors.
+    const std::string kind = state.contains("data_fingerprint_kind") && state.at("data_fingerprint_kind").is_string()
+                                 ? state.at("data_fingerprint_kind").get<std::string>()
+                                 : "tensors";
+    if (state.contains("data_fingerprint") && kind != identity.fingerprintKind && !identity.allowOtherData)
+        throw BadInputError(path, "the run's data set was identified by another rule (\"" + kind + "\", now \"" +
+                                      identity.fingerprintKind + "\", as by an older EIView), so it cannot be checked; "
+                                      "resume with --resume-other-data if the manifest and its images are unchanged");
     if (state.contains("data_fingerprint") && state.at("data_fingerprint") != identity.dataFingerprint &&
         !identity.allowOtherData)
         throw BadInputError(path, "the run was started on another data set (other studies, labels or splits); resuming "
@@ -86,7 +94,8 @@ void writeCheckpoint(const std::string& path, const TrainingState& s, bool mid, 
                                {"best", s.best}, {"best_epoch", s.bestEpoch}, {"since_best", s.sinceBest}, {"mid_stage", mid},
                                {"stages", s.stages}, {"progress_bytes", progressBytes},
                                {"train_config", identity.trainConfig}, {"model_config", identity.modelConfig},
-                               {"data_fingerprint", identity.dataFingerprint}};
+                               {"data_fingerprint", identity.dataFingerprint},
+                               {"data_fingerprint_kind", identity.fingerprintKind}};
     writeSafetensors(path, tensors,
                      {{"format", "eiview-training-checkpoint"}, {"state", state.dump()}, {kTensorDigestKey, tensorDigest(tensors)}});
 }

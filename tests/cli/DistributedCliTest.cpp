@@ -115,9 +115,11 @@ private Q_SLOTS:
         const auto one = runCli(common + QStringList{"--out", dir.filePath("one")});
         QVERIFY2(one.code == 0, one.err.constData());
 
+        // The ranks read every batch's images from disk (no cache): each reads its slices only.
         const quint16 port = freePort();
-        auto r0 = startRank(common + QStringList{"--out", dir.filePath("two")}, 0, 2, port);
-        auto r1 = startRank(common + QStringList{"--out", dir.filePath("two")}, 1, 2, port);
+        const QStringList twoArgs = common + QStringList{"--out", dir.filePath("two"), "--cache-mb", "0"};
+        auto r0 = startRank(twoArgs, 0, 2, port);
+        auto r1 = startRank(twoArgs, 1, 2, port);
         const auto f0 = finish(*r0), f1 = finish(*r1);
         QVERIFY2(f0.code == 0, f0.err.constData());
         QVERIFY2(f1.code == 0, f1.err.constData());
@@ -145,6 +147,24 @@ private Q_SLOTS:
                 QVERIFY(std::abs(e2[i]["val_mAP"].get<double>() - e1[i]["val_mAP"].get<double>()) < 1e-6);
         }
         QCOMPARE(stageStarts, 3);
+
+        // What each process read: one rank, the whole split once (then held); rank 0 of two,
+        // its half of every batch of 8 (the first 4 studies), in every epoch.
+        int train = 0;
+        for (const auto& row : ei::test::csvRows(dir.filePath("data/manifest.csv")))
+            train += row.at(1) == "train";
+        int half = 0;
+        for (int begin = 0; begin < train; begin += 8)
+            half += std::min(4, train - begin);
+        QVERIFY(half < train);
+        int validations = 0;
+        for (std::size_t i = 0; i < e1.size(); ++i)
+            if (e1[i]["event"] == "validation" && e1[i]["epoch"].get<int>() > 0) {
+                QCOMPARE(e1[i]["examples_read"].get<int>(), validations == 0 ? train : 0);
+                QCOMPARE(e2[i]["examples_read"].get<int>(), half);
+                ++validations;
+            }
+        QCOMPARE(validations, 6);
     }
 
     void killedRankEndsTheRunAndResumes()
@@ -345,6 +365,37 @@ private Q_SLOTS:
         QCOMPARE(b.code, 2);
         QVERIFY2(b.err.contains("environment variable WORLD_SIZE='two' is not a valid number"), b.err.constData());
         QVERIFY(!QFile::exists(dir.filePath("run")));
+    }
+
+    void everyRankNamesTheDataSetsProblems()
+    {
+        // The ranks split the image check (each decodes every second image); a broken
+        // image stops both, each naming its row, whichever rank decoded it.
+        QTemporaryDir dir;
+        QCOMPARE(runCli({"make-synthetic", "--out", dir.filePath("data"), "--n", "12", "--size", "32"}).code, 0);
+        writeTrainConfig(dir.filePath("train.json"), 4, 1);
+        const auto rows = ei::test::csvRows(dir.filePath("data/manifest.csv"));
+        QStringList broken;
+        for (std::size_t c : {std::size_t(3), std::size_t(4)}) {  // the first study's images: one for each rank
+            const QString file = dir.filePath("data/" + QString::fromStdString(rows.at(1).at(c)));
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write("not an image");
+            broken << QString::fromStdString(rows.at(1).at(c));
+        }
+        const QStringList args{"train", "--manifest", dir.filePath("data/manifest.csv"), "--config", dir.filePath("train.json"),
+                               "--out", dir.filePath("run")};
+        const quint16 port = freePort();
+        auto r0 = startRank(args, 0, 2, port);
+        auto r1 = startRank(args, 1, 2, port);
+        const auto f0 = finish(*r0, 120000), f1 = finish(*r1, 120000);
+        for (const auto* f : {&f0, &f1}) {
+            QCOMPARE(f->code, 3);
+            QVERIFY2(f->err.contains("2 problem(s)"), f->err.constData());
+            QVERIFY2(f->err.contains("row 2: CFP file '" + broken[0].toUtf8() + "' cannot be read"), f->err.constData());
+            QVERIFY2(f->err.contains("row 2: OCT file '" + broken[1].toUtf8() + "' cannot be read"), f->err.constData());
+        }
+        QVERIFY(!QFile::exists(dir.filePath("run/checkpoint.safetensors")));
     }
 };
 
