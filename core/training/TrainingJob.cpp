@@ -1,11 +1,10 @@
-// Fine-tuning / evaluation jobs (see TrainingJob.h): data set loading with the project's
-// loaders and preprocessing, model files, and the worker thread of the wizard.
+// Fine-tuning / evaluation jobs (see TrainingJob.h): the trainer on a checked data set
+// (core/training/TrainingDataSet), model files, and the worker thread of the wizard.
 #include "core/training/TrainingJob.h"
 
-#include "core/io/ImageLoader.h"
 #include "core/data/Csv.h"
 #include "core/data/Manifest.h"
-#include "core/study/Preprocess.h"
+#include "core/training/TrainingDataSet.h"
 #include "models/io/AtomicFile.h"
 #include "models/ei/EiModel.h"
 #include "models/io/EiModelFile.h"
@@ -25,7 +24,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <set>
 #include <sstream>
 
 namespace ei {
@@ -33,99 +31,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// [D, C, H, W] in [0, 1]: the loader's intensity rule (Preprocess step 2), no resize.
-torch::Tensor rawTensor(const Image& image)
-{
-    std::vector<torch::Tensor> slices;
-    for (int s = 0; s < std::max(1, image.slices); ++s) {
-        auto values = sliceTo255(image, s);
-        auto t = torch::from_blob(values.data(), {image.height, image.width, image.channels}, torch::kFloat).clone();
-        slices.push_back(t.permute({2, 0, 1}).div(255.0f).clamp(0, 1));
-    }
-    return torch::stack(slices).contiguous();
-}
-
 std::string nowIso()
 {
     const std::time_t t = std::time(nullptr);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
     return buf;
-}
-
-// A manifest with every image checked before any work (each problem with its row) and
-// none kept: training reads the images a batch needs (models/train/TrainingExamples),
-// evaluation those of its split. In a data-parallel run each rank decodes every N-th
-// image and the ranks' problems are gathered, so each image is decoded once and all
-// ranks stop alike.
-Manifest checkedManifest(const std::string& path, const std::vector<std::string>& modalities,
-                         const std::vector<std::string>& classes, bool multilabel, const std::vector<std::string>& required,
-                         Distributed* dist = nullptr)
-{
-    ManifestOptions options;
-    options.modalities = modalities;
-    options.classes = classes;
-    options.multilabel = multilabel;
-    options.requiredSplits = required;
-    const int rank = dist ? dist->rank() : 0, ranks = dist ? dist->worldSize() : 1;
-    std::set<std::string> seen;
-    options.checkImage = [&](const std::string& file) {
-        if (seen.insert(file).second && static_cast<int>((seen.size() - 1) % ranks) == rank)
-            loadImage(file);
-    };
-    Manifest manifest = Manifest::read(path, options);
-    if (dist) {
-        nlohmann::json mine = nlohmann::json::array();
-        for (const ManifestProblem& p : manifest.problems())
-            mine.push_back({p.row, p.problem});
-        for (int r = 0; r < ranks; ++r) {
-            const auto theirs = nlohmann::json::parse(dist->broadcastBytes(r == rank ? mine.dump() : std::string(), r));
-            std::vector<ManifestProblem> more;
-            for (const auto& p : theirs)
-                more.push_back({p.at(0).get<int>(), p.at(1).get<std::string>()});
-            manifest.addProblems(more);
-        }
-    }
-    manifest.throwIfProblems();
-    return manifest;
-}
-
-// A data set's identity for resume without decoding its images: the train and val rows
-// (id, target) and the SHA-256 of every file a column reads. Moving the data set keeps it.
-std::string filesFingerprint(const Manifest& manifest, const std::vector<int>& columns)
-{
-    Sha256 h;
-    for (const char* split : {"train", "val"}) {
-        const auto rows = manifest.split(split);
-        h.update(std::string(split) + ":" + std::to_string(rows.size()) + ";");
-        for (const ManifestRow* row : rows) {
-            std::string line = row->id + "|";
-            for (int c : columns)
-                line += Sha256::ofFile(row->files.at(static_cast<std::size_t>(c))) + ",";
-            for (float t : manifest.target(*row))
-                line += std::to_string(t) + " ";
-            h.update(line + "\n");
-        }
-    }
-    return h.hexDigest();
-}
-
-// Prepared examples (model input, no augmentation) of a split, images read now: column
-// columns[k] as `config` reads its modality inputs[k].
-std::vector<TrainingExample> preparedExamples(const Manifest& manifest, const std::string& split, const ModelConfig& config,
-                                              const std::vector<int>& columns, const std::vector<int>& inputs)
-{
-    std::vector<TrainingExample> out;
-    for (const ManifestRow* row : manifest.split(split)) {
-        TrainingExample ex;
-        ex.prepared.resize(row->files.size());
-        for (std::size_t k = 0; k < columns.size(); ++k)
-            ex.prepared[columns[k]] = preprocessForModel(loadImage(row->files.at(columns[k])),
-                                                         modelInputSpec(config, inputs.at(k)));
-        ex.target = torch::tensor(manifest.target(*row), torch::kFloat);
-        out.push_back(std::move(ex));
-    }
-    return out;
 }
 
 std::vector<std::vector<int>> targetsOf(const std::vector<TrainingExample>& examples)
@@ -304,31 +215,8 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     for (int m = 0; m < static_cast<int>(modalityNames.size()); ++m)
         if (fusion != "unimodal" || m == unimodalColumn)
             columns.push_back(m);
-    // Example columns follow the manifest's (= the listed modalities') order. Train
-    // examples hold their targets; a batch reads the images it needs ([D, C, H, W] in
-    // [0, 1], the loaders' intensity rule). Rank 0 alone validates and identifies the data.
-    TrainingData trainingData;
-    const auto trainRows = manifest.split("train");
-    for (const ManifestRow* row : trainRows) {
-        TrainingExample ex;
-        ex.target = torch::tensor(manifest.target(*row), torch::kFloat);
-        trainingData.train.push_back(std::move(ex));
-    }
-    trainingData.readTrain = [&trainRows, &columns](std::size_t index) {
-        const ManifestRow& row = *trainRows.at(index);
-        std::vector<torch::Tensor> raw(row.files.size());
-        for (int c : columns)
-            raw[static_cast<std::size_t>(c)] = rawTensor(loadImage(row.files.at(static_cast<std::size_t>(c))));
-        return raw;
-    };
-    if (main) {
-        // val is evaluated on prepared inputs, per column as the full config reads it.
-        trainingData.val = preparedExamples(manifest, "val", full, columns, columns);  // column c is full's modality c
-        trainingData.fingerprint = filesFingerprint(manifest, columns);
-    }
-    trainingData.fingerprintKind = "files";
-    if (dist)
-        trainingData.fingerprint = dist->broadcastBytes(trainingData.fingerprint);
+    // Example columns follow the manifest's (= the listed modalities') order.
+    const TrainingData trainingData = trainingDataOf(manifest, full, columns, main, dist.get());
 
     // Progress for task lists: stages in equal parts, each by iterations against its
     // most epochs (early stopping may end a stage sooner; the bar then jumps).
