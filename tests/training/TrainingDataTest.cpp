@@ -145,6 +145,53 @@ private Q_SLOTS:
         }
     }
 
+    void anImageBrokenDuringTrainingIsNamed()
+    {
+        // The images are checked before training and read again by the batches: one that
+        // breaks in between stops the run with its name, and the last checkpoint resumes.
+        QTemporaryDir dir;
+        ei::SyntheticOptions o;
+        o.studies = 16;
+        o.size = 32;
+        ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
+        QString victim;
+        {
+            std::ifstream in(dir.filePath("data/manifest.csv").toStdString());
+            for (std::string line; std::getline(in, line) && victim.isEmpty();)
+                if (line.find(",train,") != std::string::npos)
+                    victim = dir.filePath("data/" + QString::fromStdString(line.substr(line.rfind(',') + 1)));
+        }
+        QFile f(victim);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray good = f.readAll();
+        f.close();
+        ei::TrainingRequest request;
+        request.manifestPath = dir.filePath("data/manifest.csv").toStdString();
+        request.configJson = tinyConfig(2).dump();
+        request.outDir = dir.filePath("run").toStdString();
+        request.dataCacheMb = 0;
+        try {
+            ei::runTraining(request, [&](const std::string& line) {
+                const auto e = nlohmann::json::parse(line);
+                if (e["event"] == "validation" && e["epoch"] == 1) {  // epoch 2 reads it again
+                    QFile broken(victim);
+                    broken.open(QIODevice::WriteOnly | QIODevice::Truncate);
+                    broken.write("no longer an image");
+                }
+            });
+            QFAIL("trained on a broken image");
+        } catch (const ei::BadInputError& e) {
+            QVERIFY2(QString(e.what()).contains(victim), e.what());
+        }
+        QVERIFY(!QFile::exists(dir.filePath("run/model.eimodel")));
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(good);
+        f.close();
+        request.resume = true;
+        ei::runTraining(request, {});
+        QVERIFY(QFile::exists(dir.filePath("run/model.eimodel")));
+    }
+
     void resumeChecksTheFilesNotTheirPlace()
     {
         QTemporaryDir dir;
