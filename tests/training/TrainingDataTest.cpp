@@ -11,6 +11,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -34,6 +35,28 @@ nlohmann::json tinyConfig(int epochs)
             {"patience", 50},
             {"threads", 1},
             {"calibrate", false}};
+}
+
+// A synthetic CFP + OCT data set of `studies` 32 x 32 studies in DIR/data; its manifest.
+std::string syntheticData(const QTemporaryDir& dir, int studies)
+{
+    ei::SyntheticOptions o;
+    o.studies = studies;
+    o.size = 32;
+    ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
+    return dir.filePath("data/manifest.csv").toStdString();
+}
+
+// The OCT image (last column) of every train row of a manifest, as full paths.
+QStringList trainImages(const std::string& manifest)
+{
+    const QString folder = QFileInfo(QString::fromStdString(manifest)).absolutePath();
+    QStringList out;
+    std::ifstream in(manifest);
+    for (std::string line; std::getline(in, line);)
+        if (line.find(",train,") != std::string::npos)
+            out << folder + "/" + QString::fromStdString(line.substr(line.rfind(',') + 1));
+    return out;
 }
 
 std::vector<nlohmann::json> validations(const QString& runDir)
@@ -117,12 +140,8 @@ private Q_SLOTS:
     void theModelDoesNotDependOnTheCache()
     {
         QTemporaryDir dir;
-        ei::SyntheticOptions o;
-        o.studies = 20;
-        o.size = 32;
-        ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
         ei::TrainingRequest request;
-        request.manifestPath = dir.filePath("data/manifest.csv").toStdString();
+        request.manifestPath = syntheticData(dir, 20);
         request.configJson = tinyConfig(2).dump();
         request.outDir = dir.filePath("cached").toStdString();
         ei::runTraining(request, {});
@@ -132,10 +151,7 @@ private Q_SLOTS:
         expectSameModel(dir.filePath("cached/model.eimodel"), dir.filePath("uncached/model.eimodel"));
 
         // Read once and kept, against read for every epoch.
-        int train = 0;
-        std::ifstream in(request.manifestPath);
-        for (std::string line; std::getline(in, line);)
-            train += line.find(",train,") != std::string::npos;
+        const int train = static_cast<int>(trainImages(request.manifestPath).size());
         const auto cached = validations(dir.filePath("cached")), uncached = validations(dir.filePath("uncached"));
         QCOMPARE(cached.size(), std::size_t(6));  // two epochs of three stages
         QCOMPARE(uncached.size(), cached.size());
@@ -150,23 +166,13 @@ private Q_SLOTS:
         // The images are checked before training and read again by the batches: one that
         // breaks in between stops the run with its name, and the last checkpoint resumes.
         QTemporaryDir dir;
-        ei::SyntheticOptions o;
-        o.studies = 16;
-        o.size = 32;
-        ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
-        QString victim;
-        {
-            std::ifstream in(dir.filePath("data/manifest.csv").toStdString());
-            for (std::string line; std::getline(in, line) && victim.isEmpty();)
-                if (line.find(",train,") != std::string::npos)
-                    victim = dir.filePath("data/" + QString::fromStdString(line.substr(line.rfind(',') + 1)));
-        }
+        ei::TrainingRequest request;
+        request.manifestPath = syntheticData(dir, 16);
+        const QString victim = trainImages(request.manifestPath).value(0);
         QFile f(victim);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray good = f.readAll();
         f.close();
-        ei::TrainingRequest request;
-        request.manifestPath = dir.filePath("data/manifest.csv").toStdString();
         request.configJson = tinyConfig(2).dump();
         request.outDir = dir.filePath("run").toStdString();
         request.dataCacheMb = 0;
@@ -195,12 +201,8 @@ private Q_SLOTS:
     void resumeChecksTheFilesNotTheirPlace()
     {
         QTemporaryDir dir;
-        ei::SyntheticOptions o;
-        o.studies = 16;
-        o.size = 32;
-        ei::writeSyntheticDataset(dir.filePath("data").toStdString(), o);
         ei::TrainingRequest request;
-        request.manifestPath = dir.filePath("data/manifest.csv").toStdString();
+        request.manifestPath = syntheticData(dir, 16);
         auto config = tinyConfig(2);
         config["model"]["fusion"] = "late";
         request.configJson = config.dump();
@@ -224,19 +226,13 @@ private Q_SLOTS:
         // One training image with other content (the same name) is another data set.
         QFile::remove(checkpoint);
         QFile::copy(dir.filePath("saved.safetensors"), checkpoint);
-        QStringList trainImages;
-        {
-            std::ifstream in(request.manifestPath);
-            for (std::string line; std::getline(in, line);)
-                if (line.find(",train,") != std::string::npos)
-                    trainImages << dir.filePath("moved/" + QString::fromStdString(line.substr(line.rfind(',') + 1)));
-        }
-        QVERIFY(trainImages.size() >= 2);
-        QFile first(trainImages[0]);
+        const QStringList images = trainImages(request.manifestPath);
+        QVERIFY(images.size() >= 2);
+        QFile first(images[0]);
         QVERIFY(first.open(QIODevice::ReadOnly));
         const QByteArray before = first.readAll();
         first.close();
-        QVERIFY(QFile::remove(trainImages[0]) && QFile::copy(trainImages[1], trainImages[0]));
+        QVERIFY(QFile::remove(images[0]) && QFile::copy(images[1], images[0]));
         try {
             ei::runTraining(request, {});
             QFAIL("resumed on a changed image");
