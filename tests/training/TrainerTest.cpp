@@ -10,6 +10,7 @@
 #include "models/train/TrainConfig.h"
 #include "models/train/Trainer.h"
 #include "tests/TestRegistry.h"
+#include "tests/training/InterruptedRun.h"
 
 #include <QDir>
 #include <QFile>
@@ -255,14 +256,9 @@ private Q_SLOTS:
         request.manifestPath = dir.filePath("a/manifest.csv").toStdString();
         request.configJson = tinyConfig("late", 2).dump();
         request.outDir = dir.filePath("run").toStdString();
-        std::atomic<bool> cancel{false};
-        ei::JobControl control;
-        control.cancelFlag = &cancel;
-        QVERIFY_THROWS_EXCEPTION(ei::Cancelled, ei::runTraining(request, [&](const std::string& line) {
-            const auto e = nlohmann::json::parse(line);
-            if (e["event"] == "step" && e["epoch"] == 2)
-                cancel = true;
-        }, &control));
+        ei::test::interruptedRun(request);
+        if (QTest::currentTestFailed())
+            return;
         request.resume = true;
         request.manifestPath = dir.filePath("b/manifest.csv").toStdString();
         try {

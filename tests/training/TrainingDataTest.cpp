@@ -8,6 +8,7 @@
 #include "models/io/Safetensors.h"
 #include "models/train/TrainingExamples.h"
 #include "tests/TestRegistry.h"
+#include "tests/training/InterruptedRun.h"
 
 #include <QDir>
 #include <QFile>
@@ -78,19 +79,6 @@ void expectSameModel(const QString& a, const QString& b)
     QCOMPARE(x.tensors.size(), y.tensors.size());
     for (const auto& [name, t] : x.tensors)
         QVERIFY2(torch::equal(t, y.tensors.at(name)), name.c_str());
-}
-
-// Runs until the first step of epoch 2 of stage 1, then cancels: a checkpoint to resume.
-void interruptedRun(ei::TrainingRequest request)
-{
-    std::atomic<bool> cancel{false};
-    ei::JobControl control;
-    control.cancelFlag = &cancel;
-    QVERIFY_THROWS_EXCEPTION(ei::Cancelled, ei::runTraining(request, [&](const std::string& line) {
-        const auto e = nlohmann::json::parse(line);
-        if (e["event"] == "step" && e["epoch"] == 2)
-            cancel = true;
-    }, &control));
 }
 
 }  // namespace
@@ -208,7 +196,9 @@ private Q_SLOTS:
         request.configJson = config.dump();
         request.outDir = dir.filePath("run").toStdString();
         request.dataCacheMb = 0;
-        interruptedRun(request);
+        ei::test::interruptedRun(request);
+        if (QTest::currentTestFailed())
+            return;
         const QString checkpoint = dir.filePath("run/checkpoint.safetensors");
         const auto state = [&checkpoint] {
             return nlohmann::json::parse(ei::readSafetensors(checkpoint.toStdString()).metadata.at("state"));
