@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The engine on a GPU box that has only PyTorch (its LibTorch), CMake and a C++ compiler:
 # builds models/ + eiview-bench alone (-DEIVIEW_MODELS_ONLY=ON), runs CPU-vs-CUDA parity
-# for every parity case in every precision, the inference and training benchmarks, and
-# writes one JSON file of results. Budget: under 5 minutes on an H100 box with 16 cores.
+# for every parity case in every precision, the inference and training benchmarks, the
+# trainer's all-reduce on NCCL and on Gloo with GPU tensors, and writes one JSON file of
+# results. Budget: under 5 minutes on an H100 box with 16 cores.
 #
 #   bench/gpu-check.sh NLOHMANN_INCLUDE_DIR CASES.json [OUT_DIR]
 #
@@ -61,6 +62,11 @@ for p in auto fp32; do
   step "train 224, batch 16, $p"
   run "$bench" train --device cuda --precision "$p" --size 224 --batch 16 --steps 10 --warmup 3 --json "$out/train_$p.json"
 done
+
+step "allreduce: NCCL, one rank (the process group forms; the trainer's sums)"
+run "$bench" allreduce --device cuda --backend nccl --json "$out/allreduce_nccl_1.json"
+step "allreduce: Gloo, 2 ranks with their gradients on the GPU"
+run "$here/bench/allreduce-ranks.sh" "$bench" 2 --device cuda --backend gloo --json "$out/allreduce_gloo_2.json"
 
 step "results.json"
 "$py" - "$out" <<'PY'

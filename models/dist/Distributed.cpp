@@ -158,10 +158,12 @@ void Distributed::allReduceSum(std::vector<torch::Tensor>& tensors)
             bytes += static_cast<std::int64_t>(tensors[end].nbytes());
             ++end;
         }
+        // Each tensor moved to the group's device first: a bucket may mix host and device
+        // tensors (the trainer's gradients on the GPU and its "has a gradient" flags).
         std::vector<torch::Tensor> flat;
         for (std::size_t i = start; i < end; ++i)
-            flat.push_back(tensors[i].reshape({-1}));
-        std::vector<at::Tensor> bucket{torch::cat(flat).to(d->device).contiguous()};
+            flat.push_back(tensors[i].reshape({-1}).to(d->device));
+        std::vector<at::Tensor> bucket{torch::cat(flat).contiguous()};
         d->wait(d->group->allreduce(bucket), "an all-reduce of " + std::to_string(bytes) + " bytes");
         std::int64_t offset = 0;
         for (std::size_t i = start; i < end; ++i) {
