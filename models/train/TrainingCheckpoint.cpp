@@ -30,9 +30,10 @@ TrainingState parseCheckpoint(const std::string& bytes, const std::string& path,
                                  ? state.at("data_fingerprint_kind").get<std::string>()
                                  : "tensors";
     if (state.contains("data_fingerprint") && kind != identity.fingerprintKind && !identity.allowOtherData)
-        throw BadInputError(path, "the run's data set was identified by another rule (\"" + kind + "\", now \"" +
-                                      identity.fingerprintKind + "\", as by an older EIView), so it cannot be checked; "
-                                      "resume with --resume-other-data if the manifest and its images are unchanged");
+        throw BadInputError(path, "the run's data set was identified by another rule (\"" + kind +
+                                      "\", as an older EIView wrote it; this one uses \"" + identity.fingerprintKind +
+                                      "\"), so it cannot be compared; resume with --resume-other-data if the manifest "
+                                      "and its images are unchanged");
     if (state.contains("data_fingerprint") && state.at("data_fingerprint") != identity.dataFingerprint &&
         !identity.allowOtherData)
         throw BadInputError(path, "the run was started on another data set (other studies, labels or splits); resuming "
