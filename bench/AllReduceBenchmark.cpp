@@ -101,12 +101,7 @@ int runAllReduce(const std::vector<std::string>& args)
         const nlohmann::json report = {{"backend", dist->backend()}, {"world_size", world}, {"device", deviceName(dev)},
                                        {"megabytes", mb}, {"ms_per_sync", ms}, {"gb_per_s", bytes / (ms * 1e-3) / 1e9},
                                        {"correct", correct}, {"largest_error", worst}};
-        if (!jsonPath.empty()) {
-            std::ofstream f(jsonPath);
-            f << report.dump(1) << "\n";
-            if (!f)
-                throw BadInputError(jsonPath, "cannot write the JSON report");
-        }
+        writeJsonReport(jsonPath, report);
     }
     return correct ? 0 : 1;
 }

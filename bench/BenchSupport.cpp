@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <unistd.h>
 
@@ -92,6 +93,16 @@ std::vector<double> timeRuns(int warmup, int reps, const torch::Device& device, 
             out.push_back(secondsSince(t0));
     }
     return out;
+}
+
+void writeJsonReport(const std::string& path, const nlohmann::json& report)
+{
+    if (path.empty())
+        return;
+    std::ofstream f(path);
+    f << report.dump(1) << "\n";
+    if (!f)
+        throw BadInputError(path, "cannot write the JSON report");
 }
 
 double median(std::vector<double> v)

@@ -41,6 +41,9 @@ void synchronize(const torch::Device& device);
 // Seconds of each of `reps` runs of `work` after `warmup` untimed ones, each ended by synchronize.
 std::vector<double> timeRuns(int warmup, int reps, const torch::Device& device, const std::function<void()>& work);
 double median(std::vector<double> v);
+// Writes a benchmark's JSON report to `path` (nothing when empty); BadInputError naming it
+// when it cannot be written.
+void writeJsonReport(const std::string& path, const nlohmann::json& report);
 double secondsSince(std::chrono::steady_clock::time_point t0);
 std::string shellQuote(const std::string& s);
 // Runs a shell command and returns its stdout; "" when it fails.

@@ -345,12 +345,7 @@ int runInfer(const std::vector<std::string>& args)
             std::cout << "  PyTorch reference not available; no speed-up reported\n";
         }
     }
-    if (!o.json.empty()) {
-        std::ofstream f(o.json);
-        f << report.dump(1) << "\n";
-        if (!f)
-            throw BadInputError(o.json, "cannot write the JSON report");
-    }
+    writeJsonReport(o.json, report);
     return 0;
 }
 

@@ -140,12 +140,7 @@ int runParity(const std::vector<std::string>& args)
     }
     std::cout << (failures ? "FAILED: " + std::to_string(failures) + " case/precision pairs outside tolerance\n"
                            : "all cases within tolerance\n");
-    if (!jsonPath.empty()) {
-        std::ofstream f(jsonPath);
-        f << report.dump(1) << "\n";
-        if (!f)
-            throw BadInputError(jsonPath, "cannot write the JSON report");
-    }
+    writeJsonReport(jsonPath, report);
     return failures ? 1 : 0;
 }
 

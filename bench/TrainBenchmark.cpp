@@ -98,12 +98,7 @@ int runTrain(const std::vector<std::string>& args)
     const nlohmann::json report = {{"device", deviceName(device)}, {"precision", precisionName(precision)},
                                    {"size", size}, {"batch", batch}, {"steps", steps},
                                    {"stage1_studies_per_s", s1}, {"stage2_studies_per_s", s2}};
-    if (!jsonPath.empty()) {
-        std::ofstream f(jsonPath);
-        f << report.dump(1) << "\n";
-        if (!f)
-            throw BadInputError(jsonPath, "cannot write the JSON report");
-    }
+    writeJsonReport(jsonPath, report);
     return 0;
 }
 
