@@ -93,7 +93,7 @@ std::vector<TrainingExample> preparedExamples(const Manifest& manifest, const st
     return out;
 }
 
-TrainingData trainingDataOf(const Manifest& manifest, const ModelConfig& full, const std::vector<int>& columns, bool main,
+TrainingData trainingDataOf(const Manifest& manifest, const ModelConfig& full, const std::vector<int>& columns,
                             Distributed* dist)
 {
     TrainingData data;
@@ -110,7 +110,7 @@ TrainingData trainingDataOf(const Manifest& manifest, const ModelConfig& full, c
             raw[static_cast<std::size_t>(c)] = rawTensor(loadImage(row.files.at(static_cast<std::size_t>(c))));
         return raw;
     };
-    if (main) {  // rank 0 alone validates and identifies the data
+    if (!dist || dist->isMain()) {  // rank 0 alone validates and identifies the data
         data.val = preparedExamples(manifest, "val", full, columns, columns);
         data.fingerprint = filesFingerprint(manifest, columns);
     }

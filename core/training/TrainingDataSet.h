@@ -35,10 +35,10 @@ std::vector<TrainingExample> preparedExamples(const Manifest& manifest, const st
 
 // What the trainer reads: train examples holding their targets, with readTrain reading a
 // study's images ([D, C, H, W] in [0, 1], the loaders' intensity rule) when a batch needs
-// them; on the main rank the validation split, prepared as `full` (column c is its modality
-// c) reads it, and the fingerprint, which `dist` hands to every rank. `manifest` must
-// outlive the result.
-TrainingData trainingDataOf(const Manifest& manifest, const ModelConfig& full, const std::vector<int>& columns, bool main,
+// them; on rank 0 (or without `dist`) the validation split, prepared as `full` (column c
+// is its modality c) reads it, and the fingerprint, which `dist` hands to every rank.
+// `manifest` must outlive the result.
+TrainingData trainingDataOf(const Manifest& manifest, const ModelConfig& full, const std::vector<int>& columns,
                             Distributed* dist);
 
 }  // namespace ei

@@ -23,7 +23,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <numeric>
 #include <sstream>
 
 namespace ei {
@@ -216,7 +215,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
         if (fusion != "unimodal" || m == unimodalColumn)
             columns.push_back(m);
     // Example columns follow the manifest's (= the listed modalities') order.
-    const TrainingData trainingData = trainingDataOf(manifest, full, columns, main, dist.get());
+    const TrainingData trainingData = trainingDataOf(manifest, full, columns, dist.get());
 
     // Progress for task lists: stages in equal parts, each by iterations against its
     // most epochs (early stopping may end a stage sooner; the bar then jumps).
@@ -253,30 +252,26 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
 
     // Final metrics of the best model on val and test.
     EiModel model(outcome.config, backbone.model, outcome.parameters, "trained model");
-    std::vector<int> modelColumns = fusion == "unimodal" ? std::vector<int>{unimodalColumn} : columns;
-    std::vector<int> modelInputs(modelColumns.size());
-    std::iota(modelInputs.begin(), modelInputs.end(), 0);
-    auto examplesFor = [&](const std::string& split) {
-        return preparedExamples(manifest, split, outcome.config, modelColumns, modelInputs);
-    };
     // Temperature scaling fitted on the validation split (the split that chose the
-    // epoch, never the test split), then every split evaluated with and without it.
-    const auto valExamples = examplesFor("val");
+    // epoch, never the test split), then every split evaluated with and without it. The
+    // validation examples are those the trainer validated on: column c prepared as `full`
+    // reads its modality c, which is how the trained model reads it too.
+    const std::vector<TrainingExample>& valExamples = trainingData.val;
     TemperatureScaling calibration;
     if (config.calibrate && !valExamples.empty()) {
         if (control)
             control->checkpoint(1.0, "calibrating on the validation split");
-        calibration = fitTemperature(Trainer::predict(model, valExamples, modelColumns, config.batchSize, true),
+        calibration = fitTemperature(Trainer::predict(model, valExamples, columns, config.batchSize, true),
                                      targetsOf(valExamples), outcome.config.multilabel, outcome.config.classes);
         calibration.split = "val";
     }
     auto evaluate = [&](const std::vector<TrainingExample>& examples) {
         return examples.empty() ? EvalMetrics{}
-                                : evaluateModel(model, examples, modelColumns, config.batchSize, false, calibration, true).metrics;
+                                : evaluateModel(model, examples, columns, config.batchSize, false, calibration, true).metrics;
     };
     TrainingReport report;
     report.val = evaluate(valExamples);
-    report.test = evaluate(examplesFor("test"));
+    report.test = evaluate(preparedExamples(manifest, "test", full, columns, columns));
     report.calibration = calibration;
 
     nlohmann::json summary = outcome.summary;
