@@ -78,15 +78,15 @@ std::string filesFingerprint(const Manifest& manifest, const std::vector<int>& c
 }
 
 std::vector<TrainingExample> preparedExamples(const Manifest& manifest, const std::string& split, const ModelConfig& config,
-                                              const std::vector<int>& columns, const std::vector<int>& inputs)
+                                              const std::vector<int>& columns)
 {
     std::vector<TrainingExample> out;
     for (const ManifestRow* row : manifest.split(split)) {
         TrainingExample ex;
         ex.prepared.resize(row->files.size());
-        for (std::size_t k = 0; k < columns.size(); ++k)
-            ex.prepared[columns[k]] = preprocessForModel(loadImage(row->files.at(columns[k])),
-                                                         modelInputSpec(config, inputs.at(k)));
+        for (int c : columns)
+            ex.prepared[static_cast<std::size_t>(c)] =
+                preprocessForModel(loadImage(row->files.at(static_cast<std::size_t>(c))), modelInputSpec(config, c));
         ex.target = torch::tensor(manifest.target(*row), torch::kFloat);
         out.push_back(std::move(ex));
     }
@@ -111,7 +111,7 @@ TrainingData trainingDataOf(const Manifest& manifest, const ModelConfig& full, c
         return raw;
     };
     if (!dist || dist->isMain()) {  // rank 0 alone validates and identifies the data
-        data.val = preparedExamples(manifest, "val", full, columns, columns);
+        data.val = preparedExamples(manifest, "val", full, columns);
         data.fingerprint = filesFingerprint(manifest, columns);
     }
     data.fingerprintKind = "files";

@@ -29,9 +29,10 @@ Manifest checkedManifest(const std::string& path, const std::vector<std::string>
 std::string filesFingerprint(const Manifest& manifest, const std::vector<int>& columns);
 
 // The examples of a split as the model reads them (resized, normalised, no augmentation),
-// images read now: manifest column columns[k] as `config` reads its modality inputs[k].
+// images read now: each of `columns` as `config` reads the modality of that index (config
+// lists every manifest column).
 std::vector<TrainingExample> preparedExamples(const Manifest& manifest, const std::string& split, const ModelConfig& config,
-                                              const std::vector<int>& columns, const std::vector<int>& inputs);
+                                              const std::vector<int>& columns);
 
 // What the trainer reads: train examples holding their targets, with readTrain reading a
 // study's images ([D, C, H, W] in [0, 1], the loaders' intensity rule) when a batch needs

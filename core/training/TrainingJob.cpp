@@ -271,7 +271,7 @@ TrainingReport runTraining(const TrainingRequest& request, const std::function<v
     };
     TrainingReport report;
     report.val = evaluate(valExamples);
-    report.test = evaluate(preparedExamples(manifest, "test", full, columns, columns));
+    report.test = evaluate(preparedExamples(manifest, "test", full, columns));
     report.calibration = calibration;
 
     nlohmann::json summary = outcome.summary;
@@ -348,7 +348,7 @@ ModelOnSplit modelOnSplit(const EvaluationRequest& request, const JobControl* co
     s.manifest = checkedManifest(request.manifestPath, names, config.classes, config.multilabel, {request.split});
     for (int m = 0; m < config.numModalities(); ++m)
         s.columns.push_back(m);
-    s.examples = preparedExamples(s.manifest, request.split, config, s.columns, s.columns);
+    s.examples = preparedExamples(s.manifest, request.split, config, s.columns);
     if (control)
         control->checkpoint(0.3, "predicting");
     return s;
