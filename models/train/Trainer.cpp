@@ -1,8 +1,6 @@
 // The two-stage trainer of MODEL.md section 5; see Trainer.h for the design.
 #include "models/train/Trainer.h"
 
-#include "models/io/Sha256.h"
-
 #include "models/train/Augment.h"
 #include "models/Device.h"
 #include "models/dist/DataParallel.h"
@@ -228,37 +226,6 @@ void Trainer::setDistributed(std::shared_ptr<Distributed> dist)
     d->parallel = DataParallel(std::move(dist));
 }
 
-std::string Trainer::dataFingerprint(const TrainingData& data)
-{
-    Sha256 h;
-    auto add = [&h](const std::vector<TrainingExample>& list, const char* split) {
-        h.update(std::string(split) + ":" + std::to_string(list.size()) + ";");
-        for (const TrainingExample& e : list) {
-            std::string line;
-            for (const auto* group : {&e.raw, &e.prepared})
-                for (const torch::Tensor& t : *group) {
-                    if (!t.defined()) {
-                        line += "-,";
-                        continue;
-                    }
-                    for (auto n : t.sizes())
-                        line += std::to_string(n) + "x";
-                    const torch::Tensor f = t.to(torch::kDouble);
-                    char buf[64];
-                    std::snprintf(buf, sizeof buf, "%.12g/%.12g,", f.sum().item<double>(), f.abs().sum().item<double>());
-                    line += buf;
-                }
-            const torch::Tensor target = e.target.to(torch::kFloat).contiguous();
-            for (std::int64_t k = 0; k < target.numel(); ++k)
-                line += std::to_string(target.data_ptr<float>()[k]) + " ";
-            h.update(line + "\n");
-        }
-    };
-    add(data.train, "train");
-    add(data.val, "val");
-    return h.hexDigest();
-}
-
 TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::function<void(const nlohmann::json&)>& onEvent,
                           const JobControl* control)
 {
@@ -298,12 +265,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     Params &current = st.current, &momentum = st.momentum, &secondMoment = st.secondMoment, &bestParams = st.bestParams;
 
     // Recorded in checkpoints, checked on resume.
-    CheckpointIdentity identity{P.config.toJson(), P.modelConfig.toJson(), data.fingerprint, P.resumeOnOtherData,
-                                data.fingerprintKind};
-    if (identity.dataFingerprint.empty()) {
-        identity.dataFingerprint = dataFingerprint(data);
-        identity.fingerprintKind = "tensors";
-    }
+    const CheckpointIdentity identity{P.config.toJson(), P.modelConfig.toJson(), data.fingerprint, P.resumeOnOtherData,
+                                      data.fingerprintKind};
     // Rank 0 owns the run folder: it checks it and hands the checkpoint to every rank.
     std::string problem, checkpointBytes;
     if (P.parallel.isMain()) {

@@ -1,4 +1,5 @@
-// Fine-tuning of MODEL.md section 5 on in-memory examples: stage 1 trains one unimodal
+// Fine-tuning of MODEL.md section 5 on examples held in memory or read per batch
+// (TrainingData::readTrain): stage 1 trains one unimodal
 // model per modality (MoR set + head), stage 2 builds the EI (or late-fusion) model from
 // them and trains it with the losses of models/train/Loss. SGD with momentum and weight decay
 // (our own few lines, so the momentum buffers go into checkpoints), cyclic or cosine LR
@@ -6,8 +7,8 @@
 // stopping, best parameters kept. After every epoch the whole state is written
 // atomically to RUN_DIR/checkpoint.safetensors; random draws (shuffle, augmentation)
 // are seeded per (seed, stage, epoch), so a resumed run repeats exactly what an
-// uninterrupted one would have done. No Qt, no image files: core/training/TrainingJob loads the
-// data set and saves the model.
+// uninterrupted one would have done. No Qt, no image files: core/training reads the data
+// set (TrainingDataSet) and saves the model (TrainingJob).
 #pragma once
 
 #include "models/ei/EiModel.h"
@@ -48,8 +49,9 @@ struct TrainingData {
     // Rank 0 alone validates: the other ranks of a data-parallel run may leave val empty.
     std::vector<TrainingExample> val;
     std::function<std::vector<torch::Tensor>(std::size_t index)> readTrain;
-    // Identifies the data set for resume (checkpoint `data_fingerprint`) when the examples
-    // are not all in memory, with the kind of rule that made it; empty: dataFingerprint().
+    // Identifies the data set for resume (checkpoint `data_fingerprint`), with the name of
+    // the rule that made it (core/training: "files"). The caller knows where the data came
+    // from; empty leaves the data set unchecked on resume.
     std::string fingerprint;
     std::string fingerprintKind;
 };
@@ -75,8 +77,8 @@ public:
     TrainOutcome run(const TrainingData& data, bool resume, const std::function<void(const nlohmann::json&)>& onEvent = {},
                      const JobControl* control = nullptr);
 
-    // A resume refuses a checkpoint made on another data set (its fingerprint:
-    // dataFingerprint) unless this is set.
+    // A resume refuses a checkpoint made on another data set (TrainingData::fingerprint)
+    // unless this is set.
     void setResumeOnOtherData(bool allow);
     // One rank of a data-parallel run (models/dist/DataParallel.h): this rank trains on its
     // slice of every global batch (TrainConfig::batchSize, which must divide among the
@@ -86,8 +88,6 @@ public:
     // Memory for training examples read through TrainingData::readTrain (default 4 GiB per
     // process); 0 reads every batch from disk. Results do not depend on it.
     void setDataCacheBytes(std::size_t bytes);
-    // Identifies a data set: shapes, targets and per-tensor sums of every example, hashed.
-    static std::string dataFingerprint(const TrainingData& data);
 
     // Trainable tensors (everything that is not the backbone) of a config's model.
     static std::int64_t trainableParameterCount(const ModelConfig& config);

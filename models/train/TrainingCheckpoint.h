@@ -35,10 +35,10 @@ struct CheckpointIdentity {
     nlohmann::json modelConfig;
     std::string dataFingerprint;
     bool allowOtherData = false;  // --resume-other-data
-    // The rule that made dataFingerprint: "tensors" (Trainer::dataFingerprint, examples in
-    // memory) or "files" (the manifest's rows and file contents, core/training). A
-    // checkpoint made under another rule cannot be compared and says so.
-    std::string fingerprintKind = "tensors";
+    // The rule that made dataFingerprint: "files" (the manifest's rows and file contents,
+    // core/training). A checkpoint without one was made by an older build from the decoded
+    // images ("tensors"). A checkpoint made under another rule cannot be compared and says so.
+    std::string fingerprintKind;
 };
 
 // Parses `bytes` (the file at `path`): BadInputError naming the file for flipped bits, a
