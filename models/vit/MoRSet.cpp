@@ -110,15 +110,19 @@ MoRSet MoRSet::bind(const MorConfig& mor, const BackboneConfig& backbone, const 
 
 void MoRSet::prepare()
 {
+    const std::int64_t rankSum = config_.rankSum();
     for (auto& block : blocks_)
         for (MoRLayer& l : block) {
             if (!l.defined())
                 continue;
-            l.stackedA = l.A.size() == 1 ? l.A[0] : torch::cat(l.A, 0);
+            std::vector<torch::Tensor> in{l.routerWeight};
+            in.insert(in.end(), l.A.begin(), l.A.end());
+            l.inW = torch::cat(in, 0);
+            l.inB = torch::cat({l.routerBias, torch::zeros({rankSum}, l.routerBias.options().requires_grad(false))});
             std::vector<torch::Tensor> scaled;
             for (std::size_t k = 0; k < l.B.size(); ++k)
-                scaled.push_back(l.B[k] * (config_.alphas[k] / config_.ranks[k]));
-            l.scaledB = scaled.size() == 1 ? scaled[0] : torch::cat(scaled, 1);
+                scaled.push_back(l.B[k].t() * (config_.alphas[k] / config_.ranks[k]));
+            l.outBT = (scaled.size() == 1 ? scaled[0] : torch::cat(scaled, 0)).contiguous();
         }
 }
 
@@ -138,8 +142,9 @@ MoRSet MoRSet::castTo(torch::ScalarType type) const
                 t = t.to(type);
             for (auto& t : l.B)
                 t = t.to(type);
-            l.stackedA = l.stackedA.to(type);
-            l.scaledB = l.scaledB.to(type);
+            l.inW = l.inW.to(type);
+            l.inB = l.inB.to(type);
+            l.outBT = l.outBT.to(type);
         }
     return s;
 }
@@ -158,19 +163,21 @@ MoRSet MoRSet::stack(const std::vector<const MoRSet*>& sets)
         for (int t = 0; t < kMoRTargetCount; ++t) {
             if (!sets[0]->blocks_[b][t].defined())
                 continue;
-            std::vector<torch::Tensor> w, bias, a, bm;
+            std::vector<torch::Tensor> w, bias, inW, inB, outBT;
             for (const MoRSet* set : sets) {
                 const MoRLayer& l = set->blocks_.at(b)[t];
                 w.push_back(l.routerWeight);
                 bias.push_back(l.routerBias.unsqueeze(0));
-                a.push_back(l.stackedA);
-                bm.push_back(l.scaledB);
+                inW.push_back(l.inW);
+                inB.push_back(l.inB.unsqueeze(0));
+                outBT.push_back(l.outBT);
             }
             MoRLayer& l = s.blocks_[b][t];
             l.routerWeight = torch::stack(w);  // [G, K(+1), d_in]
             l.routerBias = torch::stack(bias);  // [G, 1, K(+1)]
-            l.stackedA = torch::stack(a);      // [G, sum r, d_in]
-            l.scaledB = torch::stack(bm);      // [G, d_out, sum r]
+            l.inW = torch::stack(inW);          // [G, K(+1) + sum r, d_in]
+            l.inB = torch::stack(inB);          // [G, 1, K(+1) + sum r]
+            l.outBT = torch::stack(outBT);      // [G, sum r, d_out]
         }
     return s;
 }
@@ -188,12 +195,18 @@ torch::Tensor MoRSet::routerWeights(const MoRLayer& layer, const torch::Tensor& 
     return torch::softmax(torch::linear(h, layer.routerWeight, layer.routerBias), -1);
 }
 
-torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& input) const
+torch::Tensor MoRSet::grouped(const torch::Tensor& t) const
 {
-    // A stacked set sees the batch as [G, rows * tokens, d_in]; matmul then runs batched.
-    const torch::Tensor h = groups_ > 1 ? input.reshape({groups_, -1, input.size(-1)}) : input;
-    torch::Tensor w = groups_ > 1 ? torch::softmax(torch::baddbmm(layer.routerBias, h, layer.routerWeight.transpose(1, 2)), -1)
-                                  : routerWeights(layer, h);  // [..., K(+1)]
+    return groups_ > 1 ? t.reshape({groups_, -1, t.size(-1)}) : t;
+}
+
+torch::Tensor MoRSet::weightedRanks(const MoRLayer& layer, const torch::Tensor& input) const
+{
+    const torch::Tensor h = grouped(input);
+    const torch::Tensor z = groups_ > 1 ? torch::baddbmm(layer.inB, h, layer.inW.transpose(1, 2))
+                                        : torch::linear(h, layer.inW, layer.inB);  // [..., K(+1) + sum r]
+    const std::int64_t routerRows = layer.inW.size(-2) - layer.outBT.size(-2);
+    const torch::Tensor w = torch::softmax(z.narrow(-1, 0, routerRows), -1);  // [..., K(+1)]
     const std::int64_t offset = config_.bypass ? 1 : 0;
     const std::size_t K = config_.ranks.size();
     // Each rank's router weight repeated over its r_k columns: [..., sum r].
@@ -209,14 +222,38 @@ torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& input) c
         }
         perColumn = torch::cat(parts, -1);
     }
-    torch::Tensor y = torch::matmul(torch::matmul(h, layer.stackedA.transpose(-2, -1)) * perColumn,
-                                    layer.scaledB.transpose(-2, -1));
+    return z.narrow(-1, routerRows, z.size(-1) - routerRows) * perColumn;
+}
+
+torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& input) const
+{
+    torch::Tensor y = torch::matmul(weightedRanks(layer, input), layer.outBT);
     if (groups_ > 1) {
         std::vector<std::int64_t> shape = input.sizes().vec();
         shape.back() = y.size(-1);
         y = y.reshape(shape);
     }
     return y;
+}
+
+void MoRSet::addDelta(const MoRLayer& layer, const torch::Tensor& input, const torch::Tensor& out) const
+{
+    if (torch::GradMode::is_enabled()) {
+        // Recording autograd: an in-place product on a view of `out` would make autograd
+        // copy the whole of `out` in the backward pass (CopySlices); add a delta instead.
+        torch::Tensor target = out;
+        target.add_(delta(layer, input));
+        return;
+    }
+    const torch::Tensor u = weightedRanks(layer, input);
+    const std::int64_t dOut = out.size(-1);
+    if (groups_ > 1) {
+        torch::Tensor target = out.view({groups_, -1, dOut});
+        target.baddbmm_(u, layer.outBT);
+    } else {
+        torch::Tensor target = out.view({-1, dOut});
+        target.addmm_(u.reshape({-1, u.size(-1)}), layer.outBT);
+    }
 }
 
 torch::Tensor MoRSet::deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const

@@ -24,11 +24,15 @@ struct MoRLayer {
     torch::Tensor routerBias;    // [K(+1)]
     std::vector<torch::Tensor> A;  // [r_k, d_in]
     std::vector<torch::Tensor> B;  // [d_out, r_k]
-    // The fast path's operands, made once per bind: all A_k stacked [sum r, d_in] and all
-    // B_k side by side with alpha_k / r_k folded in [d_out, sum r]. Differentiable views
-    // of A and B, so training through them updates the tensors held elsewhere.
-    torch::Tensor stackedA;
-    torch::Tensor scaledB;
+    // The fast path's operands, made once per bind (differentiably, so training through
+    // them updates the tensors held elsewhere). The router rows and every A_k in one
+    // matrix, so one product gives the router logits and the rank activations:
+    // inW [K(+1) + sum r, d_in], inB [K(+1) + sum r] (the router bias, then zeros). Every
+    // B_k with alpha_k / r_k folded in, transposed for the in-place product: outBT
+    // [sum r, d_out]. A stacked set (MoRSet::stack) holds them as [G, ...], inB [G, 1, ...].
+    torch::Tensor inW;
+    torch::Tensor inB;
+    torch::Tensor outBT;
     bool defined() const { return routerWeight.defined(); }
 };
 
@@ -63,13 +67,22 @@ public:
     // sum_k w_k * alpha_k / r_k * B_k A_k h, as one rank-sum(r) product (the fast path).
     // Creates no tensor from host data, so a CUDA forward never waits on a copy.
     torch::Tensor delta(const MoRLayer& layer, const torch::Tensor& h) const;
+    // out += delta(layer, h). Without autograd the last product accumulates into `out`
+    // itself (no delta tensor, no separate add). `out` [..., d_out] may be a view whose leading dimensions
+    // flatten without a copy (a slice of rows, or q / k / v of a fused qkv product).
+    void addDelta(const MoRLayer& layer, const torch::Tensor& h, const torch::Tensor& out) const;
     // The same, rank by rank (the formula as written; for tests).
     torch::Tensor deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const;
     // Router probabilities [..., K(+1)].
     torch::Tensor routerWeights(const MoRLayer& layer, const torch::Tensor& h) const;
 
 private:
-    void prepare();  // stackedA / scaledB of every layer
+    void prepare();  // inW / inB / outBT of every layer
+    // A stacked set's view of a batch [G * rows, ..., d] as [G, rows * ..., d].
+    torch::Tensor grouped(const torch::Tensor& t) const;
+    // (h A^T) * w[rank of each column], [..., sum r]: the rank activations weighted by
+    // the router, from one product for the router and every A_k.
+    torch::Tensor weightedRanks(const MoRLayer& layer, const torch::Tensor& h) const;
 
     MorConfig config_;
     std::vector<std::array<MoRLayer, kMoRTargetCount>> blocks_;

@@ -211,8 +211,8 @@ torch::Tensor VisionTransformer::positionEmbedding(int gridH, int gridW) const
 
 namespace {
 
-// out[rows of group g] += delta of group g's MoR set for `target`, group by group. In
-// place on (views of) a fresh product, so no copy of the activations is made.
+// out[rows of group g] += delta of group g's MoR set for `target`, group by group,
+// accumulated into (views of) the fresh product itself: no delta tensor, no copy.
 void addMoR(const std::vector<MoRRows>& groups, int block, MoRTarget target, const torch::Tensor& in,
             const torch::Tensor& out)
 {
@@ -221,8 +221,7 @@ void addMoR(const std::vector<MoRRows>& groups, int block, MoRTarget target, con
         if (const MoRLayer* l = g.set ? g.set->layer(block, target) : nullptr) {
             const bool all = start == 0 && g.rows == in.size(0);
             const torch::Tensor x = all ? in : in.narrow(0, start, g.rows);
-            torch::Tensor y = all ? out : out.narrow(0, start, g.rows);
-            y.add_(g.set->delta(*l, x));
+            g.set->addDelta(*l, x, all ? out : out.narrow(0, start, g.rows));
         }
         start += g.rows;
     }

@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include <optional>
+
 namespace {
 
 ei::BackboneConfig tinyBackbone()
@@ -120,6 +122,64 @@ private Q_SLOTS:
         stacked.delta(*stacked.layer(0, ei::MoRTarget::Fc1), h).sum().backward();
         for (int m = 0; m < 3; ++m)
             QVERIFY(params.at("s" + std::to_string(m) + ".blocks.0.fc1.A1").grad().abs().sum().item<float>() > 0);
+    }
+
+    void addDeltaAccumulatesIntoViewsOfTheProduct()
+    {
+        // Issue 15: the backbone adds each delta into its fresh product in place, through
+        // views: q / k / v are column slices of the fused qkv product, a modality's rows a
+        // slice of the batch. Every element outside the view stays as it was, and the
+        // autograd graph through the in-place product reaches the MoR tensors.
+        ei::MorConfig mor;
+        mor.targets = {"q", "v", "fc1"};
+        std::map<std::string, torch::Tensor> params;
+        torch::manual_seed(5);
+        for (int m = 0; m < 2; ++m)
+            ei::MoRSet::initialize(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params);
+        for (auto& [name, t] : params) {
+            if (name[name.rfind('.') + 1] == 'B')
+                t = torch::randn(t.sizes());
+            t.requires_grad_(true);
+        }
+        std::vector<ei::MoRSet> sets;
+        for (int m = 0; m < 2; ++m)
+            sets.push_back(ei::MoRSet::bind(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params));
+        const torch::Tensor h = torch::randn({4, 5, 16});
+        const torch::Tensor qkv = torch::randn({4, 5, 48});
+        std::optional<torch::NoGradGuard> inference(std::in_place);  // the in-place product
+        // set 1 on the rows 2..3, target v (columns 32..47)
+        torch::Tensor out = qkv.clone();
+        const auto* v = sets[1].layer(0, ei::MoRTarget::V);
+        sets[1].addDelta(*v, h.narrow(0, 2, 2), out.narrow(0, 2, 2).narrow(-1, 32, 16));
+        torch::Tensor want = qkv.clone();
+        want.narrow(0, 2, 2).narrow(-1, 32, 16).add_(sets[1].delta(*v, h.narrow(0, 2, 2)));
+        QVERIFY(sets[1].delta(*v, h.narrow(0, 2, 2)).abs().max().item<float>() > 1e-3f);
+        QVERIFY2(torch::allclose(out, want, 1e-5, 1e-5), "addDelta differs from adding delta");
+        QVERIFY(torch::equal(out.narrow(0, 0, 2), qkv.narrow(0, 0, 2)));
+        QVERIFY(torch::equal(out.narrow(-1, 0, 32), qkv.narrow(-1, 0, 32)));
+        // the stacked set of both on the whole batch, into the q columns
+        const ei::MoRSet stacked = ei::MoRSet::stack({&sets[0], &sets[1]});
+        torch::Tensor together = qkv.clone();
+        stacked.addDelta(*stacked.layer(1, ei::MoRTarget::Q), h, together.narrow(-1, 0, 16));
+        for (int m = 0; m < 2; ++m) {
+            const torch::Tensor alone =
+                qkv.narrow(0, 2 * m, 2).narrow(-1, 0, 16) + sets[m].delta(*sets[m].layer(1, ei::MoRTarget::Q), h.narrow(0, 2 * m, 2));
+            QVERIFY2(torch::allclose(together.narrow(0, 2 * m, 2).narrow(-1, 0, 16), alone, 1e-5, 1e-5),
+                     "stacked addDelta differs");
+        }
+        QVERIFY(torch::equal(together.narrow(-1, 16, 32), qkv.narrow(-1, 16, 32)));
+        // with autograd recording: the gradients reach every tensor of both sets
+        inference.reset();
+        const ei::MoRSet recorded = ei::MoRSet::stack({&sets[0], &sets[1]});
+        torch::Tensor product = torch::matmul(h, torch::ones({16, 64}));
+        recorded.addDelta(*recorded.layer(0, ei::MoRTarget::Fc1), h, product);
+        product.sum().backward();
+        for (int m = 0; m < 2; ++m) {
+            const std::string p = "s" + std::to_string(m) + ".blocks.0.fc1.";
+            QVERIFY(params.at(p + "A2").grad().abs().sum().item<float>() > 0);
+            QVERIFY(params.at(p + "B0").grad().abs().sum().item<float>() > 0);
+            QVERIFY(params.at(p + "router.weight").grad().abs().sum().item<float>() > 0);
+        }
     }
 };
 
