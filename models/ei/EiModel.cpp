@@ -248,29 +248,29 @@ std::vector<MoRSet> EiModel::boundSets(const std::string& role, torch::ScalarTyp
         c10::InferenceMode normal(false);  // normal tensors: usable by a later training pass too
         torch::NoGradGuard noGrad;
         b.sets = bind();
-        b.stacks.clear();
         b.stamp = stamp;
     }
     return b.sets;
 }
 
-MoRSet EiModel::stackedSet(const std::string& role, torch::ScalarType type, const std::vector<int>& members,
-                           const std::vector<MoRSet>& sets) const
+MoRSet EiModel::stackedSet(torch::ScalarType type, std::size_t stamp, const std::vector<StackPart>& parts) const
 {
-    std::vector<const MoRSet*> parts;
-    for (int m : members)
-        parts.push_back(&sets[static_cast<std::size_t>(m)]);
+    std::vector<const MoRSet*> sets;
+    std::vector<std::pair<std::string, int>> key;
+    for (const StackPart& p : parts) {
+        sets.push_back(p.set);
+        key.emplace_back(p.role, p.modality);
+    }
     if (torch::GradMode::is_enabled())
-        return MoRSet::stack(parts);
+        return MoRSet::stack(sets);
     std::lock_guard<std::mutex> lock(boundMutex_);
-    Bound& b = bound_[{role, static_cast<int>(type)}];
-    auto it = b.stacks.find(members);
-    if (it == b.stacks.end()) {
+    Stacked& s = stacks_[{static_cast<int>(type), key}];
+    if (s.set.groups() < 2 || s.stamp != stamp) {
         c10::InferenceMode normal(false);
         torch::NoGradGuard noGrad;
-        it = b.stacks.emplace(members, MoRSet::stack(parts)).first;
+        s = {MoRSet::stack(sets), stamp};
     }
-    return it->second;
+    return s.set;
 }
 
 torch::Tensor gateWeights(const std::vector<torch::Tensor>& primaryCls, const torch::Tensor& weight,
@@ -363,8 +363,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     const std::size_t stamp = torch::GradMode::is_enabled() ? 0 : parameterStamp();  // the bound-set caches' key
     auto bindSets = [&](const std::string& role) { return boundSets(role, type, stamp); };
 
-    // Modalities of one input size share each backbone call: one call per size group for
-    // the auxiliary passes, one for the primary passes, one for the passes without INT.
+    // Modalities of one input size share each backbone call: per size group one call for
+    // the auxiliary passes and one for the primary passes. The passes without INT (maps)
+    // need nothing from the auxiliary passes, so they ride along in the auxiliary call.
     std::vector<std::vector<int>> sizeGroups;
     if (fusion == "unimodal") {
         sizeGroups.push_back({0});
@@ -381,12 +382,19 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     // Without a second present modality no INT is exchanged: the passes with and without
     // INT are the same pass.
     const bool exchangesInt = fusion == "ei" && P > 1;
-    const int callsPerGroup = fusion == "ei" ? (computeMaps && exchangesInt ? 3 : 2) : 1;
-    const int callsTotal = callsPerGroup * static_cast<int>(sizeGroups.size());
+    const int callsTotal = (fusion == "ei" ? 2 : 1) * static_cast<int>(sizeGroups.size());
     int callsDone = 0;
-    auto run = [&](const std::vector<int>& members, const std::string& role, const std::vector<MoRSet>& sets,
-                   const std::string& stage, const std::vector<torch::Tensor>* extra, int acquireLayer,
-                   PassTokens& out) {
+    // One pass of one modality: its MoR sets (a role's, by modality) and where its
+    // backbone outputs go.
+    struct Pass {
+        const std::string* role;
+        const std::vector<MoRSet>* sets;
+        PassTokens* out;
+    };
+    // One backbone call for the passes of the members, pass by pass, modality by modality
+    // within a pass: the batch is their rows in that order.
+    auto run = [&](const std::vector<int>& members, const std::vector<Pass>& passes, const std::string& stage,
+                   const std::vector<torch::Tensor>* extra, int acquireLayer) {
         std::string names;
         for (int m : members)
             names += (names.empty() ? "" : ", ") + config_.modalities[static_cast<std::size_t>(m)].name;
@@ -394,23 +402,30 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
             control->checkpoint(static_cast<double>(callsDone) / callsTotal, names + ": " + stage);
         ++callsDone;
         std::vector<torch::Tensor> xs, extras;
+        std::vector<StackPart> parts;
         BackboneCall call;
         call.computeType = type;
         call.acquireLayer = acquireLayer;
         bool equalRows = true;
-        for (int m : members) {
-            xs.push_back(flat[static_cast<std::size_t>(m)]);
-            call.morGroups.push_back({&sets[static_cast<std::size_t>(m)], flat[static_cast<std::size_t>(m)].size(0)});
-            equalRows = equalRows && flat[static_cast<std::size_t>(m)].size(0) == flat[static_cast<std::size_t>(members[0])].size(0);
-            if (extra)
-                extras.push_back((*extra)[static_cast<std::size_t>(m)]);
-        }
+        std::int64_t rows = 0;
+        for (const Pass& pass : passes)
+            for (int m : members) {
+                const torch::Tensor& x = flat[static_cast<std::size_t>(m)];
+                const MoRSet& set = (*pass.sets)[static_cast<std::size_t>(m)];
+                xs.push_back(x);
+                call.morGroups.push_back({&set, x.size(0)});
+                parts.push_back({*pass.role, m, &set});
+                equalRows = equalRows && x.size(0) == xs[0].size(0);
+                rows += x.size(0);
+                if (extra)
+                    extras.push_back((*extra)[static_cast<std::size_t>(m)]);
+            }
         // Groups of equal rows (the usual case: one study, images of one size): one
         // stacked MoR set, one batched product per adapted layer for all of them.
         MoRSet stacked;
-        if (members.size() > 1 && equalRows) {
-            stacked = stackedSet(role, type, members, sets);
-            call.morGroups = {{&stacked, static_cast<std::int64_t>(xs.size()) * xs[0].size(0)}};
+        if (parts.size() > 1 && equalRows) {
+            stacked = stackedSet(type, stamp, parts);
+            call.morGroups = {{&stacked, rows}};
         }
         if (extra) {
             call.extraTokens = extras.size() == 1 ? extras[0] : torch::cat(extras, 0);
@@ -418,16 +433,18 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         }
         const BackboneOutput o = backbone_->forward(xs.size() == 1 ? xs[0] : torch::cat(xs, 0), call);
         std::int64_t start = 0;
-        for (int m : members) {
-            const std::int64_t n = flat[static_cast<std::size_t>(m)].size(0);
-            const bool all = members.size() == 1;
-            out.tokens[static_cast<std::size_t>(m)] = all ? o.tokens : o.tokens.narrow(0, start, n);
-            if (o.acquiredCls.defined())
-                out.acquired[static_cast<std::size_t>(m)] = all ? o.acquiredCls : o.acquiredCls.narrow(0, start, n);
-            out.grid[static_cast<std::size_t>(m)] = {o.gridH, o.gridW};
-            start += n;
-        }
+        for (const Pass& pass : passes)
+            for (int m : members) {
+                const std::int64_t n = flat[static_cast<std::size_t>(m)].size(0);
+                const bool all = xs.size() == 1;
+                pass.out->tokens[static_cast<std::size_t>(m)] = all ? o.tokens : o.tokens.narrow(0, start, n);
+                if (o.acquiredCls.defined())
+                    pass.out->acquired[static_cast<std::size_t>(m)] = all ? o.acquiredCls : o.acquiredCls.narrow(0, start, n);
+                pass.out->grid[static_cast<std::size_t>(m)] = {o.gridH, o.gridW};
+                start += n;
+            }
     };
+    const std::string uniRole = "uni", auxRole = "aux", primaryRole = "primary";
 
     EiOutputs out;
     out.present = present;
@@ -441,9 +458,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
     };
 
     if (fusion == "unimodal") {
-        const std::vector<MoRSet> sets = bindSets("uni");
+        const std::vector<MoRSet> sets = bindSets(uniRole);
         PassTokens pass(M);
-        run({0}, "uni", sets, "pass", nullptr, 0, pass);
+        run({0}, {{&uniRole, &sets, &pass}}, "pass", nullptr, 0);
         const torch::Tensor& tokens = pass.tokens[0];
         const auto [gh, gw] = pass.grid[0];
         const torch::Tensor cls = tokens.select(1, 0);
@@ -461,13 +478,21 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
         return out;
     }
 
-    // Auxiliary passes (ei only): CLS for INT and auxiliary logits, pooled over slices.
+    // Auxiliary passes (ei only): CLS for INT and auxiliary logits, pooled over slices;
+    // with maps, the primary passes without INT in the same call.
     std::vector<torch::Tensor> intSource(static_cast<std::size_t>(M));
+    const std::vector<MoRSet> primarySets = bindSets(primaryRole);
+    PassTokens primary(M), plain(M);
+    const bool withoutInt = computeMaps && exchangesInt;
     if (fusion == "ei") {
-        const std::vector<MoRSet> auxSets = bindSets("aux");
+        const std::vector<MoRSet> auxSets = bindSets(auxRole);
         PassTokens aux(M);
+        std::vector<Pass> passes{{&auxRole, &auxSets, &aux}};
+        if (withoutInt)
+            passes.push_back({&primaryRole, &primarySets, &plain});
         for (const auto& group : sizeGroups)
-            run(group, "aux", auxSets, "auxiliary pass", nullptr, config_.acquireLayer, aux);
+            run(group, passes, withoutInt ? "auxiliary pass and primary pass without INT" : "auxiliary pass", nullptr,
+                config_.acquireLayer);
         out.auxLogits.resize(static_cast<std::size_t>(M));
         out.auxProbs.resize(static_cast<std::size_t>(M));
         for (int m : presentList) {
@@ -496,14 +521,9 @@ EiOutputs EiModel::forward(const std::vector<torch::Tensor>& inputs, bool comput
             extra[static_cast<std::size_t>(t)] = S > 1 ? e.repeat_interleave(S, 0) : e;  // every slice gets the same INT tokens
         }
 
-    // Primary passes, and (maps, ei) the same passes without INT.
-    const std::vector<MoRSet> primarySets = bindSets("primary");
-    PassTokens primary(M), plain(M);
+    // Primary passes.
     for (const auto& group : sizeGroups)
-        run(group, "primary", primarySets, "primary pass", exchangesInt ? &extra : nullptr, 0, primary);
-    if (computeMaps && exchangesInt)
-        for (const auto& group : sizeGroups)
-            run(group, "primary", primarySets, "primary pass without INT", nullptr, 0, plain);
+        run(group, {{&primaryRole, &primarySets, &primary}}, "primary pass", exchangesInt ? &extra : nullptr, 0);
 
     for (int t : presentList) {
         const std::int64_t S = slices[static_cast<std::size_t>(t)];

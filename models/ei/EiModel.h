@@ -115,9 +115,14 @@ private:
     // version counter or storage), so validation between training steps sees the update.
     // `stamp`: parameterStamp() now, taken once per forward.
     std::vector<MoRSet> boundSets(const std::string& role, torch::ScalarType type, std::size_t stamp) const;
-    // The members' sets of a role stacked into one (MoRSet::stack), cached like the sets.
-    MoRSet stackedSet(const std::string& role, torch::ScalarType type, const std::vector<int>& members,
-                      const std::vector<MoRSet>& sets) const;
+    // Sets of one backbone call (by role and modality, in row-group order) stacked into
+    // one (MoRSet::stack), cached like the sets.
+    struct StackPart {
+        std::string role;
+        int modality = 0;
+        const MoRSet* set = nullptr;
+    };
+    MoRSet stackedSet(torch::ScalarType type, std::size_t stamp, const std::vector<StackPart>& parts) const;
 
 public:
     // Changes when any parameter tensor is replaced or modified in place.
@@ -126,11 +131,15 @@ public:
 private:
     struct Bound {
         std::vector<MoRSet> sets;
-        std::map<std::vector<int>, MoRSet> stacks;  // by member modalities
+        std::size_t stamp = 0;
+    };
+    struct Stacked {
+        MoRSet set;
         std::size_t stamp = 0;
     };
     mutable std::mutex boundMutex_;
-    mutable std::map<std::pair<std::string, int>, Bound> bound_;
+    mutable std::map<std::pair<std::string, int>, Bound> bound_;                                    // (role, type)
+    mutable std::map<std::pair<int, std::vector<std::pair<std::string, int>>>, Stacked> stacks_;  // (type, parts)
 };
 
 }  // namespace ei
