@@ -10,6 +10,7 @@
 #include "bench/BenchCommand.h"
 #include "bench/BenchSupport.h"
 #include "bench/GemmRate.h"
+#include "bench/KernelProfile.h"
 #include "bench/StudyFlops.h"
 
 #include "models/Device.h"
@@ -48,6 +49,7 @@ struct Options {
     bool keepFreedMemory = true;  // EIVIEW_MALLOC=default: false
     int studies = 0;              // > 0: memory over that many studies in a row
     std::string json;
+    std::string profile;          // a Kineto trace of one plain forward
     DeviceOptions dev;
 };
 
@@ -73,6 +75,8 @@ Options parse(const std::vector<std::string>& args)
             o.studies = intOptionValue(args, i, 1);
         else if (args[i] == "--json")
             o.json = optionValue(args, i);
+        else if (args[i] == "--profile")
+            o.profile = optionValue(args, i);
         else
             throw UsageError("unknown option " + args[i]);
     }
@@ -241,6 +245,15 @@ int runInfer(const std::vector<std::string>& args)
         report["max_abs_diff_map_vs_fp32"] = dMap;
     }
 
+    if (!o.profile.empty()) {
+        // One plain forward (no graph replay: its kernels one by one, with their launches).
+        torch::InferenceMode guard;
+        if (profileRun(o.profile, device, [&] { (void)model.forward(inputs, true); })) {
+            std::cout << "  profile         : one plain forward, " << o.profile << "\n";
+            report["profile"] = o.profile;
+        }
+    }
+
     if (o.studies > 0) {
         // Memory over many studies in a row: what the process holds after the first ten
         // and after all of them (nvidia-smi; -1 on the CPU or without nvidia-smi).
@@ -353,7 +366,7 @@ int runInfer(const std::vector<std::string>& args)
 
 EI_BENCH_COMMAND({"infer",
                   "[--device D] [--precision P] [--reps N] [--warmup N] [--size PX] [--gemm-size N] [--studies N] "
-                  "[--no-python] [--compare-settings] [--json OUT]",
+                  "[--no-python] [--compare-settings] [--json OUT] [--profile TRACE]",
                   "seconds per EI study on a device vs its GEMM peak, fp32 and plain PyTorch", runInfer});
 
 }  // namespace ei::bench

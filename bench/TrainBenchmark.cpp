@@ -1,11 +1,13 @@
 // `eiview-bench train [--device D] [--precision P] [--size PX] [--batch N] [--steps N]
-// [--warmup N] [--json OUT]`: training throughput (studies per second) of both stages on
+// [--warmup N] [--json OUT] [--profile TRACE]`: training throughput (studies per second) of both stages on
 // random data: stage 1 (one unimodal model: backbone pass, head) and stage 2 (`ei`, M = 2:
 // auxiliary and primary passes, the loss of MODEL.md section 5, backward to the MoR
 // sets, adapters, heads and gate, an SGD step), DINOv2 ViT-B/14 + 4 registers, frozen.
-// Reduced precisions run as the trainer runs them (fp16 with loss scaling).
+// Reduced precisions run as the trainer runs them (fp16 with loss scaling). --profile
+// writes a Kineto trace of one stage-2 step.
 #include "bench/BenchCommand.h"
 #include "bench/BenchSupport.h"
+#include "bench/KernelProfile.h"
 
 #include "models/Device.h"
 #include "models/Error.h"
@@ -20,7 +22,7 @@ namespace ei::bench {
 namespace {
 
 double stageThroughput(const nlohmann::json& config, const torch::Device& device, Precision precision, int batch,
-                       int warmup, int steps)
+                       int warmup, int steps, const std::string& profile = {})
 {
     auto model = randomModel(config, 3, device, precision);
     for (auto& [name, t] : model->parameters())
@@ -54,6 +56,8 @@ double stageThroughput(const nlohmann::json& config, const torch::Device& device
         }
     };
     const auto seconds = timeRuns(warmup, steps, device, step);
+    if (!profile.empty() && profileRun(profile, device, step))
+        std::cout << "  profile of one step: " << profile << "\n";
     return batch / median(seconds);
 }
 
@@ -62,7 +66,7 @@ int runTrain(const std::vector<std::string>& args)
     DeviceOptions dev;
     dev.device = "auto";
     int size = 224, batch = 16, steps = 5, warmup = 2;
-    std::string jsonPath;
+    std::string jsonPath, profile;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (dev.take(args, i))
             continue;
@@ -76,6 +80,8 @@ int runTrain(const std::vector<std::string>& args)
             warmup = intOptionValue(args, i, 0);
         else if (args[i] == "--json")
             jsonPath = optionValue(args, i);
+        else if (args[i] == "--profile")
+            profile = optionValue(args, i);
         else
             throw UsageError("unknown option " + args[i]);
     }
@@ -93,7 +99,7 @@ int runTrain(const std::vector<std::string>& args)
               << ", batch " << batch << ", " << deviceName(device) << ", " << precisionName(precision) << "\n";
     const double s1 = stageThroughput(stage1, device, precision, batch, warmup, steps);
     std::cout << std::fixed << std::setprecision(1) << "  stage 1 (unimodal): " << s1 << " studies/s\n" << std::flush;
-    const double s2 = stageThroughput(stage2, device, precision, batch, warmup, steps);
+    const double s2 = stageThroughput(stage2, device, precision, batch, warmup, steps, profile);
     std::cout << "  stage 2 (ei, M = 2): " << s2 << " studies/s\n";
     const nlohmann::json report = {{"device", deviceName(device)}, {"precision", precisionName(precision)},
                                    {"size", size}, {"batch", batch}, {"steps", steps},
@@ -104,7 +110,9 @@ int runTrain(const std::vector<std::string>& args)
 
 }  // namespace
 
-EI_BENCH_COMMAND({"train", "[--device D] [--precision P] [--size PX] [--batch N] [--steps N] [--warmup N] [--json OUT]",
+EI_BENCH_COMMAND({"train",
+                  "[--device D] [--precision P] [--size PX] [--batch N] [--steps N] [--warmup N] [--json OUT] "
+                  "[--profile TRACE]",
                   "training throughput of stage 1 and stage 2 (studies/s)", runTrain});
 
 }  // namespace ei::bench

@@ -11,7 +11,8 @@
 # headers, handed in: the box has none). CASES.json: `tests/models/parity_test.py
 # --dump-cases CASES.json`, made where the test suite lives. OUT_DIR (default $OUT, else
 # ./gpu-check-out): log.txt, one JSON per step and results.json, written as each step ends
-# so that a run cut short still leaves what it measured.
+# so that a run cut short still leaves what it measured; trace_*.json, Kineto traces of one
+# study and one training step, ranked in the log and in profile_*.json.
 set -uo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 nl="${1:?usage: gpu-check.sh NLOHMANN_INCLUDE_DIR CASES.json [OUT_DIR]}"
@@ -49,8 +50,10 @@ step "parity: CPU fp32 vs CUDA in fp32, tf32, bf16, fp16"
 run "$bench" parity --cases "$cases" --device cuda --json "$out/parity.json"
 parity_rc=$?
 
-step "infer 448, default precision, 1000 studies in a row, plain PyTorch in the same run"
-run "$bench" infer --device cuda --precision auto --reps 20 --warmup 3 --studies 1000 --json "$out/infer448_auto.json"
+step "infer 448, default precision, 1000 studies in a row, plain PyTorch in the same run, a profile"
+run "$bench" infer --device cuda --precision auto --reps 20 --warmup 3 --studies 1000 --json "$out/infer448_auto.json" \
+    --profile "$out/trace_infer448.json"
+run "$py" "$here/bench/profile_summary.py" "$out/trace_infer448.json" --json "$out/profile_infer448.json"
 for p in fp32 tf32 fp16; do
   step "infer 448, $p"
   run "$bench" infer --device cuda --precision "$p" --reps 20 --warmup 3 --no-python --json "$out/infer448_$p.json"
@@ -60,11 +63,16 @@ run "$bench" infer --device cuda --precision auto --size 224 --reps 20 --warmup 
 
 for p in auto fp32; do
   step "train 224, batch 16, $p"
-  run "$bench" train --device cuda --precision "$p" --size 224 --batch 16 --steps 10 --warmup 3 --json "$out/train_$p.json"
+  profile=()
+  [ "$p" = auto ] && profile=(--profile "$out/trace_train.json")
+  run "$bench" train --device cuda --precision "$p" --size 224 --batch 16 --steps 10 --warmup 3 --json "$out/train_$p.json" \
+      "${profile[@]}"
 done
+run "$py" "$here/bench/profile_summary.py" "$out/trace_train.json" --json "$out/profile_train.json"
 
 step "allreduce: NCCL, one rank (the process group forms; the trainer's sums)"
 run "$bench" allreduce --device cuda --backend nccl --json "$out/allreduce_nccl_1.json"
+# PyTorch's pip LibTorch ships no Gloo headers: there this step says the build has no Gloo.
 step "allreduce: Gloo, 2 ranks with their gradients on the GPU"
 run "$here/bench/allreduce-ranks.sh" "$bench" 2 --device cuda --backend gloo --json "$out/allreduce_gloo_2.json"
 
@@ -75,7 +83,7 @@ out = sys.argv[1]
 results = {}
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     name = os.path.basename(path)[:-5]
-    if name != "results":
+    if name != "results" and not name.startswith("trace_"):
         with open(path) as f:
             results[name] = json.load(f)
 with open(os.path.join(out, "results.json"), "w") as f:
