@@ -108,21 +108,41 @@ MoRSet MoRSet::bind(const MorConfig& mor, const BackboneConfig& backbone, const 
     return s;
 }
 
+namespace {
+
+std::int64_t roundUp8(std::int64_t n)
+{
+    return (n + 7) / 8 * 8;
+}
+
+}  // namespace
+
 void MoRSet::prepare()
 {
     const std::int64_t rankSum = config_.rankSum();
+    const std::int64_t routerRows = config_.routerOutputs();
+    const std::int64_t routerPad = roundUp8(routerRows) - routerRows, rankPad = roundUp8(rankSum) - rankSum;
     for (auto& block : blocks_)
         for (MoRLayer& l : block) {
-            if (!l.defined())
+            if (!l.routerWeight.defined())
                 continue;
+            const auto options = l.routerWeight.options().requires_grad(false);
+            const std::int64_t dIn = l.routerWeight.size(1), dOut = l.B[0].size(0);
             std::vector<torch::Tensor> in{l.routerWeight};
+            if (routerPad)
+                in.push_back(torch::zeros({routerPad, dIn}, options));
             in.insert(in.end(), l.A.begin(), l.A.end());
+            if (rankPad)
+                in.push_back(torch::zeros({rankPad, dIn}, options));
             l.inW = torch::cat(in, 0);
-            l.inB = torch::cat({l.routerBias, torch::zeros({rankSum}, l.routerBias.options().requires_grad(false))});
-            std::vector<torch::Tensor> scaled;
+            l.inB = torch::constant_pad_nd(l.routerBias, {0, routerPad + rankSum + rankPad}, 0.0);
+            std::vector<torch::Tensor> out;
             for (std::size_t k = 0; k < l.B.size(); ++k)
-                scaled.push_back(l.B[k].t() * (config_.alphas[k] / config_.ranks[k]));
-            l.outBT = (scaled.size() == 1 ? scaled[0] : torch::cat(scaled, 0)).contiguous();
+                out.push_back(l.B[k].t() * (config_.alphas[k] / config_.ranks[k]));
+            if (rankPad)
+                out.push_back(torch::zeros({rankPad, dOut}, options));
+            l.outBT = out.size() == 1 ? out[0].contiguous() : torch::cat(out, 0);
+            l.routerWidth = routerRows + routerPad;
         }
 }
 
@@ -136,12 +156,6 @@ MoRSet MoRSet::castTo(torch::ScalarType type) const
         for (MoRLayer& l : block) {
             if (!l.defined())
                 continue;
-            l.routerWeight = l.routerWeight.to(type);
-            l.routerBias = l.routerBias.to(type);
-            for (auto& t : l.A)
-                t = t.to(type);
-            for (auto& t : l.B)
-                t = t.to(type);
             l.inW = l.inW.to(type);
             l.inB = l.inB.to(type);
             l.outBT = l.outBT.to(type);
@@ -163,21 +177,18 @@ MoRSet MoRSet::stack(const std::vector<const MoRSet*>& sets)
         for (int t = 0; t < kMoRTargetCount; ++t) {
             if (!sets[0]->blocks_[b][t].defined())
                 continue;
-            std::vector<torch::Tensor> w, bias, inW, inB, outBT;
+            std::vector<torch::Tensor> inW, inB, outBT;
             for (const MoRSet* set : sets) {
                 const MoRLayer& l = set->blocks_.at(b)[t];
-                w.push_back(l.routerWeight);
-                bias.push_back(l.routerBias.unsqueeze(0));
                 inW.push_back(l.inW);
                 inB.push_back(l.inB.unsqueeze(0));
                 outBT.push_back(l.outBT);
             }
             MoRLayer& l = s.blocks_[b][t];
-            l.routerWeight = torch::stack(w);  // [G, K(+1), d_in]
-            l.routerBias = torch::stack(bias);  // [G, 1, K(+1)]
-            l.inW = torch::stack(inW);          // [G, K(+1) + sum r, d_in]
-            l.inB = torch::stack(inB);          // [G, 1, K(+1) + sum r]
-            l.outBT = torch::stack(outBT);      // [G, sum r, d_out]
+            l.inW = torch::stack(inW);      // [G, routerWidth + rankWidth, d_in]
+            l.inB = torch::stack(inB);      // [G, 1, routerWidth + rankWidth]
+            l.outBT = torch::stack(outBT);  // [G, rankWidth, d_out]
+            l.routerWidth = sets[0]->blocks_[b][t].routerWidth;
         }
     return s;
 }
@@ -192,7 +203,7 @@ const MoRLayer* MoRSet::layer(int block, MoRTarget target) const
 
 torch::Tensor MoRSet::routerWeights(const MoRLayer& layer, const torch::Tensor& h) const
 {
-    return torch::softmax(torch::linear(h, layer.routerWeight, layer.routerBias), -1);
+    return torch::softmax(torch::linear(h.to(layer.routerWeight.scalar_type()), layer.routerWeight, layer.routerBias), -1);
 }
 
 torch::Tensor MoRSet::grouped(const torch::Tensor& t) const
@@ -204,25 +215,23 @@ torch::Tensor MoRSet::weightedRanks(const MoRLayer& layer, const torch::Tensor& 
 {
     const torch::Tensor h = grouped(input);
     const torch::Tensor z = groups_ > 1 ? torch::baddbmm(layer.inB, h, layer.inW.transpose(1, 2))
-                                        : torch::linear(h, layer.inW, layer.inB);  // [..., K(+1) + sum r]
-    const std::int64_t routerRows = layer.inW.size(-2) - layer.outBT.size(-2);
-    const torch::Tensor w = torch::softmax(z.narrow(-1, 0, routerRows), -1);  // [..., K(+1)]
+                                        : torch::linear(h, layer.inW, layer.inB);  // [..., routerWidth + rankWidth]
+    const torch::Tensor w = torch::softmax(z.narrow(-1, 0, config_.routerOutputs()), -1);  // [..., K(+1)]
     const std::int64_t offset = config_.bypass ? 1 : 0;
     const std::size_t K = config_.ranks.size();
-    // Each rank's router weight repeated over its r_k columns: [..., sum r].
-    torch::Tensor perColumn;
-    if (K == 1) {
-        perColumn = w.narrow(-1, offset, 1);
-    } else {
-        std::vector<torch::Tensor> parts;
-        for (std::size_t k = 0; k < K; ++k) {
-            std::vector<std::int64_t> shape = w.sizes().vec();
-            shape.back() = config_.ranks[k];
-            parts.push_back(w.narrow(-1, offset + static_cast<std::int64_t>(k), 1).expand(shape));
-        }
-        perColumn = torch::cat(parts, -1);
+    const std::int64_t rankWidth = layer.outBT.size(-2);
+    // Each rank's router weight repeated over its r_k columns: [..., rankWidth]. The
+    // padding columns (zero in z and in outBT) take the last rank's weight.
+    std::vector<torch::Tensor> parts;
+    std::int64_t covered = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+        std::vector<std::int64_t> shape = w.sizes().vec();
+        shape.back() = k + 1 == K ? rankWidth - covered : config_.ranks[k];
+        covered += shape.back();
+        parts.push_back(w.narrow(-1, offset + static_cast<std::int64_t>(k), 1).expand(shape));
     }
-    return z.narrow(-1, routerRows, z.size(-1) - routerRows) * perColumn;
+    const torch::Tensor perColumn = parts.size() == 1 ? parts[0] : torch::cat(parts, -1);
+    return z.narrow(-1, layer.routerWidth, rankWidth) * perColumn;
 }
 
 torch::Tensor MoRSet::delta(const MoRLayer& layer, const torch::Tensor& input) const
@@ -256,8 +265,9 @@ void MoRSet::addDelta(const MoRLayer& layer, const torch::Tensor& input, const t
     }
 }
 
-torch::Tensor MoRSet::deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const
+torch::Tensor MoRSet::deltaPerRank(const MoRLayer& layer, const torch::Tensor& input) const
 {
+    const torch::Tensor h = input.to(layer.A[0].scalar_type());
     const torch::Tensor w = routerWeights(layer, h);
     const int offset = config_.bypass ? 1 : 0;
     torch::Tensor out;

@@ -20,20 +20,26 @@ constexpr int kMoRTargetCount = 6;
 const char* morTargetName(MoRTarget t);
 
 struct MoRLayer {
+    // The tensors as stored, float32 (undefined in a stacked set): the per-rank formula.
     torch::Tensor routerWeight;  // [K(+1), d_in]
     torch::Tensor routerBias;    // [K(+1)]
     std::vector<torch::Tensor> A;  // [r_k, d_in]
     std::vector<torch::Tensor> B;  // [d_out, r_k]
     // The fast path's operands, made once per bind (differentiably, so training through
-    // them updates the tensors held elsewhere). The router rows and every A_k in one
-    // matrix, so one product gives the router logits and the rank activations:
-    // inW [K(+1) + sum r, d_in], inB [K(+1) + sum r] (the router bias, then zeros). Every
-    // B_k with alpha_k / r_k folded in, transposed for the in-place product: outBT
-    // [sum r, d_out]. A stacked set (MoRSet::stack) holds them as [G, ...], inB [G, 1, ...].
+    // them updates the tensors held elsewhere), in the set's compute type. The router
+    // rows and every A_k in one matrix, so one product gives the router logits and the
+    // rank activations: inW [routerWidth + rankWidth, d_in] = router rows, zero rows up to
+    // routerWidth, A_1..A_K, zero rows up to rankWidth; inB the router bias, then zeros.
+    // Every B_k with alpha_k / r_k folded in, transposed for the in-place product, zero
+    // rows after them: outBT [rankWidth, d_out]. Both widths are multiples of 8, so the
+    // skinny products stay aligned for the GPU's matrix units (K + 1 = 4 and sum r = 14
+    // by default would not be). A stacked set (MoRSet::stack) holds them as [G, ...],
+    // inB [G, 1, ...].
     torch::Tensor inW;
     torch::Tensor inB;
     torch::Tensor outBT;
-    bool defined() const { return routerWeight.defined(); }
+    std::int64_t routerWidth = 0;
+    bool defined() const { return inW.defined(); }
 };
 
 class MoRSet {
@@ -52,13 +58,15 @@ public:
     static MoRSet bind(const MorConfig& mor, const BackboneConfig& backbone, const std::string& prefix,
                        const std::map<std::string, torch::Tensor>& params);
 
-    // The same set with every tensor converted to `type` (differentiably: gradients reach
-    // the float32 tensors held elsewhere). Used for the reduced precisions.
+    // The same set with the fast path's operands converted to `type` (differentiably:
+    // gradients reach the float32 tensors held elsewhere); the stored tensors of the
+    // per-rank formula stay float32. Used for the reduced precisions.
     MoRSet castTo(torch::ScalarType type) const;
     // Several sets (of one config) as one, for a batch made of G equal row groups in
-    // order, group g adapted by sets[g]: every layer's operands stacked [G, ...], so an
-    // adapted layer costs one batched product for all groups instead of one per group.
-    // Differentiable. delta() of a stacked set needs the batch size to be G * rows.
+    // order, group g adapted by sets[g]: every layer's fast-path operands stacked [G, ...]
+    // (and nothing else: no per-rank formula), so an adapted layer costs one batched
+    // product for all groups instead of one per group. Differentiable. delta() of a
+    // stacked set needs the batch size to be G * rows.
     static MoRSet stack(const std::vector<const MoRSet*>& sets);
     int groups() const { return groups_; }
 
@@ -71,9 +79,9 @@ public:
     // itself (no delta tensor, no separate add). `out` [..., d_out] may be a view whose leading dimensions
     // flatten without a copy (a slice of rows, or q / k / v of a fused qkv product).
     void addDelta(const MoRLayer& layer, const torch::Tensor& h, const torch::Tensor& out) const;
-    // The same, rank by rank (the formula as written; for tests).
+    // The same, rank by rank (the formula as written, in float32; for tests).
     torch::Tensor deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const;
-    // Router probabilities [..., K(+1)].
+    // Router probabilities [..., K(+1)], in float32.
     torch::Tensor routerWeights(const MoRLayer& layer, const torch::Tensor& h) const;
 
 private:

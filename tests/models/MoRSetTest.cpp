@@ -73,6 +73,11 @@ private Q_SLOTS:
         const ei::MoRSet set = ei::MoRSet::bind(mor, tinyBackbone(), "p.", params);
         const auto* l = set.layer(0, ei::MoRTarget::Fc1);
         QCOMPARE(l->routerWeight.size(0), std::int64_t(bypass ? 4 : 3));
+        // the fast path's skinny products padded to multiples of 8 (GPU alignment):
+        // router 4 or 3 -> 8 rows, ranks 2 + 4 + 8 = 14 -> 16
+        QCOMPARE(l->routerWidth, std::int64_t(8));
+        QCOMPARE(l->inW.sizes().vec(), (std::vector<std::int64_t>{24, 16}));
+        QCOMPARE(l->outBT.sizes().vec(), (std::vector<std::int64_t>{16, 64}));
         const torch::Tensor h = torch::randn({3, 7, 16});
         const torch::Tensor fast = set.delta(*l, h);
         const torch::Tensor slow = set.deltaPerRank(*l, h);
