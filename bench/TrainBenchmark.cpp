@@ -13,6 +13,7 @@
 #include "models/Error.h"
 #include "models/train/Loss.h"
 #include "models/train/LossScaler.h"
+#include "models/train/Optimizer.h"
 
 #include <fstream>
 #include <iomanip>
@@ -33,6 +34,13 @@ double stageThroughput(const nlohmann::json& config, const torch::Device& device
     const torch::Tensor oneHot = torch::one_hot(target, c.numClasses()).to(torch::kFloat);
     LossScaler scaler(precision == Precision::Fp16);
     LossOptions options;
+    TrainConfig trainConfig;  // SGD, the trainer's default
+    ScheduleValue schedule;
+    schedule.lr = 1e-4;
+    schedule.momentum = 0.9;
+    std::map<std::string, torch::Tensor> momentum, unused;
+    long long iteration = 0;
+    bool perParameter = false;
     auto step = [&] {
         const EiOutputs out = model->forward(inputs);
         torch::Tensor loss;
@@ -45,17 +53,40 @@ double stageThroughput(const nlohmann::json& config, const torch::Device& device
         }
         scaler.scaled(loss).backward();
         const bool ok = scaler.unscale(model->parameters());
+        // The trainer's own optimiser step (SGD with momentum, multi-tensor) and gradient reset.
         torch::NoGradGuard noGrad;
+        std::vector<OptimizerSlot> slots;
+        std::vector<torch::Tensor> grads;
         for (auto& [name, t] : model->parameters()) {
             torch::Tensor g = t.grad();
             if (!g.defined())
                 continue;
+            grads.push_back(g);
             if (ok)
-                t.add_(g, -1e-4);
-            g.zero_();
+                slots.push_back({&t, g, &momentum[name], &unused[name]});
         }
+        ++iteration;
+        if (perParameter) {  // the reference: one parameter at a time, as before the multi-tensor step
+            for (OptimizerSlot& slot : slots)
+                optimizerStep(trainConfig, schedule, iteration, *slot.p, slot.g, *slot.first, *slot.second);
+            for (torch::Tensor& g : grads)
+                g.zero_();
+            return;
+        }
+        optimizerSteps(trainConfig, schedule, iteration, slots);
+        if (!grads.empty())
+            at::_foreach_zero_(grads);
     };
+    // The optimiser one parameter at a time, in the same process: the reference.
+    perParameter = true;
+    const double perParameterSeconds = median(timeRuns(warmup, steps, device, step));
+    const long long perParameterCalls = countOperatorCalls(step);
+    perParameter = false;
     const auto seconds = timeRuns(warmup, steps, device, step);
+    const long long calls = countOperatorCalls(step);
+    std::cout << "  " << config.value("fusion", std::string("ei")) << ": " << calls << " ATen calls per step ("
+              << perParameterCalls << " with the optimiser one parameter at a time, "
+              << batch / perParameterSeconds << " studies/s)\n";
     if (!profile.empty() && profileRun(profile, device, step))
         std::cout << "  profile of one step: " << profile << "\n";
     return batch / median(seconds);

@@ -29,4 +29,55 @@ void optimizerStep(const TrainConfig& c, const ScheduleValue& s, long long step,
     p.sub_(s.lr * first);
 }
 
+void optimizerSteps(const TrainConfig& c, const ScheduleValue& s, long long step, const std::vector<OptimizerSlot>& slots)
+{
+    if (slots.empty())
+        return;
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> ps, gs;
+    for (const OptimizerSlot& slot : slots) {
+        ps.push_back(*slot.p);
+        gs.push_back(slot.g);
+    }
+    if (c.optimizer == "adamw") {
+        std::vector<torch::Tensor> m, v;
+        for (const OptimizerSlot& slot : slots) {
+            if (!slot.first->defined())
+                *slot.first = torch::zeros_like(*slot.p);
+            if (!slot.second->defined())
+                *slot.second = torch::zeros_like(*slot.p);
+            m.push_back(*slot.first);
+            v.push_back(*slot.second);
+        }
+        const double beta1 = s.momentum, beta2 = c.beta2, t = static_cast<double>(step);
+        at::_foreach_mul_(m, beta1);
+        at::_foreach_add_(m, gs, 1 - beta1);
+        at::_foreach_mul_(v, beta2);
+        at::_foreach_addcmul_(v, gs, gs, 1 - beta2);
+        std::vector<torch::Tensor> denom = at::_foreach_div(v, 1 - std::pow(beta2, t));
+        at::_foreach_sqrt_(denom);
+        at::_foreach_add_(denom, c.adamEps);
+        at::_foreach_mul_(ps, 1 - s.lr * c.weightDecay);
+        at::_foreach_addcdiv_(ps, m, denom, -s.lr / (1 - std::pow(beta1, t)));
+        return;
+    }
+    // dp = g + wd p; the buffer starts as dp, then buf = momentum buf + dp; p -= lr buf.
+    const std::vector<torch::Tensor> dp = at::_foreach_add(gs, at::_foreach_mul(ps, c.weightDecay));
+    std::vector<torch::Tensor> buffers, added, all;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (slots[i].first->defined()) {
+            buffers.push_back(*slots[i].first);
+            added.push_back(dp[i]);
+        } else {
+            *slots[i].first = dp[i];
+        }
+        all.push_back(*slots[i].first);
+    }
+    if (!buffers.empty()) {
+        at::_foreach_mul_(buffers, s.momentum);
+        at::_foreach_add_(buffers, added);
+    }
+    at::_foreach_add_(ps, at::_foreach_mul(all, s.lr), -1.0);  // p - lr buf, exactly
+}
+
 }  // namespace ei

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace ei {
 
 // One optimiser step on a parameter p (updated in place, outside autograd) with its
@@ -14,5 +16,19 @@ namespace ei {
 // only); `step` counts this stage's updates from 1 (Adam's bias correction).
 void optimizerStep(const TrainConfig& config, const ScheduleValue& schedule, long long step, torch::Tensor& p,
                    const torch::Tensor& g, torch::Tensor& first, torch::Tensor& second);
+
+// One parameter of a step over many: the parameter, its gradient and its state.
+struct OptimizerSlot {
+    torch::Tensor* p = nullptr;
+    torch::Tensor g;
+    torch::Tensor* first = nullptr;
+    torch::Tensor* second = nullptr;
+};
+// The same step for every slot at once, element for element the arithmetic of
+// optimizerStep, through ATen's multi-tensor (_foreach) operators: on CUDA a handful of
+// kernel launches for all parameters instead of several per parameter. A trainer with
+// hundreds of MoR tensors is otherwise bound by launching those kernels.
+void optimizerSteps(const TrainConfig& config, const ScheduleValue& schedule, long long step,
+                    const std::vector<OptimizerSlot>& slots);
 
 }  // namespace ei

@@ -448,14 +448,19 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 {
                     const bool step = scaler.unscale(optimised);  // fp16: skip a step that overflowed
                     torch::NoGradGuard noGrad;
+                    std::vector<OptimizerSlot> slots;
+                    std::vector<torch::Tensor> grads;
                     for (auto& [name, p] : optimised) {
-                        auto g = p.grad();
+                        torch::Tensor g = p.grad();
                         if (!g.defined())
                             continue;
+                        grads.push_back(g);
                         if (step)
-                            optimizerStep(P.config, sv, iteration + 1, p, g, momentum[name], secondMoment[name]);
-                        g.zero_();
+                            slots.push_back({&p, g, &momentum[name], &secondMoment[name]});
                     }
+                    optimizerSteps(P.config, sv, iteration + 1, slots);
+                    if (!grads.empty())
+                        at::_foreach_zero_(grads);
                 }
                 ++iteration;
                 const double lossValue = terms[0];

@@ -169,6 +169,36 @@ private Q_SLOTS:
         ei::optimizerStep(c, s, 2, p, g, first, second);
         QVERIFY(torch::allclose(p, torch::tensor({e0 * (1 - 0.001f) - 0.1f, e1 * (1 - 0.001f) - 0.1f}), 1e-6, 1e-6));
         QVERIFY(torch::allclose(second, (1 - 0.999 * 0.999) * g * g));
+        // The multi-tensor step is the same arithmetic, element for element, over many
+        // parameters at once; a parameter without state yet (its first gradient) among
+        // others that have one starts its state as the single step does.
+        for (const std::string kind : {"sgd", "adamw"}) {
+            c.optimizer = kind;
+            torch::manual_seed(8);
+            std::vector<torch::Tensor> one, many, oneFirst(3), oneSecond(3), manyFirst(3), manySecond(3);
+            for (int i = 0; i < 3; ++i) {
+                one.push_back(torch::randn({5, 4 + i}));
+                many.push_back(one.back().clone());
+            }
+            for (long long k = 1; k <= 3; ++k) {
+                std::vector<ei::OptimizerSlot> slots;
+                for (int i = 0; i < 3; ++i) {
+                    if (k == 1 && i == 2)
+                        continue;  // no gradient in the first step
+                    const torch::Tensor grad = torch::randn(one[static_cast<std::size_t>(i)].sizes());
+                    ei::optimizerStep(c, s, k, one[i], grad, oneFirst[i], oneSecond[i]);
+                    slots.push_back({&many[i], grad, &manyFirst[i], &manySecond[i]});
+                }
+                ei::optimizerSteps(c, s, k, slots);
+            }
+            for (int i = 0; i < 3; ++i) {
+                QVERIFY2(torch::equal(one[i], many[i]), qPrintable(QString::fromStdString(kind)));
+                QVERIFY(torch::equal(oneFirst[i], manyFirst[i]));
+                QCOMPARE(oneSecond[i].defined(), manySecond[i].defined());
+                if (oneSecond[i].defined())
+                    QVERIFY(torch::equal(oneSecond[i], manySecond[i]));
+            }
+        }
         // Its keys are checked.
         const auto withOptimizer = [](const nlohmann::json& o) {
             return ei::TrainConfig::fromJson({{"model", nlohmann::json::object()}, {"optimizer", o}}, "t.json");
