@@ -5,6 +5,7 @@
 #include "models/io/EiModelFile.h"
 #include "models/io/Safetensors.h"
 #include "tests/TestRegistry.h"
+#include "tests/ProcessSignal.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -46,7 +47,7 @@ private Q_SLOTS:
                 return -2;
             if (killAfterMs >= 0) {
                 QTest::qWait(killAfterMs);
-                ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+                ei::test::signalIfRunning(p, SIGKILL);
             }
             p.waitForFinished(120000);
             return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;

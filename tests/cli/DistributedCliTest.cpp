@@ -8,6 +8,7 @@
 #include "tests/cli/CliRun.h"
 
 #include "tests/CsvFile.h"
+#include "tests/ProcessSignal.h"
 #include "models/io/Safetensors.h"
 
 #include <QCryptographicHash>
@@ -191,7 +192,7 @@ private Q_SLOTS:
                 checkpointed |= e["event"] == "validation" && e["stage"] == "stage1:OCT" && e["epoch"].get<int>() >= 1;
         }
         QVERIFY(checkpointed);
-        ::kill(static_cast<pid_t>(r1->processId()), SIGKILL);
+        ei::test::signalIfRunning(*r1, SIGKILL);
         QElapsedTimer ending;
         ending.start();
         const auto f0 = finish(*r0, 120000);
@@ -231,12 +232,12 @@ private Q_SLOTS:
                 training |= e["event"] == "step";
         }
         QVERIFY(training);
-        ::kill(static_cast<pid_t>(r1->processId()), SIGSTOP);  // alive, but silent
+        QVERIFY(ei::test::signalIfRunning(*r1, SIGSTOP));  // alive, but silent
         QElapsedTimer ending;
         ending.start();
         const auto f0 = finish(*r0, 120000);
         const qint64 took = ending.elapsed();
-        ::kill(static_cast<pid_t>(r1->processId()), SIGKILL);
+        ei::test::signalIfRunning(*r1, SIGKILL);
         finish(*r1);
         QCOMPARE(f0.code, 3);
         QVERIFY2(f0.err.contains("did not answer within 8 s"), f0.err.constData());

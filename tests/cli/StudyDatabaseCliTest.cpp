@@ -6,6 +6,7 @@
 #include "tests/TestRegistry.h"
 #include "tests/cli/CliRun.h"
 #include "tests/core/LoaderTestSupport.h"
+#include "tests/ProcessSignal.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -145,7 +146,7 @@ private Q_SLOTS:
             err += import.readAllStandardError();
         }
         QVERIFY2(import.state() == QProcess::Running, "the import ended before it could be killed");
-        ::kill(static_cast<pid_t>(import.processId()), SIGKILL);
+        QVERIFY2(ei::test::signalIfRunning(import, SIGKILL), "the import ended before it could be killed");
         import.waitForFinished();
 
         QCOMPARE(find(db, {}), before);  // nothing of the killed import is indexed
