@@ -18,6 +18,23 @@ ei::BackboneConfig tinyBackbone()
     return b;
 }
 
+// `count` sets "s0.", "s1.", ... with random B (every delta live), every tensor requiring
+// a gradient, bound.
+std::vector<ei::MoRSet> liveSets(const ei::MorConfig& mor, int count, std::map<std::string, torch::Tensor>& params)
+{
+    for (int m = 0; m < count; ++m)
+        ei::MoRSet::initialize(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params);
+    for (auto& [name, t] : params) {
+        if (name[name.rfind('.') + 1] == 'B')
+            t = torch::randn(t.sizes());
+        t.requires_grad_(true);
+    }
+    std::vector<ei::MoRSet> sets;
+    for (int m = 0; m < count; ++m)
+        sets.push_back(ei::MoRSet::bind(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params));
+    return sets;
+}
+
 }  // namespace
 
 class MoRSetTest : public QObject {
@@ -102,16 +119,7 @@ private Q_SLOTS:
         mor.targets = {"q", "fc1"};
         std::map<std::string, torch::Tensor> params;
         torch::manual_seed(4);
-        for (int m = 0; m < 3; ++m)
-            ei::MoRSet::initialize(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params);
-        for (auto& [name, t] : params) {
-            if (name[name.rfind('.') + 1] == 'B')
-                t = torch::randn(t.sizes());
-            t.requires_grad_(true);
-        }
-        std::vector<ei::MoRSet> sets;
-        for (int m = 0; m < 3; ++m)
-            sets.push_back(ei::MoRSet::bind(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params));
+        const std::vector<ei::MoRSet> sets = liveSets(mor, 3, params);
         const ei::MoRSet stacked = ei::MoRSet::stack({&sets[0], &sets[1], &sets[2]});
         QCOMPARE(stacked.groups(), 3);
         const torch::Tensor h = torch::randn({3 * 2, 5, 16});  // 3 groups of 2 rows
@@ -139,16 +147,7 @@ private Q_SLOTS:
         mor.targets = {"q", "v", "fc1"};
         std::map<std::string, torch::Tensor> params;
         torch::manual_seed(5);
-        for (int m = 0; m < 2; ++m)
-            ei::MoRSet::initialize(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params);
-        for (auto& [name, t] : params) {
-            if (name[name.rfind('.') + 1] == 'B')
-                t = torch::randn(t.sizes());
-            t.requires_grad_(true);
-        }
-        std::vector<ei::MoRSet> sets;
-        for (int m = 0; m < 2; ++m)
-            sets.push_back(ei::MoRSet::bind(mor, tinyBackbone(), "s" + std::to_string(m) + ".", params));
+        const std::vector<ei::MoRSet> sets = liveSets(mor, 2, params);
         const torch::Tensor h = torch::randn({4, 5, 16});
         const torch::Tensor qkv = torch::randn({4, 5, 48});
         std::optional<torch::NoGradGuard> inference(std::in_place);  // the in-place product
