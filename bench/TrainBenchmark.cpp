@@ -1,10 +1,11 @@
 // `eiview-bench train [--device D] [--precision P] [--size PX] [--batch N] [--steps N]
-// [--warmup N] [--json OUT] [--profile TRACE]`: training throughput (studies per second) of both stages on
-// random data: stage 1 (one unimodal model: backbone pass, head) and stage 2 (`ei`, M = 2:
-// auxiliary and primary passes, the loss of MODEL.md section 5, backward to the MoR
-// sets, adapters, heads and gate, an SGD step), DINOv2 ViT-B/14 + 4 registers, frozen.
-// Reduced precisions run as the trainer runs them (fp16 with loss scaling). --profile
-// writes a Kineto trace of one stage-2 step.
+// [--warmup N] [--json OUT] [--profile TRACE]`: training throughput (studies per second)
+// of both stages on random data: stage 1 (one unimodal model: backbone pass, head) and
+// stage 2 (`ei`, M = 2: auxiliary and primary passes, the loss of MODEL.md section 5,
+// backward to the MoR sets, adapters, heads and gate, the trainer's SGD step), DINOv2
+// ViT-B/14 + 4 registers, frozen. Reduced precisions run as the trainer runs them (fp16
+// with loss scaling). Each stage also runs with the optimiser one parameter at a time, in
+// the same process, for reference. --profile writes a Kineto trace of one stage-2 step.
 #include "bench/BenchCommand.h"
 #include "bench/BenchSupport.h"
 #include "bench/KernelProfile.h"
@@ -53,29 +54,21 @@ double stageThroughput(const nlohmann::json& config, const torch::Device& device
         }
         scaler.scaled(loss).backward();
         const bool ok = scaler.unscale(model->parameters());
-        // The trainer's own optimiser step (SGD with momentum, multi-tensor) and gradient reset.
+        ++iteration;
+        if (!perParameter) {  // the trainer's own step (SGD with momentum, multi-tensor)
+            stepAndResetGradients(trainConfig, schedule, iteration, model->parameters(), ok, momentum, unused);
+            return;
+        }
+        // the reference: one parameter at a time, as before the multi-tensor step
         torch::NoGradGuard noGrad;
-        std::vector<OptimizerSlot> slots;
-        std::vector<torch::Tensor> grads;
         for (auto& [name, t] : model->parameters()) {
             torch::Tensor g = t.grad();
             if (!g.defined())
                 continue;
-            grads.push_back(g);
             if (ok)
-                slots.push_back({&t, g, &momentum[name], &unused[name]});
+                optimizerStep(trainConfig, schedule, iteration, t, g, momentum[name], unused[name]);
+            g.zero_();
         }
-        ++iteration;
-        if (perParameter) {  // the reference: one parameter at a time, as before the multi-tensor step
-            for (OptimizerSlot& slot : slots)
-                optimizerStep(trainConfig, schedule, iteration, *slot.p, slot.g, *slot.first, *slot.second);
-            for (torch::Tensor& g : grads)
-                g.zero_();
-            return;
-        }
-        optimizerSteps(trainConfig, schedule, iteration, slots);
-        if (!grads.empty())
-            at::_foreach_zero_(grads);
     };
     // The optimiser one parameter at a time, in the same process: the reference.
     perParameter = true;

@@ -80,4 +80,24 @@ void optimizerSteps(const TrainConfig& c, const ScheduleValue& s, long long step
     at::_foreach_add_(ps, at::_foreach_mul(all, s.lr), -1.0);  // p - lr buf, exactly
 }
 
+void stepAndResetGradients(const TrainConfig& c, const ScheduleValue& s, long long step,
+                           std::map<std::string, torch::Tensor>& params, bool apply,
+                           std::map<std::string, torch::Tensor>& first, std::map<std::string, torch::Tensor>& second)
+{
+    torch::NoGradGuard noGrad;
+    std::vector<OptimizerSlot> slots;
+    std::vector<torch::Tensor> grads;
+    for (auto& [name, p] : params) {
+        torch::Tensor g = p.grad();
+        if (!g.defined())
+            continue;
+        grads.push_back(g);
+        if (apply)
+            slots.push_back({&p, g, &first[name], &second[name]});
+    }
+    optimizerSteps(c, s, step, slots);
+    if (!grads.empty())
+        at::_foreach_zero_(grads);
+}
+
 }  // namespace ei

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <string>
 #include <vector>
 
 namespace ei {
@@ -30,5 +32,11 @@ struct OptimizerSlot {
 // hundreds of MoR tensors is otherwise bound by launching those kernels.
 void optimizerSteps(const TrainConfig& config, const ScheduleValue& schedule, long long step,
                     const std::vector<OptimizerSlot>& slots);
+// The trainer's step over named parameters: optimizerSteps on every one that has a
+// gradient (none when `apply` is false: an fp16 step that overflowed), its state kept by
+// name in `first` / `second`, then every gradient reset to zero in one operator.
+void stepAndResetGradients(const TrainConfig& config, const ScheduleValue& schedule, long long step,
+                           std::map<std::string, torch::Tensor>& params, bool apply,
+                           std::map<std::string, torch::Tensor>& first, std::map<std::string, torch::Tensor>& second);
 
 }  // namespace ei

@@ -447,20 +447,7 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
                 const auto sv = scheduleAt(P.config, iteration, itersPerEpoch);
                 {
                     const bool step = scaler.unscale(optimised);  // fp16: skip a step that overflowed
-                    torch::NoGradGuard noGrad;
-                    std::vector<OptimizerSlot> slots;
-                    std::vector<torch::Tensor> grads;
-                    for (auto& [name, p] : optimised) {
-                        torch::Tensor g = p.grad();
-                        if (!g.defined())
-                            continue;
-                        grads.push_back(g);
-                        if (step)
-                            slots.push_back({&p, g, &momentum[name], &secondMoment[name]});
-                    }
-                    optimizerSteps(P.config, sv, iteration + 1, slots);
-                    if (!grads.empty())
-                        at::_foreach_zero_(grads);
+                    stepAndResetGradients(P.config, sv, iteration + 1, optimised, step, momentum, secondMoment);
                 }
                 ++iteration;
                 const double lossValue = terms[0];
