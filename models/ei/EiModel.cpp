@@ -264,13 +264,17 @@ MoRSet EiModel::stackedSet(torch::ScalarType type, std::size_t stamp, const std:
     if (torch::GradMode::is_enabled())
         return MoRSet::stack(sets);
     std::lock_guard<std::mutex> lock(boundMutex_);
-    Stacked& s = stacks_[{static_cast<int>(type), key}];
-    if (s.set.groups() < 2 || s.stamp != stamp) {
+    const auto wanted = std::make_pair(static_cast<int>(type), key);
+    auto it = stacks_.find(wanted);
+    if (it == stacks_.end() || it->second.stamp != stamp) {
+        // Stacks made from other parameter values are stale: free them (their device memory).
+        for (auto old = stacks_.begin(); old != stacks_.end();)
+            old = old->second.stamp != stamp ? stacks_.erase(old) : std::next(old);
         c10::InferenceMode normal(false);
         torch::NoGradGuard noGrad;
-        s = {MoRSet::stack(sets), stamp};
+        it = stacks_.insert_or_assign(wanted, Stacked{MoRSet::stack(sets), stamp}).first;
     }
-    return s.set;
+    return it->second.set;
 }
 
 torch::Tensor gateWeights(const std::vector<torch::Tensor>& primaryCls, const torch::Tensor& weight,
