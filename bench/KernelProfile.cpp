@@ -22,6 +22,9 @@ bool profileRun(const std::string& path, const torch::Device& device, const std:
     if (device.is_cuda())
         activities.insert(ActivityType::CUDA);
     const ProfilerConfig config(ProfilerState::KINETO);
+    const std::filesystem::path target(path);
+    if (target.has_parent_path() && !std::filesystem::is_directory(target.parent_path()))
+        throw BadInputError(path, "the folder for the profile does not exist");
     synchronize(device);
     try {
         profiler::prepareProfiler(config, activities);
@@ -38,9 +41,6 @@ bool profileRun(const std::string& path, const torch::Device& device, const std:
         throw;
     }
     const std::unique_ptr<profiler::ProfilerResult> result = profiler::disableProfiler();
-    const std::filesystem::path target(path);
-    if (target.has_parent_path() && !std::filesystem::is_directory(target.parent_path()))
-        throw BadInputError(path, "the folder for the profile does not exist");
     try {
         result->save(path);
     } catch (const c10::Error& e) {

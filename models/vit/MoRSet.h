@@ -76,8 +76,9 @@ public:
     // Creates no tensor from host data, so a CUDA forward never waits on a copy.
     torch::Tensor delta(const MoRLayer& layer, const torch::Tensor& h) const;
     // out += delta(layer, h). Without autograd the last product accumulates into `out`
-    // itself (no delta tensor, no separate add). `out` [..., d_out] may be a view whose leading dimensions
-    // flatten without a copy (a slice of rows, or q / k / v of a fused qkv product).
+    // itself (no delta tensor, no separate add). `out` [..., d_out] may be a view whose
+    // leading dimensions flatten without a copy (a slice of rows, or q / k / v of a fused
+    // qkv product).
     void addDelta(const MoRLayer& layer, const torch::Tensor& h, const torch::Tensor& out) const;
     // The same, rank by rank (the formula as written, in float32; for tests).
     torch::Tensor deltaPerRank(const MoRLayer& layer, const torch::Tensor& h) const;
@@ -88,8 +89,8 @@ private:
     void prepare();  // inW / inB / outBT of every layer
     // A stacked set's view of a batch [G * rows, ..., d] as [G, rows * ..., d].
     torch::Tensor grouped(const torch::Tensor& t) const;
-    // (h A^T) * w[rank of each column], [..., sum r]: the rank activations weighted by
-    // the router, from one product for the router and every A_k.
+    // (h A^T) * w[rank of each column], [..., rankWidth]: the rank activations weighted
+    // by the router (the padding columns zero), from one product for the router and every A_k.
     torch::Tensor weightedRanks(const MoRLayer& layer, const torch::Tensor& h) const;
 
     MorConfig config_;
