@@ -84,9 +84,11 @@ Options parse(const std::vector<std::string>& args)
 }
 
 // Runs the reference; returns its JSON ({"seconds": [...], "fused": [...]}) or null.
+// In bf16 the reference runs under CPU autocast with the split the engine's bf16 runs with.
 nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std::string, fs::path>>& inputs,
-                         const Options& o, const CpuThreads& t)
+                         const Options& o, Precision precision, const CpuThreads& policy)
 {
+    const CpuThreads t = cpuThreadsFor(precision, policy);
     const fs::path python = "/usr/bin/python3";
     const fs::path script = fs::path(EIVIEW_SOURCE_DIR) / "bench" / "reference_infer.py";
     if (!fs::exists(python) || !fs::exists(script))
@@ -96,7 +98,7 @@ nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std:
                       (o.keepFreedMemory ? "MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 " : "") +
                       shellQuote(python.string()) + " " + shellQuote(script.string()) + " --model " + shellQuote(model.string()) +
                       " --reps " + std::to_string(o.reps) + " --warmup " + std::to_string(o.warmup) +
-                      " --threads " + std::to_string(t.intraOp);
+                      " --threads " + std::to_string(t.intraOp) + (precision == Precision::Bf16 ? " --bf16" : "");
     for (const auto& [name, path] : inputs)
         cmd += " --input " + shellQuote(name + "=" + path.string());
     FILE* pipe = popen(cmd.c_str(), "r");
@@ -154,7 +156,8 @@ int runInfer(const std::vector<std::string>& args)
     std::cout << "eiview-bench infer: EI, DINOv2 ViT-B/14 + 4 registers (random weights), M = 2, " << o.size << "x"
               << o.size << ", maps on, " << deviceName(device) << ", " << precisionName(precision);
     if (device.is_cpu())
-        std::cout << ", " << policy.intraOp << " LibTorch intra-op + " << policy.blas << " OpenBLAS threads";
+        std::cout << ", " << cpuThreadsFor(precision, policy).intraOp << " LibTorch intra-op + "
+                  << cpuThreadsFor(precision, policy).blas << " OpenBLAS threads";
     std::cout << "\n";
 
     torch::Tensor fused;
@@ -189,7 +192,10 @@ int runInfer(const std::vector<std::string>& args)
     }
     report["cuda_graphs"] = useGraphs;
     const StudyFlops flops = StudyFlops::forStudy(config, true);
-    const GemmRate gemm = GemmRate::measure(o.gemmSize, 5, device, computeType(precision));
+    const GemmRate gemm = [&] {
+        const MatmulPrecisionScope settings(precision, device);  // the engine's settings for this precision
+        return GemmRate::measure(o.gemmSize, 5, device, computeType(precision));
+    }();
     const double cppMedian = median(cppSeconds);
     const double achieved = flops.total() / cppMedian / 1e9;
 
@@ -336,9 +342,11 @@ int runInfer(const std::vector<std::string>& args)
             writeNpy(p.string(), {1, 3, o.size, o.size}, x.data_ptr<float>());
             inputFiles.emplace_back(config.modalities[m].name, p);
         }
-        std::cout << "  running the PyTorch reference (python3, float32, same threads and malloc settings)...\n"
+        const bool bf16 = precision == Precision::Bf16;
+        std::cout << "  running the PyTorch reference (python3, " << (bf16 ? "bf16 autocast" : "float32")
+                  << ", same threads and malloc settings)...\n"
                   << std::flush;
-        const nlohmann::json py = runPython(modelPath, inputFiles, o, policy);
+        const nlohmann::json py = runPython(modelPath, inputFiles, o, precision, policy);
         std::error_code ec;
         fs::remove_all(dir, ec);
         if (py.is_object() && py.contains("seconds")) {
@@ -352,6 +360,7 @@ int runInfer(const std::vector<std::string>& args)
                       << "  fused logits, C++ vs reference: max |diff| " << std::scientific << diff << "\n";
             report["python_seconds"] = py["seconds"];
             report["python_seconds_median"] = pyMedian;
+            report["python_precision"] = bf16 ? "bf16 autocast" : "fp32";
             report["speedup"] = pyMedian / cppMedian;
             report["fused_max_abs_diff"] = diff;
         } else {

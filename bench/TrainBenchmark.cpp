@@ -121,6 +121,7 @@ int runTrain(const std::vector<std::string>& args)
 
     std::cout << "eiview-bench train: DINOv2 ViT-B/14 + 4 registers (frozen, random), " << size << "x" << size
               << ", batch " << batch << ", " << deviceName(device) << ", " << precisionName(precision) << "\n";
+    const MatmulPrecisionScope settings(precision, device);  // as the trainer: forward and backward
     const double s1 = stageThroughput(stage1, device, precision, batch, warmup, steps);
     std::cout << std::fixed << std::setprecision(1) << "  stage 1 (unimodal): " << s1 << " studies/s\n" << std::flush;
     const double s2 = stageThroughput(stage2, device, precision, batch, warmup, steps, profile);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # The PyTorch side of `eiview-bench infer`: the same .eimodel and input tensors through the
-# reference model of tests/models/reference (float32, plain PyTorch ops, maps included),
-# timed per study. Prints JSON {"seconds": [...], "fused": [...], "threads": n}.
+# reference model of tests/models/reference (float32, plain PyTorch ops, maps included;
+# --bf16: under torch.autocast("cpu", bfloat16), as a PyTorch user runs bf16), timed per
+# study. Prints JSON {"seconds": [...], "fused": [...], "threads": n}.
 import argparse
 import json
 import os
@@ -22,6 +23,7 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--bf16", action="store_true")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -33,7 +35,8 @@ def main():
     times, out = [], None
     for r in range(args.warmup + args.reps):
         t0 = time.perf_counter()
-        out = model.forward(inputs)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            out = model.forward(inputs)
         dt = time.perf_counter() - t0
         if r >= args.warmup:
             times.append(dt)

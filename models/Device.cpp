@@ -3,6 +3,7 @@
 
 #include "models/Error.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <malloc.h>
@@ -84,10 +85,15 @@ CpuThreads setCpuThreads(int budget)
         t.intraOp = v;
     if (const int v = envInt("EIVIEW_BLAS_THREADS"); v > 0 && setBlas)
         t.blas = v;
-    torch::set_num_threads(t.intraOp);
-    if (setBlas)
-        setBlas(t.blas);
+    applyCpuThreads(t);
     return t;
+}
+
+void applyCpuThreads(const CpuThreads& threads)
+{
+    torch::set_num_threads(std::max(1, threads.intraOp));
+    if (const SetThreads setBlas = blasSetThreads(); setBlas && threads.blas > 0)
+        setBlas(threads.blas);
 }
 
 void configureCpuThreads()

@@ -41,5 +41,7 @@ void configureCpuThreads();
 void keepFreedMemory(bool keep);
 // What is in effect now.
 CpuThreads currentCpuThreads();
+// Sets exactly this split (blas ignored where no OpenBLAS pool is found), no policy.
+void applyCpuThreads(const CpuThreads& threads);
 
 }  // namespace ei

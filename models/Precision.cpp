@@ -6,6 +6,7 @@
 
 #include <ATen/Context.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -90,10 +91,26 @@ bool isReduced(Precision resolved)
     return resolved == Precision::Bf16 || resolved == Precision::Fp16;
 }
 
+CpuThreads cpuThreadsFor(Precision resolved, const CpuThreads& now)
+{
+    if (resolved != Precision::Bf16)
+        return now;
+    return {std::max(now.intraOp, now.blas), now.blas > 0 ? 1 : 0};
+}
+
 MatmulPrecisionScope::MatmulPrecisionScope(Precision resolved, const torch::Device& device)
 {
-    if (!device.is_cuda())
+    if (!device.is_cuda()) {
+        const CpuThreads now = currentCpuThreads();
+        const CpuThreads want = cpuThreadsFor(resolved, now);
+        if (want.intraOp == now.intraOp && want.blas == now.blas)
+            return;
+        threads_ = true;
+        intraOp_ = now.intraOp;
+        blas_ = now.blas;
+        applyCpuThreads(want);
         return;
+    }
     auto& ctx = at::globalContext();
     active_ = true;
     cublas_ = ctx.allowTF32CuBLAS();
@@ -105,6 +122,8 @@ MatmulPrecisionScope::MatmulPrecisionScope(Precision resolved, const torch::Devi
 
 MatmulPrecisionScope::~MatmulPrecisionScope()
 {
+    if (threads_)
+        applyCpuThreads({intraOp_, blas_});
     if (!active_)
         return;
     auto& ctx = at::globalContext();

@@ -9,6 +9,8 @@
 //         in docs/benchmarks.md: bf16 is not faster on the 2-core CPU)
 #pragma once
 
+#include "models/Device.h"
+
 #include <torch/torch.h>
 
 #include <string>
@@ -27,8 +29,16 @@ Precision resolvePrecision(Precision p, const torch::Device& device);
 torch::ScalarType computeType(Precision resolved);
 bool isReduced(Precision resolved);
 
-// Sets CUDA's process-wide TF32 switches (cuBLAS and cuDNN) for a resolved precision and
-// restores them on destruction; nothing on the CPU.
+// The CPU thread split a resolved precision runs with, from the split in effect: bf16
+// gives the whole budget to LibTorch and one thread to OpenBLAS; others keep `now`.
+CpuThreads cpuThreadsFor(Precision resolved, const CpuThreads& now);
+
+// The matrix-product settings of a resolved precision, restored on destruction:
+// - CUDA: the process-wide TF32 switches (cuBLAS and cuDNN);
+// - CPU, bf16: the thread split. LibTorch multiplies bf16 in oneDNN, on its own intra-op
+//   threads, not in OpenBLAS, so the thread budget (models/Device.h) goes to LibTorch and
+//   OpenBLAS keeps one thread (measured in docs/benchmarks.md: one intra-op thread left a
+//   core idle and halved the bf16 GEMM rate). The intra-op count is the calling thread's.
 class MatmulPrecisionScope {
 public:
     MatmulPrecisionScope(Precision resolved, const torch::Device& device);
@@ -40,6 +50,9 @@ private:
     bool active_ = false;
     bool cublas_ = false;
     bool cudnn_ = false;
+    bool threads_ = false;
+    int intraOp_ = 1;
+    int blas_ = 0;
 };
 
 }  // namespace ei

@@ -255,6 +255,8 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
         throw BadInputError("", "training config: train_backbone needs precision fp32 or tf32, not " +
                                     precisionName(precision));
     LossScaler scaler(precision == Precision::Fp16);
+    // TF32 switches on CUDA, the thread split for bf16 on the CPU: forward and backward.
+    const MatmulPrecisionScope matmulPrecision(precision, P.device);
     TrainingState st;  // what a checkpoint keeps; the names below are its fields
     int &stageIndex = st.stageIndex, &epochsDone = st.epochsDone, &bestEpoch = st.bestEpoch, &sinceBest = st.sinceBest;
     long long& iteration = st.iteration;

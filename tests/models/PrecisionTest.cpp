@@ -1,7 +1,7 @@
 // Precision (models/Precision.h) and batched passes: names and per-device resolution,
 // bf16 on the CPU against fp32 within the tolerance documented in docs/model.md, the
 // outputs staying float32, and one backbone call per kind of pass for modalities of one
-// input size.
+// input size; bf16 on the CPU runs on LibTorch's threads.
 #include "models/Device.h"
 #include "models/Error.h"
 #include "models/Precision.h"
@@ -93,6 +93,42 @@ private Q_SLOTS:
         QVERIFY(maxAbs(low.fused, ref.fused) > 0.0f);
         model->setPrecision(ei::Precision::Fp32);
         QVERIFY(torch::equal(model->forward(xs, true).fused, ref.fused));
+    }
+
+    void bf16OnTheCpuGivesTheThreadsToLibTorch()
+    {
+        // The engine's split with OpenBLAS's pool (models/Device.h): 1 intra-op thread,
+        // the budget in OpenBLAS. bf16 products run in oneDNN on the intra-op threads.
+        const ei::CpuThreads before = ei::currentCpuThreads();
+        ei::applyCpuThreads({1, 2});
+        const ei::CpuThreads split = ei::currentCpuThreads();
+        QVERIFY2(split.blas == 2, "OpenBLAS's pool (libopenblas0-pthread) was not found");
+        auto model = smallModel(smallConfigJson("ei"));
+        std::vector<std::pair<int, int>> seen;
+        ei::JobControl control;
+        control.onProgress = [&](double, const std::string&) {
+            const ei::CpuThreads now = ei::currentCpuThreads();
+            seen.emplace_back(now.intraOp, now.blas);
+        };
+        torch::InferenceMode guard;
+        model->setPrecision(ei::Precision::Bf16);
+        model->forward(smallInputs(model->config()), true, &control);
+        QVERIFY(!seen.empty());
+        for (const auto& [intraOp, blas] : seen) {
+            QCOMPARE(intraOp, 2);
+            QCOMPARE(blas, 1);
+        }
+        QCOMPARE(ei::currentCpuThreads().intraOp, 1);  // restored
+        QCOMPARE(ei::currentCpuThreads().blas, 2);
+        // fp32 keeps the split: its products are OpenBLAS's
+        seen.clear();
+        model->setPrecision(ei::Precision::Fp32);
+        model->forward(smallInputs(model->config()), true, &control);
+        for (const auto& [intraOp, blas] : seen) {
+            QCOMPARE(intraOp, 1);
+            QCOMPARE(blas, 2);
+        }
+        ei::applyCpuThreads(before);
     }
 
     void modalitiesOfOneSizeShareEachBackboneCall()
