@@ -7,8 +7,10 @@
 #include <ATen/Context.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 namespace ei {
 
@@ -64,11 +66,42 @@ bool cudaSupportsBf16(const torch::Device& device)
 
 }  // namespace
 
+bool cpuFlagsMultiplyBf16(const std::string& cpuinfo)
+{
+    // The kernel lists only the features it enabled; "amx_bf16" is the tile unit.
+    std::istringstream lines(cpuinfo);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.rfind("flags", 0) != 0)
+            continue;
+        std::istringstream words(line.substr(line.find(':') == std::string::npos ? line.size() : line.find(':') + 1));
+        std::string w;
+        while (words >> w)
+            if (w == "amx_bf16")
+                return true;
+        return false;  // the first processor's flags speak for all
+    }
+    return false;
+}
+
+bool cpuMultipliesBf16()
+{
+    static const bool fast = [] {
+        if (!at::hasMKLDNN())
+            return false;  // without oneDNN LibTorch multiplies bf16 in a scalar loop
+        std::ifstream in("/proc/cpuinfo");
+        std::stringstream text;
+        text << in.rdbuf();
+        return cpuFlagsMultiplyBf16(text.str());
+    }();
+    return fast;
+}
+
 Precision resolvePrecision(Precision p, const torch::Device& device)
 {
     if (p == Precision::Auto) {
         if (!device.is_cuda())
-            return Precision::Fp32;
+            return cpuMultipliesBf16() ? Precision::Bf16 : Precision::Fp32;
         return cudaSupportsBf16(device) ? Precision::Bf16 : Precision::Fp16;
     }
     if (p == Precision::Fp16 && !device.is_cuda())

@@ -5,8 +5,10 @@
 //   tf32  float32 storage, TF32 matrix products on CUDA (on the CPU the same as fp32)
 //   bf16  bfloat16 backbone and MoR (CPU and CUDA)
 //   fp16  float16 backbone and MoR (CUDA only)
-//   auto  bf16 on a CUDA device that supports it, else fp16; fp32 on the CPU (measured
-//         in docs/benchmarks.md: bf16 is not faster on the 2-core CPU)
+//   auto  bf16 on a CUDA device that supports it, else fp16; on the CPU bf16 where it
+//         has AMX (oneDNN's bf16 tile products: 3x fp32 for a ViT-B study, measured in
+//         docs/benchmarks.md), else fp32 (without it bf16 is a scalar loop, 20x slower).
+//         Training's auto is fp32 on the CPU (models/train/Trainer.cpp).
 #pragma once
 
 #include "models/Device.h"
@@ -25,6 +27,10 @@ std::string precisionName(Precision p);
 // Auto resolved for a device; a precision the device cannot run (fp16 on the CPU) is
 // ei::UsageError naming both.
 Precision resolvePrecision(Precision p, const torch::Device& device);
+// Whether this CPU multiplies bf16 in hardware tiles (AMX) and LibTorch has oneDNN to use
+// them: /proc/cpuinfo, read once. The parser, for tests: a /proc/cpuinfo text.
+bool cpuMultipliesBf16();
+bool cpuFlagsMultiplyBf16(const std::string& cpuinfo);
 // The storage / compute type of the backbone for a resolved precision.
 torch::ScalarType computeType(Precision resolved);
 bool isReduced(Precision resolved);

@@ -249,8 +249,10 @@ TrainOutcome Trainer::run(const TrainingData& data, bool resume, const std::func
     // The backbone and MoR passes in the configured precision, weights and optimizer state
     // in float32; fp16 with dynamic loss scaling. A backbone that trains stays float32.
     const Precision requested = parsePrecision(P.config.precision);
-    const Precision precision =
-        P.config.trainBackbone && requested == Precision::Auto ? Precision::Fp32 : resolvePrecision(requested, P.device);
+    // auto trains in fp32 on the CPU (bf16 training there is not measured) and with a
+    // backbone that trains.
+    const bool autoFp32 = requested == Precision::Auto && (P.config.trainBackbone || !P.device.is_cuda());
+    const Precision precision = autoFp32 ? Precision::Fp32 : resolvePrecision(requested, P.device);
     if (P.config.trainBackbone && isReduced(precision))
         throw BadInputError("", "training config: train_backbone needs precision fp32 or tf32, not " +
                                     precisionName(precision));

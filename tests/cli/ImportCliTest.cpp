@@ -135,7 +135,7 @@ private Q_SLOTS:
             std::vector<torch::Tensor> tokens;
             for (const auto& f : files) {
                 const Run r = runCli({"embed", "--backbone", path(f + ".b"), "--input-tensor", path("x.npy"), "--out",
-                                      path(f + ".npy")});
+                                      path(f + ".npy"), "--precision", "fp32"});
                 QVERIFY2(r.code == 0, qPrintable(r.err));
                 const auto a = ei::readNpy(path(f + ".npy").toStdString());
                 tokens.push_back(torch::tensor(a.values).reshape(a.shape));
@@ -159,7 +159,8 @@ private Q_SLOTS:
             QVERIFY2(r.code == 0, qPrintable(r.err));
             std::ifstream in(path(name + ".logits.json").toStdString());
             const auto ref = nlohmann::json::parse(in);
-            QStringList args{"infer", "--model", model, "--device", "cpu", "--json", path(name + ".out.json")};
+            QStringList args{"infer", "--model", model, "--device", "cpu", "--precision", "fp32", "--json",
+                             path(name + ".out.json")};
             for (const auto& n : ref.at("names"))
                 args << "--input-tensor" << QString::fromStdString(n.get<std::string>()) + "=" +
                                                 path(name + ".input." + QString::fromStdString(n.get<std::string>()) + ".npy");

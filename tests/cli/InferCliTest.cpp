@@ -2,6 +2,7 @@
 // MODEL.md section 8, map files, and the exit codes 2 (usage), 3 (bad input), 4 (model).
 #include "models/io/EiModelFile.h"
 #include "models/io/NpyFile.h"
+#include "models/Precision.h"
 #include "models/vit/VisionTransformer.h"
 #include "tests/TestRegistry.h"
 #include "tests/cli/CliRun.h"
@@ -96,7 +97,8 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(o["device"].toString(), QString("cpu"));
-        QCOMPARE(o["precision"].toString(), QString("fp32"));  // auto on the CPU
+        // auto on the CPU: bf16 where it has AMX, else fp32
+        QCOMPARE(o["precision"].toString(), QString(ei::cpuMultipliesBf16() ? "bf16" : "fp32"));
         QCOMPARE(o["fusion"].toString(), QString("ei"));
         QCOMPARE(o["classes"].toArray().size(), 3);
         const QJsonArray mods = o["modalities"].toArray();
@@ -193,8 +195,8 @@ private Q_SLOTS:
         writeTensor(dir.filePath("mri.npy"), {3, 3, 42, 42});
         const QStringList inputs{"--input-tensor", "CFP=" + dir.filePath("cfp.npy"), "--input-tensor", "MRI=" + dir.filePath("mri.npy")};
         const QString maps = dir.filePath("ig");
-        r = runCli(QStringList{"infer", "--model", model, "--device", "cpu", "--attribution", "ig", "--target", "b", "--steps", "6",
-                               "--maps", maps} + inputs);
+        r = runCli(QStringList{"infer", "--model", model, "--device", "cpu", "--precision", "fp32", "--attribution", "ig",
+                               "--target", "b", "--steps", "6", "--maps", maps} + inputs);
         QVERIFY2(r.code == 0, r.err.constData());
         const auto j = nlohmann::json::parse(r.out.toStdString());
         const auto& a = j["attribution"];
@@ -231,7 +233,8 @@ private Q_SLOTS:
         QCOMPARE(ei::readNpy((maps + "/CFP_ig.npy").toStdString()).shape, (std::vector<std::int64_t>{56, 42}));
 
         // More steps close the completeness gap; a blurred baseline and a missing modality work too.
-        r = runCli(QStringList{"infer", "--model", model, "--attribution", "ig", "--target", "1", "--steps", "48", "--maps", maps} + inputs);
+        r = runCli(QStringList{"infer", "--model", model, "--precision", "fp32", "--attribution", "ig", "--target", "1",
+                               "--steps", "48", "--maps", maps} + inputs);
         QVERIFY2(r.code == 0, r.err.constData());
         const double fine = std::abs(nlohmann::json::parse(r.out.toStdString())["attribution"]["completeness_gap"].get<double>());
         const double coarse = std::abs(a["completeness_gap"].get<double>());
@@ -284,7 +287,8 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(r.out).object()["backbone"].toObject()["file"].toString(), QString("bb.safetensors"));
 
         writeTensor(dir.filePath("x.npy"), {1, 3, 30, 44});
-        r = runCli({"embed", "--backbone", bpath, "--input-tensor", dir.filePath("x.npy"), "--out", dir.filePath("t.npy")});
+        r = runCli({"embed", "--backbone", bpath, "--input-tensor", dir.filePath("x.npy"), "--out", dir.filePath("t.npy"),
+                    "--precision", "fp32"});
         QVERIFY2(r.code == 0, r.err.constData());
         const auto tokens = ei::readNpy(dir.filePath("t.npy").toStdString());
         QCOMPARE(tokens.shape, (std::vector<std::int64_t>{1 + 4 + 3 * 4, 32}));  // 30x44 pads to 42x56

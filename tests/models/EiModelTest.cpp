@@ -125,6 +125,7 @@ private Q_SLOTS:
         // Without --random-adapters MoR is the identity: the primary CLS equals the
         // plain backbone's CLS when INT is absent (late fusion).
         auto model = smallModel(smallConfigJson("late"), 3, false);
+        model->setPrecision(ei::Precision::Fp32);  // as the plain backbone call below
         torch::InferenceMode guard;
         const auto xs = smallInputs(model->config());
         const ei::EiOutputs o = model->forward(xs);

@@ -38,7 +38,8 @@ private Q_SLOTS:
             QCOMPARE(ei::precisionName(ei::parsePrecision(n)), std::string(n));
         QVERIFY_THROWS_EXCEPTION(ei::UsageError, ei::parsePrecision("float8"));
         const torch::Device cpu(torch::kCPU);
-        QCOMPARE(ei::resolvePrecision(ei::Precision::Auto, cpu), ei::Precision::Fp32);
+        const ei::Precision cpuAuto = ei::cpuMultipliesBf16() ? ei::Precision::Bf16 : ei::Precision::Fp32;
+        QCOMPARE(ei::resolvePrecision(ei::Precision::Auto, cpu), cpuAuto);
         QCOMPARE(ei::resolvePrecision(ei::Precision::Bf16, cpu), ei::Precision::Bf16);
         try {
             ei::resolvePrecision(ei::Precision::Fp16, cpu);
@@ -48,9 +49,25 @@ private Q_SLOTS:
             QVERIFY(std::string(e.what()).find("cpu") != std::string::npos);
         }
         auto model = smallModel(smallConfigJson("ei"));
-        QCOMPARE(model->precision(), ei::Precision::Fp32);
+        QCOMPARE(model->precision(), cpuAuto);
         QVERIFY_THROWS_EXCEPTION(ei::UsageError, model->setPrecision(ei::Precision::Fp16));
-        QCOMPARE(model->precision(), ei::Precision::Fp32);  // unchanged by the refusal
+        QCOMPARE(model->precision(), cpuAuto);  // unchanged by the refusal
+    }
+
+    void cpuAutoIsBf16OnlyWithAmx()
+    {
+        // /proc/cpuinfo excerpts: a Sapphire Rapids guest (AMX), a Cooper Lake-like CPU
+        // with AVX-512 BF16 but no tiles, an AVX2 laptop, and a text without flags.
+        const std::string amx = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+                                "flags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16 amx_tile amx_int8\n\n"
+                                "processor\t: 1\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16\n";
+        const std::string avx512bf16 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n";
+        const std::string avx2 = "processor\t: 0\nflags\t\t: fpu sse4_2 avx avx2 fma\n";
+        QVERIFY(ei::cpuFlagsMultiplyBf16(amx));
+        QVERIFY(!ei::cpuFlagsMultiplyBf16(avx512bf16));
+        QVERIFY(!ei::cpuFlagsMultiplyBf16(avx2));
+        QVERIFY(!ei::cpuFlagsMultiplyBf16("processor\t: 0\nmodel name\t: amx_bf16 lookalike\n"));
+        QVERIFY(!ei::cpuFlagsMultiplyBf16(""));
     }
 
     void bf16OnTheCpuWithinTolerance_data()
@@ -70,6 +87,7 @@ private Q_SLOTS:
         auto model = smallModel(smallConfigJson(fusion.toStdString(), volume));
         torch::InferenceMode guard;
         const auto xs = smallInputs(model->config());
+        model->setPrecision(ei::Precision::Fp32);  // auto is bf16 on a CPU with AMX
         const ei::EiOutputs ref = model->forward(xs, true);
         model->setPrecision(ei::Precision::Bf16);
         QCOMPARE(model->precision(), ei::Precision::Bf16);

@@ -264,8 +264,8 @@ void MainWindow::buildActions()
     bar->addWidget(new QLabel(tr(" Precision "), bar));
     precisionBox_ = new QComboBox(bar);
     precisionBox_->setObjectName(QStringLiteral("precisionBox"));
-    precisionBox_->setToolTip(tr("Arithmetic of the backbone passes: Auto is bf16 on a GPU and fp32 on the CPU "
-                                 "(heads, gate and heat maps are always fp32)"));
+    precisionBox_->setToolTip(tr("Arithmetic of the backbone passes: Auto is bf16 on a GPU and on a CPU with "
+                                 "AMX, else fp32 (heads, gate and heat maps are always fp32)"));
     for (const QString& p : InferenceJob::availablePrecisions(QStringLiteral("auto")))
         precisionBox_->addItem(p == QLatin1String("auto") ? tr("Auto") : p.toUpper(), p);
     connect(precisionBox_, &QComboBox::activated, this,
