@@ -21,6 +21,8 @@ std::string deviceName(const torch::Device& device);  // "cpu", "cuda:0"
 //   BLAS with its own pool (OpenBLAS found): BLAS N threads, LibTorch 1 intra-op thread;
 //   otherwise (single-threaded BLAS): LibTorch N intra-op threads.
 // EIVIEW_INTRAOP_THREADS / EIVIEW_BLAS_THREADS override either side (benchmarks).
+// bf16 passes on the CPU multiply in oneDNN on the intra-op threads instead; they take
+// the budget for their duration (MatmulPrecisionScope, models/Precision.h).
 struct CpuThreads {
     int intraOp = 1;
     int blas = 0;  // 0: no controllable BLAS pool found
