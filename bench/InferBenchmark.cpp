@@ -84,11 +84,10 @@ Options parse(const std::vector<std::string>& args)
 }
 
 // Runs the reference; returns its JSON ({"seconds": [...], "fused": [...]}) or null.
-// In bf16 the reference runs under CPU autocast with the split the engine's bf16 runs with.
+// In bf16 the reference runs under CPU autocast; t is the split the engine's passes ran with.
 nlohmann::json runPython(const fs::path& model, const std::vector<std::pair<std::string, fs::path>>& inputs,
-                         const Options& o, Precision precision, const CpuThreads& policy)
+                         const Options& o, Precision precision, const CpuThreads& t)
 {
-    const CpuThreads t = cpuThreadsFor(precision, policy);
     const fs::path python = "/usr/bin/python3";
     const fs::path script = fs::path(EIVIEW_SOURCE_DIR) / "bench" / "reference_infer.py";
     if (!fs::exists(python) || !fs::exists(script))
@@ -141,6 +140,7 @@ int runInfer(const std::vector<std::string>& args)
     const int threads = policy.intraOp;
     const torch::Device device = resolveDevice(o.dev.device);
     const Precision precision = resolvePrecision(parsePrecision(o.dev.precision), device);
+    const CpuThreads passSplit = cpuThreadsFor(precision, policy);  // what MatmulPrecisionScope sets
 
     nlohmann::json cfgJson = {
         {"backbone", {{"family", "dinov2"}, {"num_register_tokens", 4}}},
@@ -156,8 +156,7 @@ int runInfer(const std::vector<std::string>& args)
     std::cout << "eiview-bench infer: EI, DINOv2 ViT-B/14 + 4 registers (random weights), M = 2, " << o.size << "x"
               << o.size << ", maps on, " << deviceName(device) << ", " << precisionName(precision);
     if (device.is_cpu())
-        std::cout << ", " << cpuThreadsFor(precision, policy).intraOp << " LibTorch intra-op + "
-                  << cpuThreadsFor(precision, policy).blas << " OpenBLAS threads";
+        std::cout << ", " << passSplit.intraOp << " LibTorch intra-op + " << passSplit.blas << " OpenBLAS threads";
     std::cout << "\n";
 
     torch::Tensor fused;
@@ -346,7 +345,7 @@ int runInfer(const std::vector<std::string>& args)
         std::cout << "  running the PyTorch reference (python3, " << (bf16 ? "bf16 autocast" : "float32")
                   << ", same threads and malloc settings)...\n"
                   << std::flush;
-        const nlohmann::json py = runPython(modelPath, inputFiles, o, precision, policy);
+        const nlohmann::json py = runPython(modelPath, inputFiles, o, precision, passSplit);
         std::error_code ec;
         fs::remove_all(dir, ec);
         if (py.is_object() && py.contains("seconds")) {

@@ -74,7 +74,8 @@ bool cpuFlagsMultiplyBf16(const std::string& cpuinfo)
     while (std::getline(lines, line)) {
         if (line.rfind("flags", 0) != 0)
             continue;
-        std::istringstream words(line.substr(line.find(':') == std::string::npos ? line.size() : line.find(':') + 1));
+        const std::size_t colon = line.find(':');
+        std::istringstream words(colon == std::string::npos ? std::string() : line.substr(colon + 1));
         std::string w;
         while (words >> w)
             if (w == "amx_bf16")
